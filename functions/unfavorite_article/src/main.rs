@@ -1,0 +1,6 @@
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    conduit::lambda::run(conduit::api::unfavorite_article::handle).await
+}

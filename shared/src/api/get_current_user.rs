@@ -1,0 +1,55 @@
+//! `GET /api/user`: the authenticated user.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use tracing::instrument;
+
+use crate::App;
+use crate::auth::TokenError;
+use crate::domain::UserId;
+use crate::http::{self, ApiError, UserBody};
+use crate::store::StoreError;
+use crate::store::items::UserRecord;
+
+/// Why the current user could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum CurrentUserError {
+    /// The token names a user that no longer exists.
+    #[error("user no longer exists")]
+    Gone,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<CurrentUserError> for ApiError {
+    fn from(error: CurrentUserError) -> Self {
+        match error {
+            CurrentUserError::Gone => ApiError::Unauthorized(TokenError::Invalid),
+            CurrentUserError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Reads the user a verified token names.
+#[instrument(skip_all, fields(user_id = %id))]
+pub async fn current_user(app: &App, id: &UserId) -> Result<UserRecord, CurrentUserError> {
+    app.store
+        .user(id, true)
+        .await?
+        .ok_or(CurrentUserError::Gone)
+}
+
+/// Lambda entry point.
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(serve(app, &request).await)
+}
+
+async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = http::require_auth(app, request)?;
+    let user = current_user(app, &caller.id).await?;
+    Ok(http::json(
+        StatusCode::OK,
+        &UserBody::new(&user, caller.token),
+    ))
+}

@@ -1,0 +1,59 @@
+//! `GET /api/profiles/{username}`: a profile, with `following` for the caller.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use tracing::instrument;
+
+use crate::App;
+use crate::domain::UserId;
+use crate::http::{self, ApiError, ProfileBody, ProfileDto};
+use crate::store::StoreError;
+
+/// Why a profile could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// No such username.
+    #[error("profile not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ProfileError> for ApiError {
+    fn from(error: ProfileError) -> Self {
+        match error {
+            ProfileError::NotFound => ApiError::NotFound("profile"),
+            ProfileError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Looks a username up (one read), then the user and the follow flag (one batch read).
+#[instrument(skip(app, viewer))]
+pub async fn profile(
+    app: &App,
+    username: &str,
+    viewer: Option<&UserId>,
+) -> Result<ProfileDto, ProfileError> {
+    let id = app
+        .store
+        .user_id_by_username(username)
+        .await?
+        .ok_or(ProfileError::NotFound)?;
+    let profiles = app.store.profiles(viewer, [id.clone()]).await?;
+    let (user, following) = profiles.get(&id).ok_or(ProfileError::NotFound)?;
+    Ok(ProfileDto::new(user, *following))
+}
+
+/// Lambda entry point.
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(serve(app, &request).await)
+}
+
+async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
+    let viewer = http::optional_auth(app, request)?;
+    let username = http::path_param(request, "username").ok_or(ApiError::NotFound("profile"))?;
+    let profile = profile(app, &username, viewer.as_ref().map(|c| &c.id)).await?;
+    Ok(http::json(StatusCode::OK, &ProfileBody { profile }))
+}

@@ -1,0 +1,137 @@
+//! `GET /api/articles?tag&author&favorited&limit&offset`: recent articles.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use tracing::instrument;
+
+use crate::App;
+use crate::domain::{Page, Tag, UserId, ValidationErrors};
+use crate::http::{self, ApiError, ArticleDto, ArticlesBody};
+use crate::store::StoreError;
+use crate::store::articles::{ArticlePage, ListFilter};
+
+/// The filter as asked for, before usernames are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// No filter.
+    None,
+    /// `?tag=`.
+    Tag(Tag),
+    /// `?author=` (a username).
+    Author(String),
+    /// `?favorited=` (a username).
+    FavoritedBy(String),
+}
+
+impl Filter {
+    /// Parses the query. Combining filters is refused: each is served by its own
+    /// index partition, and intersecting them would read and discard.
+    pub fn parse(
+        tag: Option<&str>,
+        author: Option<&str>,
+        favorited: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        let given = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        match (given(tag), given(author), given(favorited)) {
+            (None, None, None) => Ok(Self::None),
+            (Some(tag), None, None) => Tag::parse(&tag)
+                .map(Self::Tag)
+                .map_err(|m| ValidationErrors::single("tag", m)),
+            (None, Some(author), None) => Ok(Self::Author(author)),
+            (None, None, Some(user)) => Ok(Self::FavoritedBy(user)),
+            _ => Err(ValidationErrors::single(
+                "filter",
+                "use at most one of tag, author and favorited",
+            )),
+        }
+    }
+}
+
+/// Why a list could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ListError> for ApiError {
+    fn from(error: ListError) -> Self {
+        match error {
+            ListError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// One page of a list; an unknown author or favoriter is simply an empty list.
+#[instrument(skip(app, viewer))]
+pub async fn list(
+    app: &App,
+    filter: Filter,
+    page: Page,
+    viewer: Option<&UserId>,
+) -> Result<ArticlePage, ListError> {
+    let filter = match filter {
+        Filter::None => ListFilter::All,
+        Filter::Tag(tag) => ListFilter::Tag(tag),
+        Filter::Author(name) => match app.store.user_id_by_username(&name).await? {
+            Some(id) => ListFilter::Author(id),
+            None => return Ok(ArticlePage::default()),
+        },
+        Filter::FavoritedBy(name) => match app.store.user_id_by_username(&name).await? {
+            Some(id) => ListFilter::FavoritedBy(id),
+            None => return Ok(ArticlePage::default()),
+        },
+    };
+    Ok(app.store.list_articles(&filter, page, viewer).await?)
+}
+
+/// Renders a page of articles (list items carry no body).
+pub fn page_body(page: &ArticlePage) -> ArticlesBody {
+    ArticlesBody {
+        articles: page
+            .articles
+            .iter()
+            .map(|v| ArticleDto::new(v, None))
+            .collect(),
+        articles_count: page.count,
+    }
+}
+
+/// Lambda entry point.
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(serve(app, &request).await)
+}
+
+async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
+    let viewer = http::optional_auth(app, request)?;
+    let page = http::page(request)?;
+    let filter = Filter::parse(
+        http::query_param(request, "tag").as_deref(),
+        http::query_param(request, "author").as_deref(),
+        http::query_param(request, "favorited").as_deref(),
+    )?;
+    let result = list(app, filter, page, viewer.as_ref().map(|c| &c.id)).await?;
+    Ok(http::json(StatusCode::OK, &page_body(&result)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_filter_at_most_is_accepted() {
+        assert_eq!(Filter::parse(None, None, None).unwrap(), Filter::None);
+        assert_eq!(
+            Filter::parse(Some(" Rust "), None, None).unwrap(),
+            Filter::Tag(Tag::parse("rust").unwrap())
+        );
+        assert_eq!(Filter::parse(None, Some(""), None).unwrap(), Filter::None);
+        assert!(Filter::parse(Some("a"), Some("b"), None).is_err());
+        assert!(Filter::parse(Some(&"x".repeat(41)), None, None).is_err());
+    }
+}

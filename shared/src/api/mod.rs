@@ -1,0 +1,71 @@
+//! One module per endpoint. Each has its input DTO and its parse into domain
+//! types, its use case with its own error enum, and `handle`, the Lambda entry.
+
+pub mod add_comment;
+pub mod create_article;
+pub mod delete_article;
+pub mod delete_comment;
+pub mod favorite_article;
+pub mod follow_user;
+pub mod get_article;
+pub mod get_current_user;
+pub mod get_feed;
+pub mod get_profile;
+pub mod get_tags;
+pub mod list_articles;
+pub mod list_comments;
+pub mod login;
+pub mod register;
+pub mod unfavorite_article;
+pub mod unfollow_user;
+pub mod update_article;
+pub mod update_user;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::domain::{Slug, ValidationErrors};
+use crate::http::ApiError;
+use crate::store::articles::ArticleWriteError;
+use crate::store::items::ArticleRecord;
+use crate::store::users::Taken;
+
+/// The 422 for usernames or emails someone else holds.
+pub(crate) fn taken_errors(taken: Taken) -> ValidationErrors {
+    let mut errors = ValidationErrors::default();
+    if taken.username {
+        errors.add("username", "has already been taken");
+    }
+    if taken.email {
+        errors.add("email", "has already been taken");
+    }
+    errors
+}
+
+/// Distinguishes a field sent as `null` (`Some(None)`) from one not sent (`None`).
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// The article, if `slug` is its current slug (an old title part is a 404).
+pub(crate) fn current(
+    article: Option<ArticleRecord>,
+    slug: &Slug,
+) -> Result<ArticleRecord, ApiError> {
+    article
+        .filter(|a| a.slug == *slug)
+        .ok_or(ApiError::NotFound("article"))
+}
+
+impl From<ArticleWriteError> for ApiError {
+    fn from(error: ArticleWriteError) -> Self {
+        match error {
+            ArticleWriteError::NotFound => ApiError::NotFound("article"),
+            ArticleWriteError::Forbidden => ApiError::Forbidden("article"),
+            ArticleWriteError::Store(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! `DELETE /api/articles/{slug}/favorite`: unfavorite an article.
+
+use lambda_http::{Body, Request, Response};
+
+use crate::App;
+use crate::http;
+
+/// Lambda entry point.
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(super::favorite_article::favoriting::serve(app, &request, false).await)
+}

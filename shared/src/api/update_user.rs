@@ -1,0 +1,163 @@
+//! `PUT /api/user`: update the authenticated user.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use tracing::instrument;
+
+use crate::App;
+use crate::auth::{TokenError, hash_password};
+use crate::domain::{Email, Password, UserId, Username, ValidationErrors, parse_bio, parse_image};
+use crate::http::{self, ApiError, UserBody};
+use crate::store::StoreError;
+use crate::store::items::UserRecord;
+use crate::store::users::{Taken, UserChanges, UserWriteError};
+
+#[derive(Deserialize)]
+struct Input {
+    user: UpdateUserDto,
+}
+
+/// The `user` object of the request, as sent.
+#[derive(Deserialize)]
+pub struct UpdateUserDto {
+    email: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
+    bio: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
+    image: Option<Option<String>>,
+}
+
+/// A valid update: at least one field, each valid.
+#[derive(Debug)]
+pub struct UserUpdate {
+    username: Option<Username>,
+    email: Option<Email>,
+    password: Option<Password>,
+    bio: Option<Option<String>>,
+    image: Option<Option<String>>,
+}
+
+impl TryFrom<UpdateUserDto> for UserUpdate {
+    type Error = ValidationErrors;
+    fn try_from(dto: UpdateUserDto) -> Result<Self, Self::Error> {
+        let mut errors = ValidationErrors::default();
+        // A field that was sent must be valid; one that was not sent stays as it is.
+        let username = dto.username.as_deref().map(|u| Username::parse(Some(u)));
+        let username = errors.check("username", username.transpose()).flatten();
+        let email = dto.email.as_deref().map(|e| Email::parse(Some(e)));
+        let email = errors.check("email", email.transpose()).flatten();
+        let password = dto.password.as_deref().map(|p| Password::parse(Some(p)));
+        let password = errors.check("password", password.transpose()).flatten();
+        let bio = dto.bio.map(|b| parse_bio(b.as_deref()));
+        let bio = errors.check("bio", bio.transpose()).flatten();
+        let image = dto.image.map(|i| parse_image(i.as_deref()));
+        let image = errors.check("image", image.transpose()).flatten();
+        let nothing = username.is_none()
+            && email.is_none()
+            && password.is_none()
+            && bio.is_none()
+            && image.is_none();
+        if nothing && errors.is_empty() {
+            errors.add(
+                "user",
+                "must include at least one of email, username, password, bio, image",
+            );
+        }
+        errors.finish(|| Self {
+            username,
+            email,
+            password,
+            bio,
+            image,
+        })
+    }
+}
+
+/// Why an update failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateUserError {
+    /// The token names a user that no longer exists.
+    #[error("user no longer exists")]
+    Gone,
+    /// The new username or email belongs to someone else.
+    #[error("username or email already taken")]
+    Taken(Taken),
+    /// Hashing did not finish.
+    #[error("password hashing failed")]
+    Hashing(#[source] tokio::task::JoinError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UpdateUserError> for ApiError {
+    fn from(error: UpdateUserError) -> Self {
+        match error {
+            UpdateUserError::Gone => ApiError::Unauthorized(TokenError::Invalid),
+            UpdateUserError::Taken(taken) => ApiError::Unprocessable(super::taken_errors(taken)),
+            UpdateUserError::Hashing(e) => ApiError::Internal(Box::new(e)),
+            UpdateUserError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Attempts when the user changes under us (e.g. two renames at once).
+const ATTEMPTS: usize = 5;
+
+/// Applies an update; username and email claims move atomically with the user.
+/// Keeping one's own username or email (in any case) is not a conflict.
+#[instrument(skip_all, fields(user_id = %id))]
+pub async fn update_user(
+    app: &App,
+    id: &UserId,
+    update: UserUpdate,
+) -> Result<UserRecord, UpdateUserError> {
+    let password_hash = match update.password {
+        Some(password) => Some(
+            tokio::task::spawn_blocking(move || hash_password(&password))
+                .await
+                .map_err(UpdateUserError::Hashing)?,
+        ),
+        None => None,
+    };
+    let changes = UserChanges {
+        username: update.username,
+        email: update.email,
+        password_hash,
+        bio: update.bio,
+        image: update.image,
+    };
+    for _ in 0..ATTEMPTS {
+        let current = app
+            .store
+            .user(id, true)
+            .await?
+            .ok_or(UpdateUserError::Gone)?;
+        match app.store.update_user(&current, &changes).await {
+            Ok(user) => return Ok(user),
+            Err(UserWriteError::Taken(taken)) => return Err(UpdateUserError::Taken(taken)),
+            Err(UserWriteError::Conflict) => continue,
+            Err(UserWriteError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Contended(ATTEMPTS as u32).into())
+}
+
+/// Lambda entry point.
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    http::respond(serve(app, &request).await)
+}
+
+async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
+    let caller = http::require_auth(app, request)?;
+    let input: Input = http::parse_json(request)?;
+    let update = UserUpdate::try_from(input.user)?;
+    let user = update_user(app, &caller.id, update).await?;
+    Ok(http::json(
+        StatusCode::OK,
+        &UserBody::new(&user, caller.token),
+    ))
+}

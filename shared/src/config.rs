@@ -1,0 +1,112 @@
+//! Typed configuration, read once from the environment at cold start.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// A missing or invalid setting, named so the init failure says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is unset or empty.
+    #[error("environment variable {0} must be set")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// Where the JWT signing secret comes from.
+pub enum SecretSource {
+    /// `JWT_SECRET_ARN`: a Secrets Manager secret, resolved at init (AWS).
+    SecretsManager(String),
+    /// `JWT_SECRET`: the secret itself (local runs and tests).
+    Value(SecretString),
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SecretsManager(arn) => f.debug_tuple("SecretsManager").field(arn).finish(),
+            Self::Value(_) => f.write_str("Value(<redacted>)"),
+        }
+    }
+}
+
+/// Settings of the functions that authenticate callers.
+#[derive(Debug)]
+pub struct AuthConfig {
+    /// The signing secret's source.
+    pub secret: SecretSource,
+    /// How long issued tokens live (`JWT_TTL_SECONDS`, default one day).
+    pub token_ttl: Duration,
+}
+
+/// Shortest signing secret accepted: HS256 wants at least 256 bits.
+pub const SECRET_MIN_BYTES: usize = 32;
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `TABLE_NAME`: the DynamoDB table.
+pub fn table_name() -> Result<String, ConfigError> {
+    var("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))
+}
+
+impl AuthConfig {
+    /// Reads `JWT_SECRET_ARN` (preferred) or `JWT_SECRET`, and `JWT_TTL_SECONDS`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let secret = match (var("JWT_SECRET_ARN"), var("JWT_SECRET")) {
+            (Some(arn), _) => SecretSource::SecretsManager(arn),
+            (None, Some(value)) => {
+                let value = SecretString::from(value);
+                check_secret(&value, "JWT_SECRET")?;
+                SecretSource::Value(value)
+            }
+            (None, None) => return Err(ConfigError::Missing("JWT_SECRET_ARN or JWT_SECRET")),
+        };
+        let token_ttl = match var("JWT_TTL_SECONDS") {
+            None => Duration::from_secs(24 * 60 * 60),
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .ok_or(ConfigError::Invalid {
+                    name: "JWT_TTL_SECONDS",
+                    reason: "must be a positive number of seconds",
+                })?,
+        };
+        Ok(Self { secret, token_ttl })
+    }
+}
+
+/// Refuses secrets too short to sign with.
+pub fn check_secret(secret: &SecretString, name: &'static str) -> Result<(), ConfigError> {
+    if secret.expose_secret().len() < SECRET_MIN_BYTES {
+        Err(ConfigError::Invalid {
+            name,
+            reason: "the secret must be at least 32 bytes",
+        })
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_secret_is_refused_and_never_printed() {
+        let error = check_secret(&SecretString::from("short"), "JWT_SECRET").unwrap_err();
+        assert!(error.to_string().contains("JWT_SECRET"));
+        let source = SecretSource::Value(SecretString::from("x".repeat(40)));
+        assert_eq!(format!("{source:?}"), "Value(<redacted>)");
+    }
+}

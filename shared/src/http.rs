@@ -1,0 +1,515 @@
+//! HTTP mapping: reading API Gateway requests, the one error-to-status mapping,
+//! and the response bodies of the RealWorld spec.
+
+use std::error::Error as StdError;
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::App;
+use crate::auth::{TokenError, token_from_header};
+use crate::domain::{ArticleId, Page, Slug, ValidationErrors, limits};
+use crate::store::StoreError;
+use crate::store::articles::{ArticleView, CommentView};
+use crate::store::items::UserRecord;
+
+/// Every way a request can fail, and so every non-2xx status the API returns.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 422: the input was understood but is invalid.
+    #[error("invalid input: {0}")]
+    Unprocessable(ValidationErrors),
+    /// 401: authentication is missing or invalid.
+    #[error("unauthorized: {0}")]
+    Unauthorized(#[from] TokenError),
+    /// 401: wrong email or password.
+    #[error("invalid credentials")]
+    BadCredentials,
+    /// 403: authenticated, but not allowed to touch this resource.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// 404: no such resource.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 413: the body is over the size limit.
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// 500: anything unexpected; the cause is logged, never returned.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Unprocessable(errors)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(Box::new(error))
+    }
+}
+
+impl ApiError {
+    /// The status code this error maps to.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `{"errors": {...}}` body.
+    fn errors(&self) -> ValidationErrors {
+        match self {
+            Self::Unprocessable(errors) => errors.clone(),
+            Self::Unauthorized(TokenError::Missing) => {
+                ValidationErrors::single("token", "is missing")
+            }
+            Self::Unauthorized(TokenError::Malformed) => {
+                ValidationErrors::single("token", "must be sent as 'Token <jwt>'")
+            }
+            Self::Unauthorized(TokenError::Invalid) => {
+                ValidationErrors::single("token", "is invalid or expired")
+            }
+            Self::BadCredentials => ValidationErrors::single("email or password", "is invalid"),
+            Self::Forbidden(what) => ValidationErrors::single(*what, "is not yours"),
+            Self::NotFound(what) => ValidationErrors::single(*what, "not found"),
+            Self::PayloadTooLarge => ValidationErrors::single(
+                "body",
+                format!("is larger than {} bytes", limits::REQUEST_BODY_MAX),
+            ),
+            Self::Internal(_) => ValidationErrors::single("server", "internal error"),
+        }
+    }
+
+    /// The response for this error; a 500's cause chain goes to the log only.
+    pub fn into_response(self) -> Response<Body> {
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = %chain(cause.as_ref()), "request failed");
+        } else {
+            tracing::info!(status = self.status().as_u16(), error = %self, "request refused");
+        }
+        let body = serde_json::json!({ "errors": self.errors().fields() });
+        json(self.status(), &body)
+    }
+}
+
+/// Renders an error with all its causes.
+pub fn chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Body::from(
+            serde_json::to_string(body).expect("response bodies always serialize"),
+        ))
+        .expect("static parts are valid")
+}
+
+/// An empty 204 response.
+pub fn no_content() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .expect("static parts are valid")
+}
+
+/// Turns a handler's result into the response.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+/// Parses a JSON body, naming the offending field in the error.
+pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > limits::REQUEST_BODY_MAX {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ValidationErrors::single("body", "can't be empty").into());
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let value = parsed.map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                ValidationErrors::single("body", "is not valid JSON")
+            }
+            _ => {
+                let field = if path == "." || path.is_empty() {
+                    "body".to_owned()
+                } else {
+                    path
+                };
+                ValidationErrors::single(field, strip_position(&inner.to_string()))
+            }
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| ValidationErrors::single("body", "is not valid JSON"))?;
+    Ok(value)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A path parameter of the route, as API Gateway extracted it.
+pub fn path_param(request: &Request, name: &str) -> Option<String> {
+    request
+        .path_parameters_ref()
+        .and_then(|params| params.first(name))
+        .map(str::to_owned)
+}
+
+/// A query-string parameter.
+pub fn query_param(request: &Request, name: &str) -> Option<String> {
+    request
+        .query_string_parameters_ref()
+        .and_then(|params| params.first(name))
+        .map(str::to_owned)
+}
+
+/// `limit` and `offset` from the query string.
+pub fn page(request: &Request) -> Result<Page, ApiError> {
+    let limit = query_param(request, "limit");
+    let offset = query_param(request, "offset");
+    Ok(Page::parse(limit.as_deref(), offset.as_deref())?)
+}
+
+/// The article a `{slug}` path parameter names; 404 when it can name none.
+pub fn slug_param(request: &Request) -> Result<(Slug, ArticleId), ApiError> {
+    path_param(request, "slug")
+        .as_deref()
+        .and_then(Slug::parse)
+        .ok_or(ApiError::NotFound("article"))
+}
+
+/// The raw `Authorization` header value.
+fn authorization(request: &Request) -> Option<&str> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+}
+
+/// An authenticated caller: the user id and the token they presented.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who.
+    pub id: crate::domain::UserId,
+    /// The token as presented (echoed back by `GET /user`).
+    pub token: String,
+}
+
+/// The caller, who must be authenticated.
+pub fn require_auth(app: &App, request: &Request) -> Result<Caller, ApiError> {
+    let token = token_from_header(authorization(request))?;
+    let id = app.tokens.verify(token)?;
+    Ok(Caller {
+        id,
+        token: token.to_owned(),
+    })
+}
+
+/// The caller if a token was sent; a token that was sent but is bad is still a 401.
+pub fn optional_auth(app: &App, request: &Request) -> Result<Option<Caller>, ApiError> {
+    match authorization(request) {
+        None => Ok(None),
+        Some(_) => require_auth(app, request).map(Some),
+    }
+}
+
+/// `{"user": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct UserBody {
+    /// The user.
+    pub user: UserDto,
+}
+
+/// A user with their token.
+#[derive(Debug, Serialize)]
+pub struct UserDto {
+    /// Email.
+    pub email: String,
+    /// JWT.
+    pub token: String,
+    /// Username.
+    pub username: String,
+    /// Bio or null.
+    pub bio: Option<String>,
+    /// Image URL or null.
+    pub image: Option<String>,
+}
+
+impl UserBody {
+    /// The body for `user` holding `token`.
+    pub fn new(user: &UserRecord, token: String) -> Self {
+        Self {
+            user: UserDto {
+                email: user.email.as_str().to_owned(),
+                token,
+                username: user.username.as_str().to_owned(),
+                bio: user.bio.clone(),
+                image: user.image.clone(),
+            },
+        }
+    }
+}
+
+/// `{"profile": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct ProfileBody {
+    /// The profile.
+    pub profile: ProfileDto,
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileDto {
+    /// Username.
+    pub username: String,
+    /// Bio or null.
+    pub bio: Option<String>,
+    /// Image URL or null.
+    pub image: Option<String>,
+    /// Whether the viewer follows them.
+    pub following: bool,
+}
+
+impl ProfileDto {
+    /// `user` as seen by a viewer who does or does not follow them.
+    pub fn new(user: &UserRecord, following: bool) -> Self {
+        Self {
+            username: user.username.as_str().to_owned(),
+            bio: user.bio.clone(),
+            image: user.image.clone(),
+            following,
+        }
+    }
+}
+
+/// An article; `body` is present on single-article responses only.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleDto {
+    /// Slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Body (single-article responses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Sorted tags.
+    pub tag_list: Vec<String>,
+    /// ISO 8601 with milliseconds.
+    pub created_at: String,
+    /// ISO 8601 with milliseconds.
+    pub updated_at: String,
+    /// Whether the viewer favorited it.
+    pub favorited: bool,
+    /// Favorites in all.
+    pub favorites_count: u64,
+    /// The author as the viewer sees them.
+    pub author: ProfileDto,
+}
+
+impl ArticleDto {
+    /// The wire form of `view`, with `body` for single-article responses.
+    pub fn new(view: &ArticleView, body: Option<String>) -> Self {
+        let article = &view.article;
+        Self {
+            slug: article.slug.as_str().to_owned(),
+            title: article.title.clone(),
+            description: article.description.clone(),
+            body,
+            tag_list: article
+                .tag_list
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            created_at: article.created_at.render(),
+            updated_at: article.updated_at.render(),
+            favorited: view.favorited,
+            favorites_count: article.favorites_count,
+            author: ProfileDto::new(&view.author, view.following),
+        }
+    }
+}
+
+/// `{"article": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct ArticleBody {
+    /// The article.
+    pub article: ArticleDto,
+}
+
+/// `{"articles": [...], "articlesCount": n}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticlesBody {
+    /// This page.
+    pub articles: Vec<ArticleDto>,
+    /// Matching articles on all pages.
+    pub articles_count: u64,
+}
+
+/// A comment.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentDto {
+    /// Integer id.
+    pub id: u64,
+    /// ISO 8601 with milliseconds.
+    pub created_at: String,
+    /// ISO 8601 with milliseconds.
+    pub updated_at: String,
+    /// Text.
+    pub body: String,
+    /// Author as the viewer sees them.
+    pub author: ProfileDto,
+}
+
+impl CommentDto {
+    /// The wire form of `view`.
+    pub fn new(view: &CommentView) -> Self {
+        Self {
+            id: view.comment.id,
+            created_at: view.comment.created_at.render(),
+            updated_at: view.comment.updated_at.render(),
+            body: view.comment.body.clone(),
+            author: ProfileDto::new(&view.author, view.following),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Wrapper {
+        user: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        email: Option<String>,
+    }
+
+    fn request(body: &str) -> Request {
+        Request::new(Body::from(body))
+    }
+
+    fn errors_of(error: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        (status, body)
+    }
+
+    #[test]
+    fn malformed_json_is_a_422_on_the_body() {
+        let error = parse_json::<Wrapper>(&request("{not json")).unwrap_err();
+        let (status, body) = errors_of(error);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"]["body"][0], "is not valid JSON");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field() {
+        let error = parse_json::<Wrapper>(&request(r#"{"user":{"email":5}}"#)).unwrap_err();
+        let (status, body) = errors_of(error);
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["errors"]["user.email"][0]
+                .as_str()
+                .unwrap()
+                .contains("invalid type")
+        );
+    }
+
+    #[test]
+    fn a_missing_wrapper_is_reported() {
+        let error = parse_json::<Wrapper>(&request(r#"{"email":"a@b.c"}"#)).unwrap_err();
+        let (_, body) = errors_of(error);
+        assert_eq!(body["errors"]["body"][0], "missing field `user`");
+    }
+
+    #[test]
+    fn an_empty_body_is_reported() {
+        let (status, body) = errors_of(parse_json::<Wrapper>(&request("  ")).unwrap_err());
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"]["body"][0], "can't be empty");
+    }
+
+    #[test]
+    fn trailing_garbage_is_refused() {
+        assert!(parse_json::<Wrapper>(&request(r#"{"user":{}} x"#)).is_err());
+    }
+
+    #[test]
+    fn an_oversized_body_is_a_413() {
+        let huge = format!(r#"{{"user":{{"email":"{}"}}}}"#, "a".repeat(300 * 1024));
+        let error = parse_json::<Wrapper>(&request(&huge)).unwrap_err();
+        assert_eq!(error.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn each_error_maps_to_its_status_in_the_spec_shape() {
+        let cases = [
+            (ApiError::Unauthorized(TokenError::Missing), 401, "token"),
+            (ApiError::BadCredentials, 401, "email or password"),
+            (ApiError::Forbidden("article"), 403, "article"),
+            (ApiError::NotFound("profile"), 404, "profile"),
+        ];
+        for (error, status, field) in cases {
+            let (got, body) = errors_of(error);
+            assert_eq!(got.as_u16(), status);
+            assert!(body["errors"][field].is_array(), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_500_hides_its_cause() {
+        let cause = std::io::Error::other("secret connection string");
+        let response = ApiError::Internal(Box::new(cause)).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = std::str::from_utf8(response.body().as_ref()).unwrap();
+        assert!(!text.contains("secret"), "{text}");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/json; charset=utf-8"
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Conduit on Lambda: the domain crate every function shares.
+//!
+//! - [`domain`]: validated types (parse, don't validate).
+//! - [`auth`]: argon2id passwords and HS256 tokens.
+//! - [`store`]: the DynamoDB adapter (single table, see `docs/data-model.md`).
+//! - [`http`]: request parsing, the error-to-status mapping, response bodies.
+//! - [`api`]: one module per endpoint: its use case, its error enum, its handler.
+//! - [`lambda`]: start-up wiring used by each function's `main`.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod lambda;
+pub mod store;
+
+use secrecy::SecretString;
+
+use auth::TokenKeys;
+use config::{AuthConfig, ConfigError, SecretSource, check_secret};
+use store::Store;
+
+/// What an authenticating function holds for its lifetime.
+pub struct App {
+    /// The table.
+    pub store: Store,
+    /// Token signing and verification.
+    pub tokens: TokenKeys,
+}
+
+/// A failure at cold start; the function reports it and does not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// Configuration is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The signing secret could not be read from Secrets Manager.
+    #[error("could not read the JWT secret from Secrets Manager")]
+    Secret(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl App {
+    /// Builds the app from the environment: config, SDK clients, secret.
+    pub async fn from_env() -> Result<Self, InitError> {
+        let auth = AuthConfig::from_env()?;
+        let table = config::table_name()?;
+        let sdk = aws_config::load_from_env().await;
+        let secret = match auth.secret {
+            SecretSource::Value(secret) => secret,
+            SecretSource::SecretsManager(arn) => {
+                let secret = aws_sdk_secretsmanager::Client::new(&sdk)
+                    .get_secret_value()
+                    .secret_id(arn)
+                    .send()
+                    .await
+                    .map_err(|e| InitError::Secret(Box::new(e)))?
+                    .secret_string
+                    .map(SecretString::from)
+                    .ok_or(ConfigError::Invalid {
+                        name: "JWT_SECRET_ARN",
+                        reason: "the secret has no string value",
+                    })?;
+                check_secret(&secret, "JWT_SECRET_ARN")?;
+                secret
+            }
+        };
+        Ok(Self {
+            store: Store::new(aws_sdk_dynamodb::Client::new(&sdk), table),
+            tokens: TokenKeys::new(&secret, auth.token_ttl),
+        })
+    }
+}
+
+impl Store {
+    /// A store on `TABLE_NAME` with the default SDK configuration (which honours
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, so DynamoDB Local needs no special case).
+    pub async fn from_env() -> Result<Self, InitError> {
+        let table = config::table_name()?;
+        let sdk = aws_config::load_from_env().await;
+        Ok(Self::new(aws_sdk_dynamodb::Client::new(&sdk), table))
+    }
+}

@@ -1,0 +1,332 @@
+//! The stored form of every entity, and its one mapping to and from DynamoDB
+//! items (through serde_dynamo). Key attributes are added here and ignored
+//! when reading back.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+use super::keys::{self, Key};
+use crate::auth::PasswordHashString;
+use crate::domain::{ArticleId, CommentId, Email, Slug, Tag, Timestamp, UserId, Username};
+
+/// A raw DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// How many of an author's newest articles their user item lists (for the feed).
+pub const RECENT_MAX: usize = 20;
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Stable id.
+    pub user_id: UserId,
+    /// Display username.
+    pub username: Username,
+    /// Email as entered.
+    pub email: Email,
+    /// argon2id PHC string.
+    pub password_hash: PasswordHashString,
+    /// Optional bio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+    /// Optional image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Articles written (exact: changed in the same transaction as the article).
+    #[serde(default)]
+    pub article_count: u64,
+    /// Articles favorited (exact: changed in the same transaction as the favorite).
+    #[serde(default)]
+    pub favorite_count: u64,
+    /// Newest articles, newest first, as index sort keys (`created#id`); every
+    /// article of this author newer than the last entry is listed.
+    #[serde(default)]
+    pub recent: Vec<String>,
+    /// Optimistic-lock version guarding `recent` and `article_count`.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// An article's metadata as stored (the body is a separate item).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleRecord {
+    /// Stable id.
+    pub article_id: ArticleId,
+    /// Current slug.
+    pub slug: Slug,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Sorted, de-duplicated tags.
+    pub tag_list: Vec<Tag>,
+    /// Author.
+    pub author_id: UserId,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
+    /// Exact count of favorite items.
+    #[serde(default)]
+    pub favorites_count: u64,
+    /// Last comment id handed out.
+    #[serde(default)]
+    pub comment_seq: CommentId,
+    /// Set while a delete is in progress: the article reads as gone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
+}
+
+impl ArticleRecord {
+    /// This article's sort key in every timeline index.
+    pub fn timeline(&self) -> String {
+        keys::timeline(&self.created_at.render(), &self.article_id)
+    }
+}
+
+/// An article's body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BodyRecord {
+    /// Markdown body.
+    pub body: String,
+}
+
+/// A comment as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentRecord {
+    /// Integer id, unique within the article.
+    pub id: CommentId,
+    /// Text.
+    pub body: String,
+    /// Author.
+    pub author_id: UserId,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
+}
+
+/// An entry of a tag or favorites list: enough to fetch the article and its author together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticlePointer {
+    /// The article.
+    pub article_id: ArticleId,
+    /// Its author (immutable, so safe to copy).
+    pub author_id: UserId,
+}
+
+/// A statistics item heading an index partition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CountRecord {
+    /// Articles in the partition.
+    #[serde(default)]
+    pub article_count: u64,
+}
+
+/// A tag with its article count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagRecord {
+    /// The tag.
+    pub tag: Tag,
+    /// Articles carrying it.
+    #[serde(default)]
+    pub article_count: u64,
+}
+
+/// A uniqueness claim pointing at its owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimRecord {
+    /// Owner.
+    pub user_id: UserId,
+}
+
+/// A follow edge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowRecord {
+    /// Who follows.
+    pub follower: UserId,
+    /// Who is followed.
+    pub followee: UserId,
+}
+
+/// Serializes `record` and adds its key and index attributes.
+pub fn to_item<T: Serialize>(key: &Key, index: &[(&str, String)], record: &T) -> Item {
+    let mut item: Item = serde_dynamo::to_item(record).expect("records always serialize");
+    item.insert("pk".into(), AttributeValue::S(key.pk.clone()));
+    item.insert("sk".into(), AttributeValue::S(key.sk.clone()));
+    for (name, value) in index {
+        item.insert((*name).into(), AttributeValue::S(value.clone()));
+    }
+    item
+}
+
+/// Reads a record back, ignoring key and index attributes.
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(StoreError::Malformed)
+}
+
+/// A key as a DynamoDB key map.
+pub fn key_item(key: &Key) -> Item {
+    HashMap::from([
+        ("pk".into(), AttributeValue::S(key.pk.clone())),
+        ("sk".into(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+/// The key of a returned item.
+pub fn key_of(item: &Item) -> Option<Key> {
+    let text = |name: &str| item.get(name)?.as_s().ok().cloned();
+    Some(Key {
+        pk: text("pk")?,
+        sk: text("sk")?,
+    })
+}
+
+/// A user item: listed at the head of its author and favorites partitions.
+pub fn user_item(user: &UserRecord) -> Item {
+    to_item(
+        &keys::user(&user.user_id),
+        &[
+            ("gsi1pk", keys::author_partition(&user.user_id)),
+            ("gsi1sk", keys::HEAD.into()),
+            ("gsi2pk", keys::favorites_partition(&user.user_id)),
+            ("gsi2sk", keys::HEAD.into()),
+        ],
+        user,
+    )
+}
+
+/// An article item: listed in its author's partition and the all-articles partition.
+pub fn article_item(article: &ArticleRecord) -> Item {
+    let timeline = article.timeline();
+    to_item(
+        &keys::article(&article.article_id),
+        &[
+            ("gsi1pk", keys::author_partition(&article.author_id)),
+            ("gsi1sk", timeline.clone()),
+            ("gsi2pk", keys::ALL_ARTICLES.into()),
+            ("gsi2sk", timeline),
+        ],
+        article,
+    )
+}
+
+/// A tag link: the article's entry in the tag's list partition.
+pub fn tag_link_item(article: &ArticleRecord, tag: &Tag) -> Item {
+    to_item(
+        &keys::tag_link(&article.article_id, tag),
+        &[
+            ("gsi1pk", keys::tag_partition(tag)),
+            ("gsi1sk", article.timeline()),
+        ],
+        &ArticlePointer {
+            article_id: article.article_id.clone(),
+            author_id: article.author_id.clone(),
+        },
+    )
+}
+
+/// A favorite: the article's entry in the user's favorites partition.
+pub fn favorite_item(article: &ArticleRecord, user: &UserId) -> Item {
+    to_item(
+        &keys::favorite(&article.article_id, user),
+        &[
+            ("gsi2pk", keys::favorites_partition(user)),
+            ("gsi2sk", article.timeline()),
+        ],
+        &ArticlePointer {
+            article_id: article.article_id.clone(),
+            author_id: article.author_id.clone(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> UserRecord {
+        UserRecord {
+            user_id: UserId::from_trusted("u1".into()),
+            username: Username::from_trusted("Jake".into()),
+            email: Email::from_trusted("jake@jake.jake".into()),
+            password_hash: serde_json::from_str("\"$argon2id$x\"").unwrap(),
+            bio: None,
+            image: Some("https://x.io/a.png".into()),
+            article_count: 2,
+            favorite_count: 0,
+            recent: vec!["2026-01-01T00:00:00.000Z#abcdefghijkl".into()],
+            version: 3,
+        }
+    }
+
+    fn article() -> ArticleRecord {
+        let id = ArticleId::from_trusted("abcdefghijkl".into());
+        ArticleRecord {
+            slug: Slug::new("Hello", &id),
+            article_id: id,
+            title: "Hello".into(),
+            description: "d".into(),
+            tag_list: vec![Tag::from_trusted("a".into())],
+            author_id: UserId::from_trusted("u1".into()),
+            created_at: Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap(),
+            updated_at: Timestamp::parse("2026-01-02T00:00:00.000Z").unwrap(),
+            favorites_count: 1,
+            comment_seq: 4,
+            deleting: false,
+        }
+    }
+
+    #[test]
+    fn a_user_item_round_trips_and_heads_its_list_partitions() {
+        let item = user_item(&user());
+        assert_eq!(item["pk"].as_s().unwrap(), "USER#u1");
+        assert_eq!(item["gsi1pk"].as_s().unwrap(), "AUTHOR#u1");
+        assert_eq!(item["gsi2sk"].as_s().unwrap(), keys::HEAD);
+        assert!(!item.contains_key("bio"), "absent optionals are not stored");
+        assert_eq!(from_item::<UserRecord>(item).unwrap(), user());
+    }
+
+    #[test]
+    fn an_article_item_round_trips_and_sits_on_both_timelines() {
+        let item = article_item(&article());
+        assert_eq!(item["pk"].as_s().unwrap(), "ARTICLE#abcdefghijkl");
+        assert_eq!(
+            item["gsi2sk"].as_s().unwrap(),
+            "2026-01-01T00:00:00.000Z#abcdefghijkl"
+        );
+        assert_eq!(
+            item["created_at"].as_s().unwrap(),
+            "2026-01-01T00:00:00.000Z"
+        );
+        assert!(!item.contains_key("deleting"));
+        assert_eq!(from_item::<ArticleRecord>(item).unwrap(), article());
+    }
+
+    #[test]
+    fn pointers_carry_the_author_so_one_batch_read_fetches_article_and_author() {
+        let a = article();
+        let link = tag_link_item(&a, &a.tag_list[0]);
+        assert_eq!(link["gsi1pk"].as_s().unwrap(), "TAG#a");
+        let pointer: ArticlePointer = from_item(link).unwrap();
+        assert_eq!(pointer.author_id, a.author_id);
+        let fav = favorite_item(&a, &UserId::from_trusted("u2".into()));
+        assert_eq!(fav["gsi2pk"].as_s().unwrap(), "FAVS#u2");
+    }
+
+    #[test]
+    fn a_malformed_item_is_an_error_not_a_panic() {
+        let item = key_item(&keys::user(&UserId::from_trusted("x".into())));
+        assert!(from_item::<UserRecord>(item).is_err());
+    }
+
+    #[test]
+    fn the_key_of_an_item_is_read_back() {
+        let key = keys::global_stats();
+        assert_eq!(key_of(&key_item(&key)), Some(key));
+    }
+}

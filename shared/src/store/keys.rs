@@ -1,0 +1,168 @@
+//! Every key and index partition of the single table, built in one place.
+//! The layout is explained in `docs/data-model.md`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ArticleId, CommentId, Tag, UserId};
+
+/// Sort key of the statistics item that heads an index partition: `~` sorts
+/// after every timestamp, so a descending query returns the count first.
+pub const HEAD: &str = "~";
+
+/// Partition of GSI2 holding every article, newest first.
+pub const ALL_ARTICLES: &str = "ARTICLES";
+
+/// Partition of GSI3 holding every tag by popularity.
+pub const ALL_TAGS: &str = "TAGS";
+
+/// A primary key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Key {
+    /// Partition key.
+    pub pk: String,
+    /// Sort key.
+    pub sk: String,
+}
+
+impl Key {
+    fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self { pk, sk: sk.into() }
+    }
+}
+
+/// A user's profile, credentials and counters.
+pub fn user(id: &UserId) -> Key {
+    Key::new(format!("USER#{id}"), "USER")
+}
+
+/// The claim that makes a username unique (case-insensitively).
+pub fn username_claim(canonical: &str) -> Key {
+    Key::new(format!("USERNAME#{canonical}"), "USERNAME")
+}
+
+/// The claim that makes an email unique (case-insensitively).
+pub fn email_claim(canonical: &str) -> Key {
+    Key::new(format!("EMAIL#{canonical}"), "EMAIL")
+}
+
+/// `follower` follows `followee`.
+pub fn follow(follower: &UserId, followee: &UserId) -> Key {
+    Key::new(
+        format!("USER#{follower}"),
+        format!("{FOLLOWS_PREFIX}{followee}"),
+    )
+}
+
+/// Sort-key prefix of a user's follow items.
+pub const FOLLOWS_PREFIX: &str = "FOLLOWS#";
+
+/// Partition of everything that belongs to one article.
+pub fn article_partition(id: &ArticleId) -> String {
+    format!("ARTICLE#{id}")
+}
+
+/// An article's metadata (everything but the body).
+pub fn article(id: &ArticleId) -> Key {
+    Key::new(article_partition(id), ARTICLE_SK)
+}
+
+/// Sort key of an article's metadata item.
+pub const ARTICLE_SK: &str = "ARTICLE";
+
+/// An article's body, kept apart so list and comment reads never pay to read it;
+/// its sort key places it after comments, favorites and tag links.
+pub fn article_body(id: &ArticleId) -> Key {
+    Key::new(article_partition(id), BODY_SK)
+}
+
+/// Sort key of an article's body item.
+pub const BODY_SK: &str = "TEXT";
+
+/// A comment; ids are zero-padded so they sort numerically.
+pub fn comment(article: &ArticleId, id: CommentId) -> Key {
+    Key::new(
+        article_partition(article),
+        format!("{COMMENT_PREFIX}{id:020}"),
+    )
+}
+
+/// Sort-key prefix of an article's comments.
+pub const COMMENT_PREFIX: &str = "COMMENT#";
+
+/// Sorts after every comment and before everything else in the partition, so
+/// `sk BETWEEN ARTICLE_SK AND COMMENTS_END` reads an article with its comments.
+pub const COMMENTS_END: &str = "COMMENT$";
+
+/// `user` favorited `article`.
+pub fn favorite(article: &ArticleId, user: &UserId) -> Key {
+    Key::new(article_partition(article), format!("FAV#{user}"))
+}
+
+/// Links `article` to `tag`, and places it in the tag's list partition.
+pub fn tag_link(article: &ArticleId, tag: &Tag) -> Key {
+    Key::new(article_partition(article), format!("TAG#{}", tag.as_str()))
+}
+
+/// A tag's article count, head of its list partition and entry in the popularity index.
+pub fn tag_stats(tag: &Tag) -> Key {
+    Key::new(tag_partition(tag), "TAG")
+}
+
+/// The global article count, head of the all-articles partition.
+pub fn global_stats() -> Key {
+    Key::new("STATS".into(), "ARTICLES")
+}
+
+/// GSI1 partition: one author's articles (headed by the author's user item).
+pub fn author_partition(id: &UserId) -> String {
+    format!("AUTHOR#{id}")
+}
+
+/// GSI1 partition: articles with one tag (headed by the tag's stats item).
+pub fn tag_partition(tag: &Tag) -> String {
+    format!("TAG#{}", tag.as_str())
+}
+
+/// GSI2 partition: articles one user favorited (headed by that user's item).
+pub fn favorites_partition(id: &UserId) -> String {
+    format!("FAVS#{id}")
+}
+
+/// Index sort key placing an article by creation time (ties broken by id).
+pub fn timeline(created_at: &str, article: &ArticleId) -> String {
+    format!("{created_at}#{article}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_keys_sort_in_numeric_order() {
+        let a = ArticleId::from_trusted("abcdefghijkl".into());
+        assert!(comment(&a, 9).sk < comment(&a, 10).sk);
+    }
+
+    #[test]
+    fn an_article_partition_sorts_metadata_comments_favorites_tags_then_body() {
+        let a = ArticleId::from_trusted("abcdefghijkl".into());
+        let u = UserId::from_trusted("u".into());
+        let t = Tag::from_trusted("t".into());
+        let order = [
+            article(&a).sk,
+            comment(&a, 1).sk,
+            comment(&a, u64::MAX).sk,
+            COMMENTS_END.to_owned(),
+            favorite(&a, &u).sk,
+            tag_link(&a, &t).sk,
+            article_body(&a).sk,
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    }
+
+    #[test]
+    fn the_head_item_sorts_after_every_timeline_entry() {
+        let a = ArticleId::from_trusted("zzzzzzzzzzzz".into());
+        assert!(timeline("9999-12-31T23:59:59.999Z", &a).as_str() < HEAD);
+    }
+}

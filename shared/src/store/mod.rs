@@ -1,0 +1,489 @@
+//! The DynamoDB adapter. SDK types and errors stay in here: callers see domain
+//! records and domain outcomes (taken, not found, forbidden), never an SDK error.
+
+pub mod articles;
+pub mod items;
+pub mod keys;
+pub mod users;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put,
+    ReturnConsumedCapacity, TransactWriteItem, Update,
+};
+use futures::future::try_join_all;
+use rand::Rng;
+
+use items::{Item, key_item, key_of};
+use keys::Key;
+
+/// An unexpected storage failure: a 500 whose cause goes to the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The request to DynamoDB failed.
+    #[error("DynamoDB {operation} request failed")]
+    Request {
+        /// Which operation.
+        operation: &'static str,
+        /// The SDK error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An item could not be read back as its record type.
+    #[error("a stored item is malformed")]
+    Malformed(#[source] serde_dynamo::Error),
+    /// A transaction kept losing to concurrent writers.
+    #[error("transaction still conflicting after {0} attempts")]
+    Contended(u32),
+}
+
+impl StoreError {
+    fn request<E>(operation: &'static str, source: SdkError<E>) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        Self::Request {
+            operation,
+            source: Box::new(source),
+        }
+    }
+}
+
+/// Counts DynamoDB requests and the capacity they consumed, for logs and benchmarks.
+#[derive(Debug, Default)]
+pub struct Meter {
+    requests: AtomicU64,
+    capacity_milli: AtomicU64,
+}
+
+/// A reading of a [`Meter`].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// Requests sent (a BatchGetItem or TransactWriteItems counts once).
+    pub requests: u64,
+    /// Capacity units consumed, reads and writes together.
+    pub capacity_units: f64,
+}
+
+impl Meter {
+    fn record(&self, capacity: Option<&[ConsumedCapacity]>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let units: f64 = capacity
+            .unwrap_or_default()
+            .iter()
+            .filter_map(ConsumedCapacity::capacity_units)
+            .sum();
+        self.capacity_milli
+            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// The totals so far.
+    pub fn usage(&self) -> Usage {
+        Usage {
+            requests: self.requests.load(Ordering::Relaxed),
+            capacity_units: self.capacity_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+        }
+    }
+}
+
+impl std::ops::Sub for Usage {
+    type Output = Usage;
+    fn sub(self, rhs: Usage) -> Usage {
+        Usage {
+            requests: self.requests - rhs.requests,
+            capacity_units: self.capacity_units - rhs.capacity_units,
+        }
+    }
+}
+
+/// Names of the table's global secondary indexes (see `docs/data-model.md`).
+pub mod index {
+    /// Author and tag list partitions.
+    pub const GSI1: &str = "GSI1";
+    /// All-articles and favorites list partitions.
+    pub const GSI2: &str = "GSI2";
+    /// Tags by popularity.
+    pub const GSI3: &str = "GSI3";
+}
+
+/// Where a partition query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Index {
+    /// GSI1: author and tag lists.
+    Lists,
+    /// GSI2: the all-articles list and favorites lists.
+    Timelines,
+}
+
+/// The outcome of a transaction that DynamoDB accepted or refused on a condition.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TxOutcome {
+    /// Every write applied.
+    Committed,
+    /// Nothing applied; `true` at each position whose condition failed.
+    ConditionFailed(Vec<bool>),
+}
+
+/// The storage adapter: one table, one SDK client, built once per cold start.
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: Arc<str>,
+    meter: Arc<Meter>,
+}
+
+/// Most attempts a contended transaction gets before giving up with a 500.
+const TX_ATTEMPTS: u32 = 40;
+
+/// Most keys in one BatchGetItem.
+const BATCH_GET_MAX: usize = 100;
+
+impl Store {
+    /// A store on `table`.
+    pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            meter: Arc::default(),
+        }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Requests and capacity consumed through this store so far.
+    pub fn usage(&self) -> Usage {
+        self.meter.usage()
+    }
+
+    /// One item, strongly consistent when `consistent`.
+    pub(crate) async fn get(
+        &self,
+        key: &Key,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key_item(key)))
+            .consistent_read(consistent)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| StoreError::request("GetItem", e))?;
+        self.meter
+            .record(output.consumed_capacity().map(std::slice::from_ref));
+        Ok(output.item)
+    }
+
+    /// Many items by key in as few BatchGetItem requests as the 100-key limit
+    /// allows, sent concurrently; unprocessed keys are retried.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: impl IntoIterator<Item = Key>,
+        consistent: bool,
+    ) -> Result<HashMap<Key, Item>, StoreError> {
+        let mut unique: Vec<Key> = keys.into_iter().collect();
+        unique.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+        unique.dedup();
+        let chunks = unique
+            .chunks(BATCH_GET_MAX)
+            .map(|chunk| self.batch_get_chunk(chunk, consistent));
+        let mut found = HashMap::new();
+        for items in try_join_all(chunks).await? {
+            for item in items {
+                if let Some(key) = key_of(&item) {
+                    found.insert(key, item);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn batch_get_chunk(
+        &self,
+        keys: &[Key],
+        consistent: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys.iter().map(key_item).collect()))
+                .consistent_read(consistent)
+                .build()
+                .expect("keys are set"),
+        );
+        let mut attempt = 0;
+        while let Some(request) = pending.take() {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            attempt += 1;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(self.table.as_ref(), request)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| StoreError::request("BatchGetItem", e))?;
+            self.meter.record(output.consumed_capacity.as_deref());
+            if let Some(mut responses) = output.responses {
+                items.extend(responses.remove(self.table.as_ref()).unwrap_or_default());
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(self.table.as_ref()))
+                .filter(|k| !k.keys().is_empty());
+            if attempt >= TX_ATTEMPTS && pending.is_some() {
+                return Err(StoreError::Contended(attempt));
+            }
+        }
+        Ok(items)
+    }
+
+    /// Up to `limit` items of one partition of the table or an index, highest
+    /// sort key first, starting below `before` when given.
+    pub(crate) async fn query_partition(
+        &self,
+        index: Index,
+        partition: &str,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let (name, pk, sk) = match index {
+            Index::Lists => (Some(index::GSI1), "gsi1pk", "gsi1sk"),
+            Index::Timelines => (Some(index::GSI2), "gsi2pk", "gsi2sk"),
+        };
+        let condition = match before {
+            Some(_) => format!("{pk} = :pk AND {sk} < :before"),
+            None => format!("{pk} = :pk"),
+        };
+        let mut request = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .set_index_name(name.map(str::to_owned))
+            .key_condition_expression(condition)
+            .expression_attribute_values(":pk", s(partition))
+            .scan_index_forward(false)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        if let Some(before) = before {
+            request = request.expression_attribute_values(":before", s(before));
+        }
+        self.collect_query(request, Some(limit)).await
+    }
+
+    /// Runs a query to `limit` items (or to the end), following pagination.
+    pub(crate) async fn collect_query(
+        &self,
+        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items: Vec<Item> = Vec::new();
+        let mut start = None;
+        loop {
+            let mut page = request.clone().set_exclusive_start_key(start.take());
+            if let Some(limit) = limit {
+                page = page.limit((limit - items.len()) as i32);
+            }
+            let output = page
+                .send()
+                .await
+                .map_err(|e| StoreError::request("Query", e))?;
+            self.meter
+                .record(output.consumed_capacity().map(std::slice::from_ref));
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            let full = limit.is_some_and(|limit| items.len() >= limit);
+            if start.is_none() || full {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Applies `writes` atomically. Losing to a concurrent transaction is
+    /// retried with jittered backoff; a failed condition is reported, by position.
+    pub(crate) async fn transact(
+        &self,
+        writes: Vec<TransactWriteItem>,
+    ) -> Result<TxOutcome, StoreError> {
+        for attempt in 0..TX_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(writes.clone()))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await;
+            match result {
+                Ok(output) => {
+                    self.meter.record(output.consumed_capacity.as_deref());
+                    return Ok(TxOutcome::Committed);
+                }
+                Err(error) => {
+                    self.meter.record(None);
+                    match classify(&error) {
+                        Cancellation::Conditions(failed) => {
+                            return Ok(TxOutcome::ConditionFailed(failed));
+                        }
+                        Cancellation::Contended => continue,
+                        Cancellation::Other => {
+                            return Err(StoreError::request("TransactWriteItems", error));
+                        }
+                    }
+                }
+            }
+        }
+        Err(StoreError::Contended(TX_ATTEMPTS))
+    }
+}
+
+enum Cancellation {
+    Conditions(Vec<bool>),
+    Contended,
+    Other,
+}
+
+fn classify(error: &SdkError<TransactWriteItemsError>) -> Cancellation {
+    let Some(service) = error.as_service_error() else {
+        return Cancellation::Other;
+    };
+    match service {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+            let codes: Vec<&str> = cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None"))
+                .collect();
+            if codes.contains(&"ConditionalCheckFailed") {
+                Cancellation::Conditions(
+                    codes
+                        .iter()
+                        .map(|c| *c == "ConditionalCheckFailed")
+                        .collect(),
+                )
+            } else if codes.iter().all(|c| {
+                matches!(
+                    *c,
+                    "None"
+                        | "TransactionConflict"
+                        | "ThrottlingError"
+                        | "ProvisionedThroughputExceeded"
+                )
+            }) {
+                Cancellation::Contended
+            } else {
+                Cancellation::Other
+            }
+        }
+        TransactWriteItemsError::TransactionInProgressException(_)
+        | TransactWriteItemsError::ProvisionedThroughputExceededException(_)
+        | TransactWriteItemsError::RequestLimitExceeded(_)
+        | TransactWriteItemsError::ThrottlingException(_) => Cancellation::Contended,
+        _ => Cancellation::Other,
+    }
+}
+
+/// Full-jitter exponential backoff: up to 10 ms, 20 ms, … capped at 320 ms.
+async fn backoff(attempt: u32) {
+    let cap = 10u64 << attempt.min(5);
+    let wait = rand::rng().random_range(1..=cap);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+}
+
+/// Expression attribute values.
+pub(crate) type Values<'a> = &'a [(&'a str, AttributeValue)];
+
+fn values(values: Values<'_>) -> Option<HashMap<String, AttributeValue>> {
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone()))
+            .collect()
+    })
+}
+
+impl Store {
+    /// A transactional put, optionally conditional.
+    pub(crate) fn put(&self, item: Item, condition: Option<&str>) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build()
+            .expect("table and item are set");
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    /// A transactional update.
+    pub(crate) fn update(
+        &self,
+        key: &Key,
+        expression: &str,
+        condition: Option<&str>,
+        vals: Values<'_>,
+    ) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key_item(key)))
+            .update_expression(expression)
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_values(values(vals))
+            .build()
+            .expect("table, key and expression are set");
+        TransactWriteItem::builder().update(update).build()
+    }
+
+    /// A transactional delete, optionally conditional.
+    pub(crate) fn delete(
+        &self,
+        key: &Key,
+        condition: Option<&str>,
+        vals: Values<'_>,
+    ) -> TransactWriteItem {
+        let delete = Delete::builder()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key_item(key)))
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_values(values(vals))
+            .build()
+            .expect("table and key are set");
+        TransactWriteItem::builder().delete(delete).build()
+    }
+
+    /// A transactional condition on an item that is not written.
+    pub(crate) fn check(&self, key: &Key, condition: &str, vals: Values<'_>) -> TransactWriteItem {
+        let check = ConditionCheck::builder()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key_item(key)))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values(vals))
+            .build()
+            .expect("table, key and condition are set");
+        TransactWriteItem::builder().condition_check(check).build()
+    }
+}
+
+/// A string attribute.
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute.
+pub(crate) fn n(value: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}

@@ -1,0 +1,341 @@
+//! Users, their uniqueness claims, and follows.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
+use super::items::{
+    ClaimRecord, FollowRecord, Item, UserRecord, from_item, key_item, to_item, user_item,
+};
+use super::keys::{self, Key};
+use super::{Store, StoreError, TxOutcome, s};
+use crate::auth::PasswordHashString;
+use crate::domain::{Email, UserId, Username};
+
+/// Which uniqueness claims were already held by someone else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Taken {
+    /// The username is taken.
+    pub username: bool,
+    /// The email is taken.
+    pub email: bool,
+}
+
+/// Why a user write did not apply.
+#[derive(Debug, thiserror::Error)]
+pub enum UserWriteError {
+    /// A username or email belongs to another user.
+    #[error("username or email already taken")]
+    Taken(Taken),
+    /// The user changed concurrently; re-read and try again.
+    #[error("user changed concurrently")]
+    Conflict,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    /// New username.
+    pub username: Option<Username>,
+    /// New email.
+    pub email: Option<Email>,
+    /// New password hash.
+    pub password_hash: Option<PasswordHashString>,
+    /// New bio (`Some(None)` clears it).
+    pub bio: Option<Option<String>>,
+    /// New image (`Some(None)` clears it).
+    pub image: Option<Option<String>>,
+}
+
+impl UserChanges {
+    /// Applies the changes to a copy of `user`.
+    pub fn apply(&self, user: &UserRecord) -> UserRecord {
+        let mut next = user.clone();
+        if let Some(username) = &self.username {
+            next.username = username.clone();
+        }
+        if let Some(email) = &self.email {
+            next.email = email.clone();
+        }
+        if let Some(hash) = &self.password_hash {
+            next.password_hash = hash.clone();
+        }
+        if let Some(bio) = &self.bio {
+            next.bio = bio.clone();
+        }
+        if let Some(image) = &self.image {
+            next.image = image.clone();
+        }
+        next
+    }
+}
+
+const ABSENT: &str = "attribute_not_exists(pk)";
+const OWNED: &str = "user_id = :me";
+
+impl Store {
+    /// Creates a user and claims its username and email, atomically.
+    pub async fn create_user(&self, user: &UserRecord) -> Result<(), UserWriteError> {
+        let claim = ClaimRecord {
+            user_id: user.user_id.clone(),
+        };
+        let writes = vec![
+            self.put(user_item(user), Some(ABSENT)),
+            self.put(
+                to_item(
+                    &keys::username_claim(&user.username.canonical()),
+                    &[],
+                    &claim,
+                ),
+                Some(ABSENT),
+            ),
+            self.put(
+                to_item(&keys::email_claim(&user.email.canonical()), &[], &claim),
+                Some(ABSENT),
+            ),
+        ];
+        match self.transact(writes).await? {
+            TxOutcome::Committed => Ok(()),
+            TxOutcome::ConditionFailed(failed) if failed[0] => Err(UserWriteError::Conflict),
+            TxOutcome::ConditionFailed(failed) => Err(UserWriteError::Taken(Taken {
+                username: failed[1],
+                email: failed[2],
+            })),
+        }
+    }
+
+    /// Applies `changes` to `current`, moving username and email claims in the
+    /// same transaction, so uniqueness can never be broken by a race.
+    pub async fn update_user(
+        &self,
+        current: &UserRecord,
+        changes: &UserChanges,
+    ) -> Result<UserRecord, UserWriteError> {
+        let next = changes.apply(current);
+        let me = [(":me", s(current.user_id.as_str()))];
+        let claim = ClaimRecord {
+            user_id: current.user_id.clone(),
+        };
+        let mut writes = Vec::new();
+        let old_name = current.username.canonical();
+        let new_name = next.username.canonical();
+        let mut username_claim_at = None;
+        if old_name != new_name {
+            writes.push(self.delete(&keys::username_claim(&old_name), Some(OWNED), &me));
+            username_claim_at = Some(writes.len());
+            writes.push(self.put(
+                to_item(&keys::username_claim(&new_name), &[], &claim),
+                Some(ABSENT),
+            ));
+        }
+        let old_email = current.email.canonical();
+        let new_email = next.email.canonical();
+        let mut email_claim_at = None;
+        if old_email != new_email {
+            writes.push(self.delete(&keys::email_claim(&old_email), Some(OWNED), &me));
+            email_claim_at = Some(writes.len());
+            writes.push(self.put(
+                to_item(&keys::email_claim(&new_email), &[], &claim),
+                Some(ABSENT),
+            ));
+        }
+        let mut set = vec![
+            "username = :username",
+            "email = :email",
+            "password_hash = :hash",
+        ];
+        let mut remove = Vec::new();
+        let mut vals = vec![
+            (":username", s(next.username.as_str())),
+            (":email", s(next.email.as_str())),
+            (":hash", s(next.password_hash.as_str())),
+            (":old_username", s(current.username.as_str())),
+            (":old_email", s(current.email.as_str())),
+        ];
+        match &next.bio {
+            Some(bio) => {
+                set.push("bio = :bio");
+                vals.push((":bio", s(bio)));
+            }
+            None => remove.push("bio"),
+        }
+        match &next.image {
+            Some(image) => {
+                set.push("image = :image");
+                vals.push((":image", s(image)));
+            }
+            None => remove.push("image"),
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        writes.push(self.update(
+            &keys::user(&current.user_id),
+            &expression,
+            Some("attribute_exists(pk) AND username = :old_username AND email = :old_email"),
+            &vals,
+        ));
+        match self.transact(writes).await? {
+            TxOutcome::Committed => Ok(next),
+            TxOutcome::ConditionFailed(failed) => {
+                let taken = Taken {
+                    username: username_claim_at.is_some_and(|i| failed[i]),
+                    email: email_claim_at.is_some_and(|i| failed[i]),
+                };
+                if taken.username || taken.email {
+                    Err(UserWriteError::Taken(taken))
+                } else {
+                    Err(UserWriteError::Conflict)
+                }
+            }
+        }
+    }
+
+    /// A user by id.
+    pub async fn user(
+        &self,
+        id: &UserId,
+        consistent: bool,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.get(&keys::user(id), consistent)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// The owner of a username, compared case-insensitively.
+    pub async fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>, StoreError> {
+        self.claim(&keys::username_claim(&username.to_ascii_lowercase()))
+            .await
+    }
+
+    /// The owner of an email, compared case-insensitively.
+    pub async fn user_id_by_email(&self, email: &Email) -> Result<Option<UserId>, StoreError> {
+        self.claim(&keys::email_claim(&email.canonical())).await
+    }
+
+    async fn claim(&self, key: &Key) -> Result<Option<UserId>, StoreError> {
+        // Strongly consistent: a user who just registered can log in at once.
+        Ok(self
+            .get(key, true)
+            .await?
+            .map(from_item::<ClaimRecord>)
+            .transpose()?
+            .map(|claim| claim.user_id))
+    }
+
+    /// Makes `follower` follow (or stop following) `followee`. Idempotent.
+    pub async fn set_following(
+        &self,
+        follower: &UserId,
+        followee: &UserId,
+        following: bool,
+    ) -> Result<(), StoreError> {
+        let key = keys::follow(follower, followee);
+        if following {
+            let record = FollowRecord {
+                follower: follower.clone(),
+                followee: followee.clone(),
+            };
+            let output = self
+                .client
+                .put_item()
+                .table_name(self.table())
+                .set_item(Some(to_item(&key, &[], &record)))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| StoreError::request("PutItem", e))?;
+            self.meter
+                .record(output.consumed_capacity().map(std::slice::from_ref));
+        } else {
+            let output = self
+                .client
+                .delete_item()
+                .table_name(self.table())
+                .set_key(Some(key_item(&key)))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| StoreError::request("DeleteItem", e))?;
+            self.meter
+                .record(output.consumed_capacity().map(std::slice::from_ref));
+        }
+        Ok(())
+    }
+
+    /// Everyone `follower` follows (one query; its size grows with that number only).
+    pub async fn followed_by(&self, follower: &UserId) -> Result<Vec<UserId>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(keys::user(follower).pk))
+            .expression_attribute_values(":prefix", s(keys::FOLLOWS_PREFIX))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        self.collect_query(request, None)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<FollowRecord>(item).map(|f| f.followee))
+            .collect()
+    }
+
+    /// Users by id, with whether `viewer` follows each, in one batch read.
+    pub async fn profiles(
+        &self,
+        viewer: Option<&UserId>,
+        users: impl IntoIterator<Item = UserId>,
+    ) -> Result<HashMap<UserId, (UserRecord, bool)>, StoreError> {
+        let users: Vec<UserId> = users.into_iter().collect();
+        let request = ProfileRequest::new(viewer, &users);
+        let found = self.batch_get(request.keys(), false).await?;
+        request.resolve(&found)
+    }
+}
+
+/// The keys needed to show some users to a viewer, and how to read them back;
+/// lets callers fold profile reads into a larger batch read.
+pub(crate) struct ProfileRequest<'a> {
+    viewer: Option<&'a UserId>,
+    users: Vec<UserId>,
+}
+
+impl<'a> ProfileRequest<'a> {
+    pub(crate) fn new(viewer: Option<&'a UserId>, users: &[UserId]) -> Self {
+        let mut users = users.to_vec();
+        users.sort();
+        users.dedup();
+        Self { viewer, users }
+    }
+
+    pub(crate) fn keys(&self) -> Vec<Key> {
+        let mut keys: Vec<Key> = self.users.iter().map(keys::user).collect();
+        if let Some(viewer) = self.viewer {
+            keys.extend(self.users.iter().map(|u| keys::follow(viewer, u)));
+        }
+        keys
+    }
+
+    pub(crate) fn resolve(
+        &self,
+        found: &HashMap<Key, Item>,
+    ) -> Result<HashMap<UserId, (UserRecord, bool)>, StoreError> {
+        let mut profiles = HashMap::new();
+        for user in &self.users {
+            let Some(item) = found.get(&keys::user(user)) else {
+                continue;
+            };
+            let record: UserRecord = from_item(item.clone())?;
+            let following = self
+                .viewer
+                .is_some_and(|viewer| found.contains_key(&keys::follow(viewer, user)));
+            profiles.insert(user.clone(), (record, following));
+        }
+        Ok(profiles)
+    }
+}

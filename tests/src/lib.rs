@@ -1,0 +1,463 @@
+//! Local tooling and test harness: the table definition read from
+//! `template.yaml` (the one source of truth), tables on DynamoDB Local, an
+//! [`App`] per test, and API Gateway events built the way API Gateway sends them.
+
+pub mod seed;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use conduit::App;
+use conduit::auth::TokenKeys;
+use conduit::store::Store;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+use serde_yaml::Value as Yaml;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// `template.yaml`, parsed (CloudFormation tags such as `!Ref` kept as tagged values).
+pub fn template() -> Result<Yaml> {
+    let path = workspace_root().join("template.yaml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path:?}"))?;
+    serde_yaml::from_str(&text).context("parsing template.yaml")
+}
+
+/// The table's key schema and indexes, as the template declares them.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    attributes: Vec<AttributeDefinition>,
+    keys: Vec<KeySchemaElement>,
+    indexes: Vec<GlobalSecondaryIndex>,
+}
+
+fn text<'a>(value: &'a Yaml, field: &str) -> Result<&'a str> {
+    value[field]
+        .as_str()
+        .with_context(|| format!("template: {field} must be a string"))
+}
+
+fn key_schema(value: &Yaml) -> Result<Vec<KeySchemaElement>> {
+    value
+        .as_sequence()
+        .context("template: KeySchema must be a list")?
+        .iter()
+        .map(|k| {
+            Ok(KeySchemaElement::builder()
+                .attribute_name(text(k, "AttributeName")?)
+                .key_type(KeyType::from(text(k, "KeyType")?))
+                .build()?)
+        })
+        .collect()
+}
+
+impl TableSpec {
+    /// Reads `Resources.Table.Properties` of the template.
+    pub fn from_template() -> Result<Self> {
+        let template = template()?;
+        let table = &template["Resources"]["Table"];
+        if text(table, "Type")? != "AWS::DynamoDB::Table" {
+            bail!("template: Resources.Table is not a DynamoDB table");
+        }
+        let props = &table["Properties"];
+        let attributes = props["AttributeDefinitions"]
+            .as_sequence()
+            .context("template: AttributeDefinitions")?
+            .iter()
+            .map(|a| {
+                Ok(AttributeDefinition::builder()
+                    .attribute_name(text(a, "AttributeName")?)
+                    .attribute_type(ScalarAttributeType::from(text(a, "AttributeType")?))
+                    .build()?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let indexes = props["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .context("template: GlobalSecondaryIndexes")?
+            .iter()
+            .map(|index| {
+                let projection = &index["Projection"];
+                let non_key = projection["NonKeyAttributes"].as_sequence().map(|attrs| {
+                    attrs
+                        .iter()
+                        .filter_map(|a| a.as_str().map(str::to_owned))
+                        .collect::<Vec<_>>()
+                });
+                Ok(GlobalSecondaryIndex::builder()
+                    .index_name(text(index, "IndexName")?)
+                    .set_key_schema(Some(key_schema(&index["KeySchema"])?))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(text(
+                                projection,
+                                "ProjectionType",
+                            )?))
+                            .set_non_key_attributes(non_key)
+                            .build(),
+                    )
+                    .build()?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            attributes,
+            keys: key_schema(&props["KeySchema"])?,
+            indexes,
+        })
+    }
+
+    /// Index names, in template order.
+    pub fn index_names(&self) -> Vec<&str> {
+        self.indexes.iter().map(|i| i.index_name()).collect()
+    }
+
+    /// Creates `name` with this definition and waits until it is active.
+    pub async fn create(&self, client: &Client, name: &str) -> Result<()> {
+        client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_attribute_definitions(Some(self.attributes.clone()))
+            .set_key_schema(Some(self.keys.clone()))
+            .set_global_secondary_indexes(Some(self.indexes.clone()))
+            .send()
+            .await
+            .with_context(|| format!("creating table {name}"))?;
+        for _ in 0..100 {
+            let described = client.describe_table().table_name(name).send().await?;
+            let active = described
+                .table()
+                .and_then(|t| t.table_status())
+                .is_some_and(|s| s.as_str() == "ACTIVE");
+            if active {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("table {name} did not become active")
+    }
+}
+
+/// Where DynamoDB Local listens: `AWS_ENDPOINT_URL_DYNAMODB`, else port 8000.
+pub fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| "http://127.0.0.1:8000".into())
+}
+
+/// A client for DynamoDB Local (dummy credentials; the emulator ignores them).
+pub async fn local_client() -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "conduit-tests",
+        ))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// The secret tests and the local API sign tokens with (never used in AWS).
+pub const LOCAL_JWT_SECRET: &str = "local-development-secret-not-for-production-use";
+
+/// An app on its own fresh table, so tests run in parallel without sharing data.
+pub async fn test_app() -> App {
+    let client = local_client().await;
+    let name = format!("conduit-test-{}", conduit::domain::UserId::generate());
+    TableSpec::from_template()
+        .expect("template.yaml declares the table")
+        .create(&client, &name)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "DynamoDB Local must be running at {} (scripts/test.sh starts it): {e:#}",
+                endpoint()
+            )
+        });
+    App {
+        store: Store::new(client, name),
+        tokens: TokenKeys::new(
+            &LOCAL_JWT_SECRET.to_owned().into(),
+            Duration::from_secs(3600),
+        ),
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event for `method path`, with the
+/// route's path parameters, as API Gateway would build it.
+pub fn event(
+    method: &str,
+    route: &str,
+    path: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+) -> Value {
+    let (raw_path, raw_query) = path.split_once('?').unwrap_or((path, ""));
+    let mut path_parameters = serde_json::Map::new();
+    for (pattern, actual) in route.split('/').zip(raw_path.split('/')) {
+        if let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            path_parameters.insert(name.into(), json!(actual));
+        }
+    }
+    let mut query = serde_json::Map::new();
+    for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        query.insert(k.into(), json!(v));
+    }
+    let mut headers = serde_json::Map::new();
+    headers.insert("content-type".into(), json!("application/json"));
+    if let Some(token) = token {
+        headers.insert("authorization".into(), json!(format!("Token {token}")));
+    }
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {route}"),
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "conduit-tests"
+            },
+            "requestId": "test-request",
+            "routeKey": format!("{method} {route}"),
+            "stage": "$default",
+            "time": "21/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1_795_255_200_000_u64
+        },
+        "isBase64Encoded": false
+    });
+    if !path_parameters.is_empty() {
+        event["pathParameters"] = Value::Object(path_parameters);
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = Value::Object(query);
+    }
+    if let Some(body) = body {
+        event["body"] = json!(match body {
+            Value::String(raw) => raw.clone(),
+            other => other.to_string(),
+        });
+    }
+    event
+}
+
+/// Parses an event the way the Lambda runtime does.
+pub fn request_from_event(event: &Value) -> Request {
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+/// A response's status and JSON body (`Null` when empty).
+pub fn read(response: Response<Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes: &[u8] = response.body().as_ref();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(bytes).unwrap_or_else(|_| json!(String::from_utf8_lossy(bytes)))
+    };
+    (status, body)
+}
+
+/// A route of the template: which function serves `method path`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Route {
+    /// Path pattern, API Gateway syntax (`/api/articles/{slug}`).
+    pub path: String,
+    /// HTTP method.
+    pub method: String,
+    /// The function binary.
+    pub function: String,
+}
+
+/// Every route of `template.yaml`, from each function's `HttpApi` event.
+pub fn routes() -> Result<Vec<Route>> {
+    let template = template()?;
+    let resources = template["Resources"]
+        .as_mapping()
+        .context("template: Resources")?;
+    let mut routes = Vec::new();
+    for (_, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let function = text(&resource["Metadata"]["BuildProperties"], "Binary")?;
+        let events = resource["Properties"]["Events"]
+            .as_mapping()
+            .context("template: a function without Events")?;
+        for (_, event) in events {
+            if event["Type"].as_str() == Some("HttpApi") {
+                routes.push(Route {
+                    path: text(&event["Properties"], "Path")?.to_owned(),
+                    method: text(&event["Properties"], "Method")?.to_owned(),
+                    function: function.to_owned(),
+                });
+            }
+        }
+    }
+    routes.sort();
+    Ok(routes)
+}
+
+/// The route serving `method path`: literal segments win over parameters,
+/// as in API Gateway (`/api/articles/feed` before `/api/articles/{slug}`).
+pub fn route_for<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<&'a Route> {
+    let segments: Vec<&str> = path.split('/').collect();
+    routes
+        .iter()
+        .filter(|r| r.method == method)
+        .filter_map(|r| {
+            let pattern: Vec<&str> = r.path.split('/').collect();
+            if pattern.len() != segments.len() {
+                return None;
+            }
+            let mut literals = 0;
+            for (p, s) in pattern.iter().zip(&segments) {
+                if p.starts_with('{') {
+                    continue;
+                }
+                if p != s {
+                    return None;
+                }
+                literals += 1;
+            }
+            Some((literals, r))
+        })
+        .max_by_key(|(literals, _)| *literals)
+        .map(|(_, r)| r)
+}
+
+/// Calls the handler of function `function`, as its binary's `main` does.
+pub async fn dispatch(app: &App, function: &str, request: Request) -> Response<Body> {
+    use conduit::api::*;
+    match function {
+        "register" => register::handle(app, request).await,
+        "login" => login::handle(app, request).await,
+        "get_current_user" => get_current_user::handle(app, request).await,
+        "update_user" => update_user::handle(app, request).await,
+        "get_profile" => get_profile::handle(app, request).await,
+        "follow_user" => follow_user::handle(app, request).await,
+        "unfollow_user" => unfollow_user::handle(app, request).await,
+        "list_articles" => list_articles::handle(app, request).await,
+        "get_feed" => get_feed::handle(app, request).await,
+        "get_article" => get_article::handle(app, request).await,
+        "create_article" => create_article::handle(app, request).await,
+        "update_article" => update_article::handle(app, request).await,
+        "delete_article" => delete_article::handle(app, request).await,
+        "list_comments" => list_comments::handle(app, request).await,
+        "add_comment" => add_comment::handle(app, request).await,
+        "delete_comment" => delete_comment::handle(app, request).await,
+        "favorite_article" => favorite_article::handle(app, request).await,
+        "unfavorite_article" => unfavorite_article::handle(app, request).await,
+        "get_tags" => get_tags::handle(&app.store, request).await,
+        other => panic!("no function named {other}"),
+    }
+}
+
+/// Drives the handlers through API Gateway events, routed as the template routes.
+pub struct TestApi {
+    /// The app (its store is on a table of its own).
+    pub app: App,
+    routes: Vec<Route>,
+}
+
+impl TestApi {
+    /// A fresh API on a fresh table.
+    pub async fn new() -> Self {
+        Self {
+            app: test_app().await,
+            routes: routes().expect("template routes"),
+        }
+    }
+
+    /// `method path` with an optional JSON body and token: status and JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let bare = path.split('?').next().unwrap_or(path);
+        let route = route_for(&self.routes, method, bare)
+            .unwrap_or_else(|| panic!("no route for {method} {path}"));
+        let event = event(method, &route.path, path, body.as_ref(), token);
+        read(dispatch(&self.app, &route.function, request_from_event(&event)).await)
+    }
+
+    /// Registers `name` (email `name@example.com`, password `password123`); returns the token.
+    pub async fn register(&self, name: &str) -> String {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/users",
+                Some(json!({"user": {"username": name, "email": format!("{name}@example.com"), "password": "password123"}})),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["user"]["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Creates an article as the holder of `token`; returns its slug.
+    pub async fn create_article(&self, token: &str, title: &str, tags: &[&str]) -> String {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/articles",
+                Some(json!({"article": {"title": title, "description": "about it", "body": "the body", "tagList": tags}})),
+                Some(token),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["article"]["slug"].as_str().expect("a slug").to_owned()
+    }
+
+    /// Every item of the table (tests only: a scan is how "nothing changed" is proven).
+    pub async fn dump(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let client = local_client().await;
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = client
+                .scan()
+                .table_name(self.app.store.table())
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("scan");
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        items.sort_by_key(|i| format!("{:?}{:?}", i.get("pk"), i.get("sk")));
+        items
+    }
+}
