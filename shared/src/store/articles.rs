@@ -119,7 +119,7 @@ struct Head {
 }
 
 /// Attempts at an author-item update before giving up (each retry re-reads it).
-const AUTHOR_ATTEMPTS: u32 = 20;
+const AUTHOR_ATTEMPTS: u32 = 40;
 
 impl Store {
     /// Creates an article with its body, tag links and counters in one transaction.
@@ -129,7 +129,10 @@ impl Store {
         draft: &ArticleDraft,
     ) -> Result<ArticleRecord, StoreError> {
         let mut author = author.clone();
-        for _ in 0..AUTHOR_ATTEMPTS {
+        for attempt in 0..AUTHOR_ATTEMPTS {
+            if attempt > 0 {
+                super::backoff(attempt).await;
+            }
             let now = Timestamp::now();
             let id = ArticleId::generate();
             let article = ArticleRecord {
@@ -170,15 +173,15 @@ impl Store {
             }
             match self.transact(writes).await? {
                 TxOutcome::Committed => return Ok(article),
-                // The author item moved on (another article, a delete): re-read it.
-                TxOutcome::ConditionFailed(failed) if failed[2] => {
+                // The author item moved on (another article, a delete), or, far
+                // less likely, the id clashed: re-read the author and try again.
+                TxOutcome::ConditionFailed(failed) => {
+                    tracing::debug!(?failed, "article creation raced; retrying");
                     author = self
                         .user(&author.user_id, true)
                         .await?
                         .ok_or(StoreError::Contended(0))?;
                 }
-                // An id clash: draw another.
-                TxOutcome::ConditionFailed(_) => {}
             }
         }
         Err(StoreError::Contended(AUTHOR_ATTEMPTS))
@@ -349,7 +352,10 @@ impl Store {
     }
 
     async fn tombstone(&self, article: &ArticleRecord) -> Result<(), ArticleWriteError> {
-        for _ in 0..AUTHOR_ATTEMPTS {
+        for attempt in 0..AUTHOR_ATTEMPTS {
+            if attempt > 0 {
+                super::backoff(attempt).await;
+            }
             let author = self
                 .user(&article.author_id, true)
                 .await?

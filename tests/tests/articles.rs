@@ -1,0 +1,568 @@
+//! Articles, comments, favorites, tags and the feed against DynamoDB Local.
+
+use conduit_tests::TestApi;
+use serde_json::{Value, json};
+
+fn is_iso_millis(value: &Value) -> bool {
+    let text = value.as_str().unwrap_or_default();
+    text.len() == 24 && text.ends_with('Z') && text.as_bytes()[19] == b'.'
+}
+
+#[tokio::test]
+async fn creating_returns_201_with_sorted_tags_millisecond_times_and_the_author() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/articles",
+            Some(json!({"article": {"title": "How to train your dragon", "description": "Ever wonder how?", "body": "Very carefully.", "tagList": ["training", "Dragons", " dragons "]}})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let article = &body["article"];
+    assert!(
+        article["slug"]
+            .as_str()
+            .unwrap()
+            .starts_with("how-to-train-your-dragon-")
+    );
+    assert_eq!(article["tagList"], json!(["dragons", "training"]));
+    assert_eq!(article["body"], "Very carefully.");
+    assert!(is_iso_millis(&article["createdAt"]) && is_iso_millis(&article["updatedAt"]));
+    assert_eq!(article["favorited"], false);
+    assert_eq!(article["favoritesCount"], 0);
+    assert_eq!(article["author"]["username"], "jake");
+    assert_eq!(article["author"]["following"], false);
+}
+
+#[tokio::test]
+async fn the_same_title_twice_gives_two_articles_with_distinct_slugs() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let a = api.create_article(&token, "Same title", &[]).await;
+    let b = api.create_article(&token, "Same title", &[]).await;
+    assert_ne!(a, b);
+    let (_, body) = api.call("GET", "/api/articles", None, None).await;
+    assert_eq!(body["articlesCount"], 2);
+}
+
+#[tokio::test]
+async fn a_single_article_has_its_body_and_lists_do_not() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let slug = api.create_article(&token, "Body test", &["x"]).await;
+    let (status, body) = api
+        .call("GET", &format!("/api/articles/{slug}"), None, None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["article"]["body"], "the body");
+    let (_, list) = api.call("GET", "/api/articles", None, None).await;
+    assert!(list["articles"][0].get("body").is_none(), "{list}");
+    assert_eq!(list["articles"][0]["slug"], slug.as_str());
+}
+
+#[tokio::test]
+async fn unknown_or_stale_slugs_are_404() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let slug = api.create_article(&token, "Old title", &[]).await;
+    for path in [
+        "/api/articles/nope",
+        "/api/articles/nope-abcdefghijkl",
+        &format!("/api/articles/x{slug}"),
+    ] {
+        assert_eq!(api.call("GET", path, None, None).await.0, 404, "{path}");
+    }
+    let (status, body) = api
+        .call(
+            "PUT",
+            &format!("/api/articles/{slug}"),
+            Some(json!({"article": {"title": "New title"}})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let new_slug = body["article"]["slug"].as_str().unwrap().to_owned();
+    assert!(new_slug.starts_with("new-title-"));
+    assert_eq!(
+        api.call("GET", &format!("/api/articles/{slug}"), None, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api.call("GET", &format!("/api/articles/{new_slug}"), None, None)
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn only_the_author_may_update_or_delete() {
+    let api = TestApi::new().await;
+    let jake = api.register("jake").await;
+    let jane = api.register("jane").await;
+    let slug = api.create_article(&jake, "Mine", &[]).await;
+    let path = format!("/api/articles/{slug}");
+    let (status, body) = api
+        .call(
+            "PUT",
+            &path,
+            Some(json!({"article": {"body": "hijacked"}})),
+            Some(&jane),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(api.call("DELETE", &path, None, Some(&jane)).await.0, 403);
+    assert_eq!(api.call("DELETE", &path, None, None).await.0, 401);
+    let (status, body) = api
+        .call(
+            "PUT",
+            &path,
+            Some(json!({"article": {"body": "With two hands"}})),
+            Some(&jake),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["article"]["body"], "With two hands");
+    assert_eq!(
+        body["article"]["slug"],
+        slug.as_str(),
+        "same title, same slug"
+    );
+    let (status, body) = api.call("DELETE", &path, None, Some(&jake)).await;
+    assert_eq!((status, body), (204, Value::Null));
+    assert_eq!(api.call("DELETE", &path, None, Some(&jake)).await.0, 404);
+}
+
+#[tokio::test]
+async fn lists_filter_by_tag_author_and_favoriter_newest_first_with_totals() {
+    let api = TestApi::new().await;
+    let jake = api.register("jake").await;
+    let jane = api.register("jane").await;
+    let first = api.create_article(&jake, "First", &["rust"]).await;
+    let second = api.create_article(&jane, "Second", &["rust", "aws"]).await;
+    let third = api.create_article(&jake, "Third", &["aws"]).await;
+    api.call(
+        "POST",
+        &format!("/api/articles/{first}/favorite"),
+        None,
+        Some(&jane),
+    )
+    .await;
+
+    let slugs = |body: &Value| -> Vec<String> {
+        body["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["slug"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, all) = api.call("GET", "/api/articles", None, None).await;
+    assert_eq!(slugs(&all), [third.clone(), second.clone(), first.clone()]);
+    assert_eq!(all["articlesCount"], 3);
+    let (_, by_tag) = api.call("GET", "/api/articles?tag=rust", None, None).await;
+    assert_eq!(slugs(&by_tag), [second.clone(), first.clone()]);
+    assert_eq!(by_tag["articlesCount"], 2);
+    let (_, by_author) = api
+        .call("GET", "/api/articles?author=jake", None, None)
+        .await;
+    assert_eq!(slugs(&by_author), [third.clone(), first.clone()]);
+    assert_eq!(by_author["articlesCount"], 2);
+    let (_, favorited) = api
+        .call("GET", "/api/articles?favorited=jane", None, Some(&jane))
+        .await;
+    assert_eq!(slugs(&favorited), [first.clone()]);
+    assert_eq!(favorited["articlesCount"], 1);
+    assert_eq!(favorited["articles"][0]["favorited"], true);
+    assert_eq!(favorited["articles"][0]["favoritesCount"], 1);
+    let (_, nobody) = api
+        .call("GET", "/api/articles?author=nobody", None, None)
+        .await;
+    assert_eq!(
+        (nobody["articlesCount"].clone(), nobody["articles"].clone()),
+        (json!(0), json!([]))
+    );
+}
+
+#[tokio::test]
+async fn pages_follow_limit_and_offset_and_count_everything() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    for i in 0..7 {
+        api.create_article(&token, &format!("Article {i}"), &["paged"])
+            .await;
+    }
+    for path in [
+        "/api/articles?limit=3&offset=5",
+        "/api/articles?tag=paged&limit=3&offset=5",
+        "/api/articles?author=jake&limit=3&offset=5",
+    ] {
+        let (status, body) = api.call("GET", path, None, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["articlesCount"], 7, "{path}");
+        let titles: Vec<&str> = body["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["Article 1", "Article 0"], "{path}");
+    }
+}
+
+#[tokio::test]
+async fn favorite_flags_and_following_flags_are_per_caller() {
+    let api = TestApi::new().await;
+    let jake = api.register("jake").await;
+    let jane = api.register("jane").await;
+    let slug = api.create_article(&jake, "Flags", &[]).await;
+    let (status, body) = api
+        .call(
+            "POST",
+            &format!("/api/articles/{slug}/favorite"),
+            None,
+            Some(&jane),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            body["article"]["favorited"].clone(),
+            body["article"]["favoritesCount"].clone()
+        ),
+        (json!(true), json!(1))
+    );
+    api.call("POST", "/api/profiles/jake/follow", None, Some(&jane))
+        .await;
+    let (_, as_jane) = api
+        .call("GET", &format!("/api/articles/{slug}"), None, Some(&jane))
+        .await;
+    assert_eq!(as_jane["article"]["favorited"], true);
+    assert_eq!(as_jane["article"]["author"]["following"], true);
+    let (_, as_jake) = api.call("GET", "/api/articles", None, Some(&jake)).await;
+    assert_eq!(as_jake["articles"][0]["favorited"], false);
+    assert_eq!(as_jake["articles"][0]["favoritesCount"], 1);
+    let (_, anonymous) = api.call("GET", "/api/articles", None, None).await;
+    assert_eq!(anonymous["articles"][0]["author"]["following"], false);
+    // Favoriting twice counts once; unfavoriting twice too.
+    api.call(
+        "POST",
+        &format!("/api/articles/{slug}/favorite"),
+        None,
+        Some(&jane),
+    )
+    .await;
+    let (_, body) = api
+        .call("GET", &format!("/api/articles/{slug}"), None, None)
+        .await;
+    assert_eq!(body["article"]["favoritesCount"], 1);
+    for _ in 0..2 {
+        let (status, body) = api
+            .call(
+                "DELETE",
+                &format!("/api/articles/{slug}/favorite"),
+                None,
+                Some(&jane),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            (
+                body["article"]["favorited"].clone(),
+                body["article"]["favoritesCount"].clone()
+            ),
+            (json!(false), json!(0))
+        );
+    }
+}
+
+#[tokio::test]
+async fn comments_get_integer_ids_newest_first_and_only_their_author_deletes_them() {
+    let api = TestApi::new().await;
+    let jake = api.register("jake").await;
+    let jane = api.register("jane").await;
+    let slug = api.create_article(&jake, "Discuss", &[]).await;
+    let path = format!("/api/articles/{slug}/comments");
+    let (status, first) = api
+        .call(
+            "POST",
+            &path,
+            Some(json!({"comment": {"body": "First!"}})),
+            Some(&jane),
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first["comment"]["id"].is_u64());
+    assert!(is_iso_millis(&first["comment"]["createdAt"]));
+    let (_, second) = api
+        .call(
+            "POST",
+            &path,
+            Some(json!({"comment": {"body": "Second"}})),
+            Some(&jake),
+        )
+        .await;
+    let (status, list) = api.call("GET", &path, None, None).await;
+    assert_eq!(status, 200);
+    let bodies: Vec<&str> = list["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["Second", "First!"]);
+    let id = first["comment"]["id"].as_u64().unwrap();
+    assert_eq!(
+        api.call("DELETE", &format!("{path}/{id}"), None, Some(&jake))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        api.call("DELETE", &format!("{path}/{id}"), None, Some(&jane))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        api.call("DELETE", &format!("{path}/{id}"), None, Some(&jane))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api.call("DELETE", &format!("{path}/abc"), None, Some(&jane))
+            .await
+            .0,
+        404
+    );
+    let (_, list) = api.call("GET", &path, None, Some(&jane)).await;
+    assert_eq!(list["comments"].as_array().unwrap().len(), 1);
+    assert_eq!(list["comments"][0]["id"], second["comment"]["id"]);
+    assert_eq!(
+        api.call(
+            "GET",
+            "/api/articles/none-abcdefghijkl/comments",
+            None,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        api.call(
+            "POST",
+            "/api/articles/none-abcdefghijkl/comments",
+            Some(json!({"comment": {"body": "x"}})),
+            Some(&jane)
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn tags_come_back_by_popularity_and_drop_out_when_unused() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    api.create_article(&token, "A", &["rust", "aws"]).await;
+    api.create_article(&token, "B", &["rust"]).await;
+    let gone = api.create_article(&token, "C", &["zig"]).await;
+    let (status, body) = api.call("GET", "/api/tags", None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["tags"], json!(["rust", "aws", "zig"]));
+    api.call(
+        "DELETE",
+        &format!("/api/articles/{gone}"),
+        None,
+        Some(&token),
+    )
+    .await;
+    let (_, body) = api.call("GET", "/api/tags", None, None).await;
+    assert_eq!(body["tags"], json!(["rust", "aws"]));
+}
+
+#[tokio::test]
+async fn deleting_an_article_leaves_no_orphans_and_exact_counts() {
+    let api = TestApi::new().await;
+    let jake = api.register("jake").await;
+    let jane = api.register("jane").await;
+    let keep = api.create_article(&jake, "Keep", &["shared"]).await;
+    let before = api.dump().await;
+    let slug = api
+        .create_article(&jake, "Doomed", &["shared", "doomed"])
+        .await;
+    api.call(
+        "POST",
+        &format!("/api/articles/{slug}/favorite"),
+        None,
+        Some(&jane),
+    )
+    .await;
+    api.call(
+        "POST",
+        &format!("/api/articles/{slug}/favorite"),
+        None,
+        Some(&jake),
+    )
+    .await;
+    api.call(
+        "POST",
+        &format!("/api/articles/{slug}/comments"),
+        Some(json!({"comment": {"body": "x"}})),
+        Some(&jane),
+    )
+    .await;
+    assert_eq!(
+        api.call(
+            "DELETE",
+            &format!("/api/articles/{slug}"),
+            None,
+            Some(&jake)
+        )
+        .await
+        .0,
+        204
+    );
+    let after = api.dump().await;
+    let leftover: Vec<_> = after
+        .iter()
+        .filter(|i| format!("{:?}", i).contains(slug.rsplit('-').next().unwrap()))
+        .collect();
+    assert!(leftover.is_empty(), "orphans: {leftover:?}");
+    let (_, jake_articles) = api
+        .call("GET", "/api/articles?author=jake", None, None)
+        .await;
+    assert_eq!(jake_articles["articlesCount"], 1);
+    assert_eq!(jake_articles["articles"][0]["slug"], keep.as_str());
+    let (_, favs) = api
+        .call("GET", "/api/articles?favorited=jane", None, None)
+        .await;
+    assert_eq!(favs["articlesCount"], 0);
+    let (_, shared) = api
+        .call("GET", "/api/articles?tag=shared", None, None)
+        .await;
+    assert_eq!(shared["articlesCount"], 1);
+    let (_, all) = api.call("GET", "/api/articles", None, None).await;
+    assert_eq!(all["articlesCount"], 1);
+    // Apart from the counters' bookkeeping (a zero-count tag, version bumps), the table is as before.
+    assert!(
+        after.len() <= before.len() + 1,
+        "before {} after {}",
+        before.len(),
+        after.len()
+    );
+}
+
+#[tokio::test]
+async fn the_feed_shows_followed_authors_newest_first_with_a_total() {
+    let api = TestApi::new().await;
+    let reader = api.register("reader").await;
+    let ada = api.register("ada").await;
+    let bob = api.register("bob").await;
+    let eve = api.register("eve").await;
+    let (_, empty) = api
+        .call("GET", "/api/articles/feed", None, Some(&reader))
+        .await;
+    assert_eq!(
+        (empty["articlesCount"].clone(), empty["articles"].clone()),
+        (json!(0), json!([]))
+    );
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        expected.push(api.create_article(&ada, &format!("ada {i}"), &[]).await);
+        expected.push(api.create_article(&bob, &format!("bob {i}"), &[]).await);
+        api.create_article(&eve, &format!("eve {i}"), &[]).await;
+    }
+    expected.reverse();
+    api.call("POST", "/api/profiles/ada/follow", None, Some(&reader))
+        .await;
+    api.call("POST", "/api/profiles/bob/follow", None, Some(&reader))
+        .await;
+    let (status, feed) = api
+        .call(
+            "GET",
+            "/api/articles/feed?limit=4&offset=2",
+            None,
+            Some(&reader),
+        )
+        .await;
+    assert_eq!(status, 200, "{feed}");
+    assert_eq!(feed["articlesCount"], 10);
+    let slugs: Vec<&str> = feed["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        slugs,
+        expected[2..6]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        feed["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["author"]["following"] == true)
+    );
+    assert_eq!(
+        api.call("GET", "/api/articles/feed", None, None).await.0,
+        401
+    );
+    api.call("DELETE", "/api/profiles/bob/follow", None, Some(&reader))
+        .await;
+    let (_, feed) = api
+        .call("GET", "/api/articles/feed", None, Some(&reader))
+        .await;
+    assert_eq!(feed["articlesCount"], 5);
+}
+
+#[tokio::test]
+async fn the_feed_reaches_past_each_authors_recent_list_and_skips_deleted_articles() {
+    let api = TestApi::new().await;
+    let reader = api.register("reader").await;
+    let ada = api.register("ada").await;
+    let mut slugs = Vec::new();
+    for i in 0..25 {
+        slugs.push(api.create_article(&ada, &format!("post {i}"), &[]).await);
+    }
+    // Deleting recent articles leaves the author's recent list shorter than their total.
+    for slug in &slugs[20..25] {
+        assert_eq!(
+            api.call("DELETE", &format!("/api/articles/{slug}"), None, Some(&ada))
+                .await
+                .0,
+            204
+        );
+    }
+    api.call("POST", "/api/profiles/ada/follow", None, Some(&reader))
+        .await;
+    let (_, feed) = api
+        .call(
+            "GET",
+            "/api/articles/feed?limit=10&offset=12",
+            None,
+            Some(&reader),
+        )
+        .await;
+    assert_eq!(feed["articlesCount"], 20);
+    let titles: Vec<&str> = feed["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..8).rev().map(|i| format!("post {i}")).collect();
+    assert_eq!(titles, expected);
+}

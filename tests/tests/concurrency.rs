@@ -1,0 +1,308 @@
+//! Invariants under real concurrency against DynamoDB Local: uniqueness, exact
+//! counts, distinct ids. Requests run as concurrent tasks on a multi-threaded runtime.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use conduit_tests::TestApi;
+use futures::future::join_all;
+use serde_json::json;
+
+async fn concurrently<F, Fut, T>(n: usize, f: F) -> Vec<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = (0..n).map(|i| tokio::spawn(f(i))).collect();
+    join_all(handles)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
+}
+
+fn count_items(items: &[std::collections::HashMap<String, AttributeValue>], prefix: &str) -> usize {
+    items
+        .iter()
+        .filter(|i| {
+            i.get("pk")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|pk| pk.starts_with(prefix))
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_registrations_of_one_username_give_one_201() {
+    let api = Arc::new(TestApi::new().await);
+    let results = concurrently(50, |i| {
+        let api = api.clone();
+        async move {
+            let body = json!({"user": {"username": "Popular", "email": format!("p{i}@example.com"), "password": "password123"}});
+            api.call("POST", "/api/users", Some(body), None).await
+        }
+    })
+    .await;
+    let created = results.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(created, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 422, "{body}");
+        assert_eq!(body["errors"]["username"][0], "has already been taken");
+    }
+    let items = api.dump().await;
+    assert_eq!(count_items(&items, "USER#"), 1);
+    assert_eq!(count_items(&items, "USERNAME#"), 1);
+    assert_eq!(count_items(&items, "EMAIL#"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_registrations_of_one_email_in_different_cases_give_one_201() {
+    let api = Arc::new(TestApi::new().await);
+    let results = concurrently(50, |i| {
+        let api = api.clone();
+        async move {
+            let email: String = "same@example.com"
+                .chars()
+                .enumerate()
+                .map(|(k, c)| if (i >> (k % 6)) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let body = json!({"user": {"username": format!("user{i}"), "email": email, "password": "password123"}});
+            api.call("POST", "/api/users", Some(body), None).await
+        }
+    })
+    .await;
+    assert_eq!(
+        results.iter().filter(|(s, _)| *s == 201).count(),
+        1,
+        "{results:?}"
+    );
+    for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 422);
+        assert_eq!(body["errors"]["email"][0], "has already been taken");
+    }
+    let items = api.dump().await;
+    assert_eq!(count_items(&items, "USER#"), 1);
+    assert_eq!(count_items(&items, "USERNAME#"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_follow_toggles_leave_a_consistent_state() {
+    let api = Arc::new(TestApi::new().await);
+    let fan = api.register("fan").await;
+    api.register("star").await;
+    let results = concurrently(50, |i| {
+        let (api, fan) = (api.clone(), fan.clone());
+        async move {
+            let method = if i % 2 == 0 { "POST" } else { "DELETE" };
+            api.call(method, "/api/profiles/star/follow", None, Some(&fan))
+                .await
+        }
+    })
+    .await;
+    assert!(results.iter().all(|(s, _)| *s == 200), "{results:?}");
+    let items = api.dump().await;
+    let follows = items
+        .iter()
+        .filter(|i| {
+            i.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("FOLLOWS#"))
+        })
+        .count();
+    assert!(follows <= 1);
+    let (_, profile) = api
+        .call("GET", "/api/profiles/star", None, Some(&fan))
+        .await;
+    assert_eq!(profile["profile"]["following"], follows == 1);
+    let (_, feed) = api
+        .call("GET", "/api/articles/feed", None, Some(&fan))
+        .await;
+    assert_eq!(feed["articlesCount"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_users_favoriting_one_article_at_once_count_fifty() {
+    let api = Arc::new(TestApi::new().await);
+    let author = api.register("author").await;
+    let slug = api.create_article(&author, "Popular", &[]).await;
+    let mut tokens = Vec::new();
+    for i in 0..50 {
+        // Tokens straight from the store's users: registering 50 users through argon2 is slow.
+        tokens.push(register_fast(&api, &format!("fan{i}")).await);
+    }
+    let tokens = Arc::new(tokens);
+    let results = concurrently(50, |i| {
+        let (api, tokens, slug) = (api.clone(), tokens.clone(), slug.clone());
+        async move {
+            api.call(
+                "POST",
+                &format!("/api/articles/{slug}/favorite"),
+                None,
+                Some(&tokens[i]),
+            )
+            .await
+        }
+    })
+    .await;
+    assert!(
+        results.iter().all(|(s, _)| *s == 200),
+        "{:?}",
+        results.iter().find(|(s, _)| *s != 200)
+    );
+    let (_, body) = api
+        .call("GET", &format!("/api/articles/{slug}"), None, None)
+        .await;
+    assert_eq!(body["article"]["favoritesCount"], 50);
+    let items = api.dump().await;
+    let favorites = items
+        .iter()
+        .filter(|i| {
+            i.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("FAV#"))
+        })
+        .count();
+    assert_eq!(favorites, 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_user_racing_favorite_and_unfavorite_keeps_the_count_equal_to_the_items() {
+    let api = Arc::new(TestApi::new().await);
+    let author = api.register("author").await;
+    let fan = api.register("fan").await;
+    let slug = api.create_article(&author, "Contested", &[]).await;
+    let results = concurrently(40, |i| {
+        let (api, fan, slug) = (api.clone(), fan.clone(), slug.clone());
+        async move {
+            let method = if i % 2 == 0 { "POST" } else { "DELETE" };
+            api.call(
+                method,
+                &format!("/api/articles/{slug}/favorite"),
+                None,
+                Some(&fan),
+            )
+            .await
+        }
+    })
+    .await;
+    assert!(
+        results.iter().all(|(s, _)| *s == 200),
+        "{:?}",
+        results.iter().find(|(s, _)| *s != 200)
+    );
+    let items = api.dump().await;
+    let favorites = items
+        .iter()
+        .filter(|i| {
+            i.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk.starts_with("FAV#"))
+        })
+        .count();
+    let (_, body) = api
+        .call("GET", &format!("/api/articles/{slug}"), None, Some(&fan))
+        .await;
+    assert_eq!(body["article"]["favoritesCount"], favorites);
+    assert_eq!(body["article"]["favorited"], favorites == 1);
+    let (_, list) = api
+        .call("GET", "/api/articles?favorited=fan", None, None)
+        .await;
+    assert_eq!(
+        list["articlesCount"], favorites,
+        "the user's own count is exact too"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_comments_get_distinct_ids() {
+    let api = Arc::new(TestApi::new().await);
+    let token = api.register("talker").await;
+    let slug = api.create_article(&token, "Busy thread", &[]).await;
+    let results = concurrently(30, |i| {
+        let (api, token, slug) = (api.clone(), token.clone(), slug.clone());
+        async move {
+            api.call(
+                "POST",
+                &format!("/api/articles/{slug}/comments"),
+                Some(json!({"comment": {"body": format!("c{i}")}})),
+                Some(&token),
+            )
+            .await
+        }
+    })
+    .await;
+    let ids: HashSet<u64> = results
+        .iter()
+        .map(|(s, b)| {
+            assert_eq!(*s, 200, "{b}");
+            b["comment"]["id"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 30);
+    let (_, list) = api
+        .call("GET", &format!("/api/articles/{slug}/comments"), None, None)
+        .await;
+    assert_eq!(list["comments"].as_array().unwrap().len(), 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_articles_by_one_author_keep_the_authors_counts_exact() {
+    let api = Arc::new(TestApi::new().await);
+    let token = api.register("prolific").await;
+    let results = concurrently(20, |i| {
+        let (api, token) = (api.clone(), token.clone());
+        async move {
+            api.call(
+                "POST",
+                "/api/articles",
+                Some(json!({"article": {"title": format!("t{i}"), "description": "d", "body": "b", "tagList": ["busy"]}})),
+                Some(&token),
+            )
+            .await
+        }
+    })
+    .await;
+    assert!(results.iter().all(|(s, _)| *s == 201));
+    let (_, by_author) = api
+        .call("GET", "/api/articles?author=prolific&limit=100", None, None)
+        .await;
+    assert_eq!(by_author["articlesCount"], 20);
+    assert_eq!(by_author["articles"].as_array().unwrap().len(), 20);
+    let (_, by_tag) = api.call("GET", "/api/articles?tag=busy", None, None).await;
+    assert_eq!(by_tag["articlesCount"], 20);
+    let reader = api.register("reader").await;
+    api.call("POST", "/api/profiles/prolific/follow", None, Some(&reader))
+        .await;
+    let (_, feed) = api
+        .call("GET", "/api/articles/feed?limit=100", None, Some(&reader))
+        .await;
+    assert_eq!(feed["articlesCount"], 20);
+    assert_eq!(feed["articles"].as_array().unwrap().len(), 20);
+}
+
+/// A user written straight through the store (skipping argon2) and a token for them.
+async fn register_fast(api: &TestApi, name: &str) -> String {
+    use conduit::domain::{Email, UserId, Username};
+    use conduit::store::items::UserRecord;
+    let user = UserRecord {
+        user_id: UserId::generate(),
+        username: Username::parse(Some(name)).unwrap(),
+        email: Email::parse(Some(&format!("{name}@example.com"))).unwrap(),
+        password_hash: serde_json::from_value(json!("$argon2id$v=19$m=19456,t=2,p=1$unused"))
+            .unwrap(),
+        bio: None,
+        image: None,
+        article_count: 0,
+        favorite_count: 0,
+        recent: Vec::new(),
+        version: 0,
+    };
+    api.app
+        .store
+        .create_user(&user)
+        .await
+        .expect("user created");
+    api.app.tokens.issue(&user.user_id)
+}

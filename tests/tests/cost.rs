@@ -1,0 +1,270 @@
+//! Cost benchmark against DynamoDB Local: DynamoDB requests and consumed
+//! capacity of every list endpoint, the feed and the single-item reads, with
+//! 100 and with 2,000 articles in the table. The first page must cost the same.
+//! Run `cargo test -p conduit-tests --test cost -- --nocapture` to see the table.
+
+use std::sync::Arc;
+
+use conduit::domain::{Email, Tag, UserId, Username};
+use conduit::store::Usage;
+use conduit::store::articles::ArticleDraft;
+use conduit::store::items::UserRecord;
+use conduit_tests::TestApi;
+use futures::StreamExt;
+
+async fn user(api: &TestApi, name: &str) -> (UserRecord, String) {
+    let user = UserRecord {
+        user_id: UserId::generate(),
+        username: Username::parse(Some(name)).unwrap(),
+        email: Email::parse(Some(&format!("{name}@example.com"))).unwrap(),
+        password_hash: serde_json::from_value(serde_json::json!("$argon2id$unused")).unwrap(),
+        bio: Some("bio".into()),
+        image: None,
+        article_count: 0,
+        favorite_count: 0,
+        recent: Vec::new(),
+        version: 0,
+    };
+    api.app.store.create_user(&user).await.unwrap();
+    let token = api.app.tokens.issue(&user.user_id);
+    (user, token)
+}
+
+/// Creates `n` articles by each of `authors` (tagged `bench`): authors in
+/// parallel, each author's articles in sequence, as one person writes them.
+async fn articles(
+    api: &Arc<TestApi>,
+    authors: &[UserId],
+    n: usize,
+) -> Vec<conduit::store::items::ArticleRecord> {
+    let per_author = authors.iter().map(|author| {
+        let (api, author) = (api.clone(), author.clone());
+        async move {
+            let mut created = Vec::new();
+            for i in 0..n {
+                let current = api.app.store.user(&author, true).await.unwrap().unwrap();
+                let draft = ArticleDraft {
+                    title: format!("Benchmark article {i}"),
+                    description: "A description of typical length for a list item.".into(),
+                    body: "A body that list pages never read. ".repeat(50),
+                    tags: vec![
+                        Tag::parse("bench").unwrap(),
+                        Tag::parse(&format!("t{}", i % 7)).unwrap(),
+                    ],
+                };
+                created.push(
+                    api.app
+                        .store
+                        .create_article(&current, &draft)
+                        .await
+                        .unwrap(),
+                );
+            }
+            created
+        }
+    });
+    futures::future::join_all(per_author)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+struct Measured {
+    name: &'static str,
+    usage: Usage,
+}
+
+async fn measure(api: &TestApi, name: &'static str, path: &str, token: &str) -> Measured {
+    let before = api.app.store.usage();
+    let (status, body) = api.call("GET", path, None, Some(token)).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    Measured {
+        name,
+        usage: api.app.store.usage() - before,
+    }
+}
+
+async fn measure_all(api: &TestApi, token: &str, slug: &str) -> Vec<Measured> {
+    vec![
+        measure(api, "GET /articles", "/api/articles", token).await,
+        measure(api, "GET /articles?tag", "/api/articles?tag=bench", token).await,
+        measure(
+            api,
+            "GET /articles?author",
+            "/api/articles?author=writer",
+            token,
+        )
+        .await,
+        measure(
+            api,
+            "GET /articles?favorited",
+            "/api/articles?favorited=reader",
+            token,
+        )
+        .await,
+        measure(
+            api,
+            "GET /articles?limit=100",
+            "/api/articles?limit=100",
+            token,
+        )
+        .await,
+        measure(api, "GET /articles/feed", "/api/articles/feed", token).await,
+        measure(
+            api,
+            "GET /articles/{slug}",
+            &format!("/api/articles/{slug}"),
+            token,
+        )
+        .await,
+        measure(
+            api,
+            "GET /articles/{slug}/comments",
+            &format!("/api/articles/{slug}/comments"),
+            token,
+        )
+        .await,
+        measure(
+            api,
+            "GET /profiles/{username}",
+            "/api/profiles/writer",
+            token,
+        )
+        .await,
+        measure(api, "GET /tags", "/api/tags", token).await,
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_page_cost_does_not_grow_with_the_table() {
+    let api = Arc::new(TestApi::new().await);
+    let (writer, _) = user(&api, "writer").await;
+    let (reader, token) = user(&api, "reader").await;
+    api.app
+        .store
+        .set_following(&reader.user_id, &writer.user_id, true)
+        .await
+        .unwrap();
+    let mut everyone = Vec::new();
+    for i in 0..3 {
+        everyone.push(user(&api, &format!("other{i}")).await.0.user_id);
+    }
+    everyone.push(writer.user_id.clone());
+    let first = articles(&api, &everyone, 25).await;
+    for article in first.iter().take(30) {
+        api.app
+            .store
+            .set_favorite(article, &reader.user_id, true)
+            .await
+            .unwrap();
+        api.app
+            .store
+            .add_comment(&article.article_id, &reader.user_id, "nice")
+            .await
+            .unwrap();
+    }
+    let slug = first[0].slug.as_str().to_owned();
+    // 100 articles so far; 1,900 more, a quarter of them the measured author's.
+    let small = measure_all(&api, &token, &slug).await;
+    articles(&api, &everyone, 475).await;
+    let large = measure_all(&api, &token, &slug).await;
+
+    println!(
+        "| endpoint | requests (100) | capacity (100) | requests (2,000) | capacity (2,000) |"
+    );
+    println!("|---|---|---|---|---|");
+    for (s, l) in small.iter().zip(&large) {
+        println!(
+            "| {} | {} | {:.1} | {} | {:.1} |",
+            s.name,
+            s.usage.requests,
+            s.usage.capacity_units,
+            l.usage.requests,
+            l.usage.capacity_units
+        );
+        assert_eq!(
+            s.usage.requests, l.usage.requests,
+            "{}: requests grew with the table",
+            s.name
+        );
+        // Content differs between the two pages (which articles are favorited),
+        // so capacity may move a little either way; it must not grow with the table.
+        assert!(
+            l.usage.capacity_units <= s.usage.capacity_units + 1.0,
+            "{}: capacity grew with the table ({} -> {})",
+            s.name,
+            s.usage.capacity_units,
+            l.usage.capacity_units
+        );
+        assert!(
+            l.usage.requests <= 3,
+            "{}: {} requests",
+            s.name,
+            l.usage.requests
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reader_following_500_authors_gets_a_page_in_a_bounded_number_of_requests() {
+    let api = Arc::new(TestApi::new().await);
+    let (reader, token) = user(&api, "reader").await;
+    let authors: Vec<UserRecord> = futures::stream::iter(0..500)
+        .map(|i| {
+            let api = api.clone();
+            let reader = reader.user_id.clone();
+            async move {
+                let (author, _) = user(&api, &format!("author{i}")).await;
+                api.app
+                    .store
+                    .set_following(&reader, &author.user_id, true)
+                    .await
+                    .unwrap();
+                author
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    futures::stream::iter(authors.iter().take(100))
+        .for_each_concurrent(8, |author| {
+            let api = api.clone();
+            async move {
+                articles(&api, std::slice::from_ref(&author.user_id), 2).await;
+            }
+        })
+        .await;
+    let feed = measure(
+        &api,
+        "GET /articles/feed (500 followed)",
+        "/api/articles/feed",
+        &token,
+    )
+    .await;
+    let deep = measure(
+        &api,
+        "GET /articles/feed?offset=40",
+        "/api/articles/feed?offset=40&limit=20",
+        &token,
+    )
+    .await;
+    for m in [&feed, &deep] {
+        println!(
+            "| {} | {} requests | {:.1} capacity units |",
+            m.name, m.usage.requests, m.usage.capacity_units
+        );
+        // 1 query for the follows, 5 batch reads of 100 authors, 1 batch read for the page.
+        assert!(
+            m.usage.requests <= 7,
+            "{}: {} requests",
+            m.name,
+            m.usage.requests
+        );
+    }
+    let (_, body) = api
+        .call("GET", "/api/articles/feed", None, Some(&token))
+        .await;
+    assert_eq!(body["articlesCount"], 200);
+    assert_eq!(body["articles"].as_array().unwrap().len(), 20);
+}

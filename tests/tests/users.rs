@@ -1,0 +1,311 @@
+//! Users, auth and profiles against DynamoDB Local, through API Gateway events.
+
+use conduit_tests::TestApi;
+use serde_json::json;
+
+fn user(username: &str, email: &str, password: &str) -> serde_json::Value {
+    json!({"user": {"username": username, "email": email, "password": password}})
+}
+
+#[tokio::test]
+async fn registering_returns_201_with_a_token_and_null_bio_and_image() {
+    let api = TestApi::new().await;
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/users",
+            Some(user("Jacob", "jake@jake.jake", "jakejake")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["user"]["username"], "Jacob");
+    assert_eq!(body["user"]["email"], "jake@jake.jake");
+    assert!(body["user"]["bio"].is_null() && body["user"]["image"].is_null());
+    assert!(body["user"]["token"].as_str().unwrap().split('.').count() == 3);
+}
+
+#[tokio::test]
+async fn a_taken_username_or_email_is_a_422_naming_it() {
+    let api = TestApi::new().await;
+    api.register("jake").await;
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/users",
+            Some(user("JAKE", "other@example.com", "password123")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"]["username"][0], "has already been taken");
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/users",
+            Some(user("other", "Jake@Example.com", "password123")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"]["email"][0], "has already been taken");
+}
+
+#[tokio::test]
+async fn login_accepts_the_password_and_any_case_of_the_email() {
+    let api = TestApi::new().await;
+    api.register("jake").await;
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/users/login",
+            Some(json!({"user": {"email": "JAKE@example.com", "password": "password123"}})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["username"], "jake");
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_unknown_email_is_a_401_that_does_not_say_which() {
+    let api = TestApi::new().await;
+    api.register("jake").await;
+    for (email, password) in [
+        ("jake@example.com", "wrong-password"),
+        ("nobody@example.com", "password123"),
+    ] {
+        let (status, body) = api
+            .call(
+                "POST",
+                "/api/users/login",
+                Some(json!({"user": {"email": email, "password": password}})),
+                None,
+            )
+            .await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["errors"]["email or password"][0], "is invalid");
+    }
+}
+
+#[tokio::test]
+async fn the_current_user_needs_a_valid_token_in_either_scheme() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let (status, body) = api.call("GET", "/api/user", None, Some(&token)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["user"]["token"], token.as_str());
+
+    let event = conduit_tests::event("GET", "/api/user", "/api/user", None, None);
+    let mut event = event;
+    event["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    let response =
+        conduit::api::get_current_user::handle(&api.app, conduit_tests::request_from_event(&event))
+            .await;
+    assert_eq!(response.status(), 200);
+
+    for bad in [None, Some("garbage"), Some("a.b.c")] {
+        let (status, body) = api.call("GET", "/api/user", None, bad).await;
+        assert_eq!(status, 401, "{bad:?}");
+        assert!(body["errors"]["token"].is_array());
+    }
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_secret_or_expired_is_refused() {
+    let api = TestApi::new().await;
+    api.register("jake").await;
+    let id = api
+        .app
+        .store
+        .user_id_by_username("jake")
+        .await
+        .unwrap()
+        .unwrap();
+    let other = conduit::auth::TokenKeys::new(
+        &"another-secret-another-secret-another".to_owned().into(),
+        std::time::Duration::from_secs(60),
+    );
+    let (status, _) = api
+        .call("GET", "/api/user", None, Some(&other.issue(&id)))
+        .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn updating_keeps_own_username_and_email_and_changes_the_rest() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let (status, body) = api
+        .call(
+            "PUT",
+            "/api/user",
+            Some(json!({"user": {"email": "jake@example.com", "username": "Jake", "bio": "I like to skateboard", "image": "https://i.stack.imgur.com/xHWG8.jpg"}})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["username"], "Jake");
+    assert_eq!(body["user"]["bio"], "I like to skateboard");
+
+    let (status, body) = api
+        .call(
+            "PUT",
+            "/api/user",
+            Some(json!({"user": {"bio": null, "image": ""}})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["user"]["bio"].is_null() && body["user"]["image"].is_null());
+}
+
+#[tokio::test]
+async fn renaming_frees_the_old_username_and_claims_the_new_one() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    api.register("jane").await;
+    let (status, body) = api
+        .call(
+            "PUT",
+            "/api/user",
+            Some(json!({"user": {"username": "jane"}})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"]["username"][0], "has already been taken");
+
+    let (status, _) = api
+        .call(
+            "PUT",
+            "/api/user",
+            Some(json!({"user": {"username": "jacob", "email": "jacob@example.com"}})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        api.call("GET", "/api/profiles/jake", None, None).await.0,
+        404
+    );
+    assert_eq!(
+        api.call("GET", "/api/profiles/jacob", None, None).await.0,
+        200
+    );
+    // The old username and email are free again, the new ones are not.
+    api.register("jake").await;
+    let (status, _) = api
+        .call(
+            "POST",
+            "/api/users",
+            Some(user("x", "jacob@example.com", "password123")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn a_new_password_works_and_the_old_one_stops_working() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let (status, _) = api
+        .call(
+            "PUT",
+            "/api/user",
+            Some(json!({"user": {"password": "new-password-1"}})),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let login =
+        |password: &str| json!({"user": {"email": "jake@example.com", "password": password}});
+    assert_eq!(
+        api.call("POST", "/api/users/login", Some(login("password123")), None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        api.call(
+            "POST",
+            "/api/users/login",
+            Some(login("new-password-1")),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn profiles_show_following_for_the_caller_only() {
+    let api = TestApi::new().await;
+    let jake = api.register("jake").await;
+    api.register("celeb").await;
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/profiles/celeb/follow",
+            Some(json!({"user": {"email": "ignored"}})),
+            Some(&jake),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["profile"]["following"], true);
+    let (_, body) = api
+        .call("GET", "/api/profiles/celeb", None, Some(&jake))
+        .await;
+    assert_eq!(body["profile"]["following"], true);
+    let (_, body) = api.call("GET", "/api/profiles/CELEB", None, None).await;
+    assert_eq!(body["profile"]["following"], false);
+    assert_eq!(body["profile"]["username"], "celeb");
+    let (status, body) = api
+        .call("DELETE", "/api/profiles/celeb/follow", None, Some(&jake))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["profile"]["following"], false);
+    let (_, body) = api
+        .call("GET", "/api/profiles/celeb", None, Some(&jake))
+        .await;
+    assert_eq!(body["profile"]["following"], false);
+}
+
+#[tokio::test]
+async fn following_is_idempotent_needs_auth_and_a_real_other_user() {
+    let api = TestApi::new().await;
+    let jake = api.register("jake").await;
+    api.register("celeb").await;
+    for _ in 0..2 {
+        assert_eq!(
+            api.call("POST", "/api/profiles/celeb/follow", None, Some(&jake))
+                .await
+                .0,
+            200
+        );
+    }
+    assert_eq!(
+        api.call("POST", "/api/profiles/celeb/follow", None, None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        api.call("POST", "/api/profiles/nobody/follow", None, Some(&jake))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api.call("POST", "/api/profiles/jake/follow", None, Some(&jake))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        api.call("GET", "/api/profiles/nobody", None, None).await.0,
+        404
+    );
+}
