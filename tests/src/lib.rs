@@ -2,6 +2,8 @@
 //! `template.yaml` (the one source of truth), tables on DynamoDB Local, an
 //! [`App`] per test, and API Gateway events built the way API Gateway sends them.
 
+pub mod events;
+pub mod gateway;
 pub mod seed;
 
 use std::path::{Path, PathBuf};
@@ -460,4 +462,27 @@ impl TestApi {
         items.sort_by_key(|i| format!("{:?}{:?}", i.get("pk"), i.get("sk")));
         items
     }
+}
+
+/// The `[workspace.metadata.lambda.watch.router]` table that routes
+/// `cargo lambda watch` exactly as the template routes API Gateway.
+pub fn router_toml(routes: &[Route]) -> String {
+    let mut by_path: std::collections::BTreeMap<&str, Vec<&Route>> = Default::default();
+    for route in routes {
+        by_path.entry(&route.path).or_default().push(route);
+    }
+    let mut out = String::from("[workspace.metadata.lambda.watch.router]\n");
+    for (path, routes) in by_path {
+        let entries: Vec<String> = routes
+            .iter()
+            .map(|r| {
+                format!(
+                    "{{ method = \"{}\", function = \"{}\" }}",
+                    r.method, r.function
+                )
+            })
+            .collect();
+        out.push_str(&format!("\"{path}\" = [{}]\n", entries.join(", ")));
+    }
+    out
 }

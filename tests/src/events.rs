@@ -1,0 +1,110 @@
+//! The committed `events/*.json` use placeholders where a real event would
+//! carry values only a running deployment knows (a token, a slug, a comment
+//! id). [`fill`] supplies them from a seeded table, so each event succeeds.
+
+use anyhow::{Context, Result, ensure};
+use conduit::App;
+use conduit::domain::{Page, Slug, UserId};
+use conduit::store::articles::{ArticleDraft, ListFilter};
+
+/// The demo user the events act as.
+pub const EVENT_USER: &str = "jake";
+
+/// What invoking each function's event must return: status and top-level body keys.
+pub fn expectation(function: &str) -> Option<(u16, &'static [&'static str])> {
+    Some(match function {
+        "register" => (201, &["user"]),
+        "login" | "get_current_user" | "update_user" => (200, &["user"]),
+        "get_profile" | "follow_user" | "unfollow_user" => (200, &["profile"]),
+        "list_articles" | "get_feed" => (200, &["articles", "articlesCount"]),
+        "create_article" => (201, &["article"]),
+        "get_article" | "update_article" | "favorite_article" | "unfavorite_article" => {
+            (200, &["article"])
+        }
+        "delete_article" | "delete_comment" => (204, &[]),
+        "list_comments" => (200, &["comments"]),
+        "add_comment" => (200, &["comment"]),
+        "get_tags" => (200, &["tags"]),
+        _ => return None,
+    })
+}
+
+/// Replaces `${TOKEN}`, `${SLUG}`, `${DOOMED_SLUG}`, `${COMMENT_ID}` and
+/// `${UNIQUE}` in an event with values from the seeded table behind `app`
+/// (creating a throwaway article or comment where the event deletes one).
+pub async fn fill(app: &App, event: &str) -> Result<String> {
+    let jake = app
+        .store
+        .user_id_by_username(EVENT_USER)
+        .await?
+        .context("the demo user is missing: seed the table first (conduit-dev seed)")?;
+    let mut filled = event.replace("${TOKEN}", &app.tokens.issue(&jake));
+    if filled.contains("${SLUG}") || filled.contains("${COMMENT_ID}") {
+        let page = Page {
+            limit: 1,
+            offset: 0,
+        };
+        let newest = app
+            .store
+            .list_articles(&ListFilter::Author(jake.clone()), page, None)
+            .await?;
+        let article = &newest
+            .articles
+            .first()
+            .context("the demo user has no articles")?
+            .article;
+        if filled.contains("${COMMENT_ID}") {
+            let comment = app
+                .store
+                .add_comment(&article.article_id, &jake, "A comment to delete")
+                .await?;
+            filled = filled.replace("${COMMENT_ID}", &comment.id.to_string());
+        }
+        filled = filled.replace("${SLUG}", article.slug.as_str());
+    }
+    if filled.contains("${DOOMED_SLUG}") {
+        filled = filled.replace("${DOOMED_SLUG}", throwaway(app, &jake).await?.as_str());
+    }
+    Ok(filled.replace("${UNIQUE}", UserId::generate().as_str()))
+}
+
+async fn throwaway(app: &App, author: &UserId) -> Result<Slug> {
+    let user = app.store.user(author, true).await?.context("demo user")?;
+    let draft = ArticleDraft {
+        title: "An article to delete".into(),
+        description: "Created for events/delete_article.json".into(),
+        body: "Nothing to see.".into(),
+        tags: Vec::new(),
+    };
+    Ok(app.store.create_article(&user, &draft).await?.slug)
+}
+
+/// Checks what `cargo lambda invoke --output-format json` printed for
+/// `function`'s event: the API Gateway response's status and body shape.
+pub fn check_invoke_output(function: &str, output: &str) -> Result<()> {
+    let (status, keys) =
+        expectation(function).with_context(|| format!("no function {function}"))?;
+    let response: serde_json::Value =
+        serde_json::from_str(output).context("invoke output is not JSON")?;
+    ensure!(
+        response["statusCode"] == status,
+        "{function}: expected status {status}, got {}",
+        response
+    );
+    let body = response["body"].as_str().unwrap_or_default();
+    if keys.is_empty() {
+        ensure!(body.is_empty(), "{function}: expected no body, got {body}");
+        return Ok(());
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(body).with_context(|| format!("{function}: body is not JSON"))?;
+    for key in keys {
+        ensure!(body.get(key).is_some(), "{function}: no {key} in {body}");
+    }
+    let content_type = &response["headers"]["content-type"];
+    ensure!(
+        content_type == "application/json; charset=utf-8",
+        "{function}: content-type {content_type}"
+    );
+    Ok(())
+}
