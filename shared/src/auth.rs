@@ -44,6 +44,21 @@ pub fn hash_password(password: &Password) -> PasswordHashString {
     PasswordHashString(hash.to_string())
 }
 
+/// [`hash_password`] on a blocking thread, so the async runtime keeps serving.
+pub async fn hash_password_blocking(
+    password: Password,
+) -> Result<PasswordHashString, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await
+}
+
+/// [`verify_password`] on a blocking thread.
+pub async fn verify_password_blocking(
+    password: Password,
+    stored: Option<PasswordHashString>,
+) -> Result<bool, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || verify_password(&password, stored.as_ref())).await
+}
+
 /// Hash checked when the email is unknown, so a miss costs what a hit costs.
 static DECOY_HASH: LazyLock<PasswordHashString> = LazyLock::new(|| {
     hash_password(&Password::parse(Some("decoy password, never matches")).expect("valid"))

@@ -437,6 +437,38 @@ impl TestApi {
         body["article"]["slug"].as_str().expect("a slug").to_owned()
     }
 
+    /// A user written straight through the store, skipping argon2 (tests that
+    /// need many users), and a token for them.
+    pub async fn quick_user(&self, name: &str) -> (conduit::store::items::UserRecord, String) {
+        use conduit::domain::{Email, Username};
+        let user = conduit::store::items::UserRecord::new(
+            Username::parse(Some(name)).expect("a valid username"),
+            Email::parse(Some(&format!("{name}@example.com"))).expect("a valid email"),
+            serde_json::from_value(json!("$argon2id$v=19$m=19456,t=2,p=1$unused"))
+                .expect("a hash string"),
+        );
+        self.app
+            .store
+            .create_user(&user)
+            .await
+            .expect("user created");
+        let token = self.app.tokens.issue(&user.user_id);
+        (user, token)
+    }
+
+    /// How many items of the table have a sort key starting with `prefix`.
+    pub async fn count_sk(&self, prefix: &str) -> usize {
+        self.dump()
+            .await
+            .iter()
+            .filter(|i| {
+                i.get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with(prefix))
+            })
+            .count()
+    }
+
     /// Every item of the table (tests only: a scan is how "nothing changed" is proven).
     pub async fn dump(
         &self,

@@ -102,15 +102,7 @@ async fn fifty_concurrent_follow_toggles_leave_a_consistent_state() {
     })
     .await;
     assert!(results.iter().all(|(s, _)| *s == 200), "{results:?}");
-    let items = api.dump().await;
-    let follows = items
-        .iter()
-        .filter(|i| {
-            i.get("sk")
-                .and_then(|v| v.as_s().ok())
-                .is_some_and(|sk| sk.starts_with("FOLLOWS#"))
-        })
-        .count();
+    let follows = api.count_sk("FOLLOWS#").await;
     assert!(follows <= 1);
     let (_, profile) = api
         .call("GET", "/api/profiles/star", None, Some(&fan))
@@ -130,7 +122,7 @@ async fn fifty_users_favoriting_one_article_at_once_count_fifty() {
     let mut tokens = Vec::new();
     for i in 0..50 {
         // Tokens straight from the store's users: registering 50 users through argon2 is slow.
-        tokens.push(register_fast(&api, &format!("fan{i}")).await);
+        tokens.push(api.quick_user(&format!("fan{i}")).await.1);
     }
     let tokens = Arc::new(tokens);
     let results = concurrently(50, |i| {
@@ -155,15 +147,7 @@ async fn fifty_users_favoriting_one_article_at_once_count_fifty() {
         .call("GET", &format!("/api/articles/{slug}"), None, None)
         .await;
     assert_eq!(body["article"]["favoritesCount"], 50);
-    let items = api.dump().await;
-    let favorites = items
-        .iter()
-        .filter(|i| {
-            i.get("sk")
-                .and_then(|v| v.as_s().ok())
-                .is_some_and(|sk| sk.starts_with("FAV#"))
-        })
-        .count();
+    let favorites = api.count_sk("FAV#").await;
     assert_eq!(favorites, 50);
 }
 
@@ -192,15 +176,7 @@ async fn one_user_racing_favorite_and_unfavorite_keeps_the_count_equal_to_the_it
         "{:?}",
         results.iter().find(|(s, _)| *s != 200)
     );
-    let items = api.dump().await;
-    let favorites = items
-        .iter()
-        .filter(|i| {
-            i.get("sk")
-                .and_then(|v| v.as_s().ok())
-                .is_some_and(|sk| sk.starts_with("FAV#"))
-        })
-        .count();
+    let favorites = api.count_sk("FAV#").await;
     let (_, body) = api
         .call("GET", &format!("/api/articles/{slug}"), None, Some(&fan))
         .await;
@@ -280,29 +256,4 @@ async fn concurrent_articles_by_one_author_keep_the_authors_counts_exact() {
         .await;
     assert_eq!(feed["articlesCount"], 20);
     assert_eq!(feed["articles"].as_array().unwrap().len(), 20);
-}
-
-/// A user written straight through the store (skipping argon2) and a token for them.
-async fn register_fast(api: &TestApi, name: &str) -> String {
-    use conduit::domain::{Email, UserId, Username};
-    use conduit::store::items::UserRecord;
-    let user = UserRecord {
-        user_id: UserId::generate(),
-        username: Username::parse(Some(name)).unwrap(),
-        email: Email::parse(Some(&format!("{name}@example.com"))).unwrap(),
-        password_hash: serde_json::from_value(json!("$argon2id$v=19$m=19456,t=2,p=1$unused"))
-            .unwrap(),
-        bio: None,
-        image: None,
-        article_count: 0,
-        favorite_count: 0,
-        recent: Vec::new(),
-        version: 0,
-    };
-    api.app
-        .store
-        .create_user(&user)
-        .await
-        .expect("user created");
-    api.app.tokens.issue(&user.user_id)
 }

@@ -5,30 +5,12 @@
 
 use std::sync::Arc;
 
-use conduit::domain::{Email, Tag, UserId, Username};
+use conduit::domain::{Tag, UserId};
 use conduit::store::Usage;
 use conduit::store::articles::ArticleDraft;
 use conduit::store::items::UserRecord;
 use conduit_tests::TestApi;
 use futures::StreamExt;
-
-async fn user(api: &TestApi, name: &str) -> (UserRecord, String) {
-    let user = UserRecord {
-        user_id: UserId::generate(),
-        username: Username::parse(Some(name)).unwrap(),
-        email: Email::parse(Some(&format!("{name}@example.com"))).unwrap(),
-        password_hash: serde_json::from_value(serde_json::json!("$argon2id$unused")).unwrap(),
-        bio: Some("bio".into()),
-        image: None,
-        article_count: 0,
-        favorite_count: 0,
-        recent: Vec::new(),
-        version: 0,
-    };
-    api.app.store.create_user(&user).await.unwrap();
-    let token = api.app.tokens.issue(&user.user_id);
-    (user, token)
-}
 
 /// Creates `n` articles by each of `authors` (tagged `bench`): authors in
 /// parallel, each author's articles in sequence, as one person writes them.
@@ -139,8 +121,8 @@ async fn measure_all(api: &TestApi, token: &str, slug: &str) -> Vec<Measured> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn first_page_cost_does_not_grow_with_the_table() {
     let api = Arc::new(TestApi::new().await);
-    let (writer, _) = user(&api, "writer").await;
-    let (reader, token) = user(&api, "reader").await;
+    let (writer, _) = api.quick_user("writer").await;
+    let (reader, token) = api.quick_user("reader").await;
     api.app
         .store
         .set_following(&reader.user_id, &writer.user_id, true)
@@ -148,7 +130,7 @@ async fn first_page_cost_does_not_grow_with_the_table() {
         .unwrap();
     let mut everyone = Vec::new();
     for i in 0..3 {
-        everyone.push(user(&api, &format!("other{i}")).await.0.user_id);
+        everyone.push(api.quick_user(&format!("other{i}")).await.0.user_id);
     }
     everyone.push(writer.user_id.clone());
     let first = articles(&api, &everyone, 25).await;
@@ -209,13 +191,13 @@ async fn first_page_cost_does_not_grow_with_the_table() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reader_following_500_authors_gets_a_page_in_a_bounded_number_of_requests() {
     let api = Arc::new(TestApi::new().await);
-    let (reader, token) = user(&api, "reader").await;
+    let (reader, token) = api.quick_user("reader").await;
     let authors: Vec<UserRecord> = futures::stream::iter(0..500)
         .map(|i| {
             let api = api.clone();
             let reader = reader.user_id.clone();
             async move {
-                let (author, _) = user(&api, &format!("author{i}")).await;
+                let (author, _) = api.quick_user(&format!("author{i}")).await;
                 api.app
                     .store
                     .set_following(&reader, &author.user_id, true)

@@ -33,12 +33,7 @@ pub(crate) mod favoriting {
     ) -> Result<ArticleDto, ApiError> {
         let article = super::super::current(app.store.article(id, true).await?, slug)?;
         app.store.set_favorite(&article, caller, favorite).await?;
-        let (view, body) = app
-            .store
-            .article_view(id, Some(caller), true)
-            .await?
-            .ok_or(ApiError::NotFound("article"))?;
-        Ok(ArticleDto::new(&view, Some(body)))
+        super::super::reload(app, id, caller).await
     }
 
     pub(crate) async fn serve(

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use tracing::instrument;
 
 use crate::App;
-use crate::auth::verify_password;
+use crate::auth::verify_password_blocking;
 use crate::domain::{Email, Password, ValidationErrors};
 use crate::http::{self, ApiError, UserBody};
 use crate::store::StoreError;
@@ -88,7 +88,7 @@ pub async fn login(
         return Err(LoginError::BadCredentials);
     };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let valid = tokio::task::spawn_blocking(move || verify_password(&password, hash.as_ref()))
+    let valid = verify_password_blocking(password, hash)
         .await
         .map_err(LoginError::Hashing)?;
     match user {

@@ -23,8 +23,9 @@ pub mod update_user;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::{Slug, ValidationErrors};
-use crate::http::ApiError;
+use crate::App;
+use crate::domain::{ArticleId, Slug, UserId, ValidationErrors};
+use crate::http::{ApiError, ArticleDto};
 use crate::store::articles::ArticleWriteError;
 use crate::store::items::ArticleRecord;
 use crate::store::users::Taken;
@@ -58,6 +59,20 @@ pub(crate) fn current(
     article
         .filter(|a| a.slug == *slug)
         .ok_or(ApiError::NotFound("article"))
+}
+
+/// The article as `caller` now sees it, read strongly consistently after a write.
+pub(crate) async fn reload(
+    app: &App,
+    id: &ArticleId,
+    caller: &UserId,
+) -> Result<ArticleDto, ApiError> {
+    let (view, body) = app
+        .store
+        .article_view(id, Some(caller), true)
+        .await?
+        .ok_or(ApiError::NotFound("article"))?;
+    Ok(ArticleDto::new(&view, Some(body)))
 }
 
 impl From<ArticleWriteError> for ApiError {

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use tracing::instrument;
 
 use crate::App;
-use crate::auth::hash_password;
-use crate::domain::{Email, Password, UserId, Username, ValidationErrors};
+use crate::auth::hash_password_blocking;
+use crate::domain::{Email, Password, Username, ValidationErrors};
 use crate::http::{self, ApiError, UserBody};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
@@ -87,21 +87,10 @@ pub async fn register(app: &App, new: NewUser) -> Result<(UserRecord, String), R
         email,
         password,
     } = new;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    let password_hash = hash_password_blocking(password)
         .await
         .map_err(RegisterError::Hashing)?;
-    let user = UserRecord {
-        user_id: UserId::generate(),
-        username,
-        email,
-        password_hash,
-        bio: None,
-        image: None,
-        article_count: 0,
-        favorite_count: 0,
-        recent: Vec::new(),
-        version: 0,
-    };
+    let user = UserRecord::new(username, email, password_hash);
     match app.store.create_user(&user).await {
         Ok(()) => {}
         Err(UserWriteError::Taken(taken)) => return Err(RegisterError::Taken(taken)),

@@ -65,12 +65,7 @@ pub async fn update_article(
         return Err(ApiError::Forbidden("article"));
     }
     app.store.update_article(id, caller, &changes).await?;
-    let (view, body) = app
-        .store
-        .article_view(id, Some(caller), true)
-        .await?
-        .ok_or(ApiError::NotFound("article"))?;
-    Ok(ArticleDto::new(&view, Some(body)))
+    super::reload(app, id, caller).await
 }
 
 /// Lambda entry point.

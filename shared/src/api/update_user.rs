@@ -6,7 +6,7 @@ use serde::Deserialize;
 use tracing::instrument;
 
 use crate::App;
-use crate::auth::{TokenError, hash_password};
+use crate::auth::{TokenError, hash_password_blocking};
 use crate::domain::{Email, Password, UserId, Username, ValidationErrors, parse_bio, parse_image};
 use crate::http::{self, ApiError, UserBody};
 use crate::store::StoreError;
@@ -117,7 +117,7 @@ pub async fn update_user(
 ) -> Result<UserRecord, UpdateUserError> {
     let password_hash = match update.password {
         Some(password) => Some(
-            tokio::task::spawn_blocking(move || hash_password(&password))
+            hash_password_blocking(password)
                 .await
                 .map_err(UpdateUserError::Hashing)?,
         ),

@@ -51,6 +51,24 @@ pub struct UserRecord {
     pub version: u64,
 }
 
+impl UserRecord {
+    /// A new user with a fresh id, no profile text and zeroed counters.
+    pub fn new(username: Username, email: Email, password_hash: PasswordHashString) -> Self {
+        Self {
+            user_id: UserId::generate(),
+            username,
+            email,
+            password_hash,
+            bio: None,
+            image: None,
+            article_count: 0,
+            favorite_count: 0,
+            recent: Vec::new(),
+            version: 0,
+        }
+    }
+}
+
 /// An article's metadata as stored (the body is a separate item).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticleRecord {
