@@ -57,6 +57,19 @@ API_PORT="$(free_port)"
 RUNTIME_PORT="$(free_port)"
 start_api "$API_PORT" "$RUNTIME_PORT" "$TABLE"
 
+step "CORS for a front end on another origin, preflight included"
+origin="http://localhost:4200"
+preflight="$(curl -s -i -X OPTIONS "http://127.0.0.1:$API_PORT/api/user" -H "Origin: $origin" \
+  -H "Access-Control-Request-Method: PUT" -H "Access-Control-Request-Headers: authorization,content-type")"
+grep -qi '^HTTP/1.1 204' <<<"$preflight" || die "preflight was not answered: $preflight"
+grep -qi '^access-control-allow-origin: \*' <<<"$preflight" || die "preflight allowed no origin: $preflight"
+grep -qi '^access-control-allow-headers:.*authorization' <<<"$preflight" || die "preflight refused authorization: $preflight"
+grep -qi '^access-control-allow-methods:.*PUT' <<<"$preflight" || die "preflight refused PUT: $preflight"
+actual="$(curl -s -i "http://127.0.0.1:$API_PORT/api/tags" -H "Origin: $origin")"
+grep -qi '^access-control-allow-origin: \*' <<<"$actual" || die "response carried no CORS header: $actual"
+echo "preflight and response headers as template.yaml's CorsConfiguration says"
+ok
+
 step "every events/*.json through the Lambda runtime (cargo lambda invoke)"
 export JWT_SECRET; JWT_SECRET="$(local_jwt_secret)"
 for event in events/*.json; do

@@ -3,9 +3,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use conduit::App;
-use conduit::api::{
-    add_comment, create_article, favorite_article, follow_user, register, update_user,
-};
+use conduit::api::{add_comment, create_article, favoriting, following, register, update_user};
 use conduit::domain::{Email, Password, Slug, UserId, Username, parse_tag_list};
 use conduit::store::articles::ArticleDraft;
 
@@ -100,7 +98,7 @@ pub async fn seed(app: &App) -> Result<bool> {
     for (i, follower) in users.iter().enumerate() {
         for (j, (name, _)) in DEMO_USERS.iter().enumerate() {
             if i != j && (i + j) % 2 == 1 {
-                follow_user::set_following(app, follower, name, true).await?;
+                following::set_following(app, follower, name, true).await?;
             }
         }
     }
@@ -108,7 +106,7 @@ pub async fn seed(app: &App) -> Result<bool> {
         let (_, id) = Slug::parse(slug.as_str()).context("seeded slug")?;
         for (u, user) in users.iter().enumerate() {
             if (k + u) % 3 == 0 {
-                favorite_article::set_favorite(app, slug, &id, user, true).await?;
+                favoriting::set_favorite(app, slug, &id, user, true).await?;
             }
             if (k + 2 * u) % 5 == 0 {
                 let comment: add_comment::NewComment = serde_json::from_value::<CommentInput>(

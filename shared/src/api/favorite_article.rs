@@ -7,45 +7,5 @@ use crate::http;
 
 /// Lambda entry point.
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(favoriting::serve(app, &request, true).await)
+    http::respond(super::favoriting::serve(app, &request, true).await)
 }
-
-pub(crate) mod favoriting {
-    //! The use case shared by favorite and unfavorite, which differ in one flag.
-
-    use lambda_http::http::StatusCode;
-    use lambda_http::{Body, Request, Response};
-    use tracing::instrument;
-
-    use crate::App;
-    use crate::domain::{ArticleId, Slug, UserId};
-    use crate::http::{self, ApiError, ArticleBody, ArticleDto};
-
-    /// Sets whether `caller` favorites the article; idempotent either way, and
-    /// the article's count always equals its number of favorites.
-    #[instrument(skip(app))]
-    pub async fn set_favorite(
-        app: &App,
-        slug: &Slug,
-        id: &ArticleId,
-        caller: &UserId,
-        favorite: bool,
-    ) -> Result<ArticleDto, ApiError> {
-        let article = super::super::current(app.store.article(id, true).await?, slug)?;
-        app.store.set_favorite(&article, caller, favorite).await?;
-        super::super::reload(app, id, caller).await
-    }
-
-    pub(crate) async fn serve(
-        app: &App,
-        request: &Request,
-        favorite: bool,
-    ) -> Result<Response<Body>, ApiError> {
-        let caller = http::require_auth(app, request)?;
-        let (slug, id) = http::slug_param(request)?;
-        let article = set_favorite(app, &slug, &id, &caller.id, favorite).await?;
-        Ok(http::json(StatusCode::OK, &ArticleBody { article }))
-    }
-}
-
-pub use favoriting::set_favorite;

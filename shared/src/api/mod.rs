@@ -1,4 +1,5 @@
-//! One module per endpoint. Each has its input DTO and its parse into domain
+//! One module per endpoint (plus `following` and `favoriting`, the use cases
+//! shared by the follow/unfollow and favorite/unfavorite pairs). Each has its input DTO and its parse into domain
 //! types, its use case with its own error enum, and `handle`, the Lambda entry.
 
 pub mod add_comment;
@@ -6,7 +7,9 @@ pub mod create_article;
 pub mod delete_article;
 pub mod delete_comment;
 pub mod favorite_article;
+pub mod favoriting;
 pub mod follow_user;
+pub mod following;
 pub mod get_article;
 pub mod get_current_user;
 pub mod get_feed;

@@ -7,5 +7,5 @@ use crate::http;
 
 /// Lambda entry point.
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(super::follow_user::following::serve(app, &request, false).await)
+    http::respond(super::following::serve(app, &request, false).await)
 }
