@@ -456,15 +456,15 @@ impl TestApi {
         (user, token)
     }
 
-    /// How many items of the table have a sort key starting with `prefix`.
-    pub async fn count_sk(&self, prefix: &str) -> usize {
+    /// How many items of the table have a key attribute (`pk` or `sk`) starting with `prefix`.
+    pub async fn count_keys(&self, attribute: &str, prefix: &str) -> usize {
         self.dump()
             .await
             .iter()
             .filter(|i| {
-                i.get("sk")
+                i.get(attribute)
                     .and_then(|v| v.as_s().ok())
-                    .is_some_and(|sk| sk.starts_with(prefix))
+                    .is_some_and(|key| key.starts_with(prefix))
             })
             .count()
     }
