@@ -49,12 +49,10 @@ pub async fn add_comment(
     caller: &UserId,
     comment: NewComment,
 ) -> Result<CommentDto, ApiError> {
-    let author = app
-        .store
-        .user(caller, false)
-        .await?
-        .ok_or(ApiError::Unauthorized(TokenError::Invalid))?;
-    super::current(app.store.article(id, false).await?, slug)?;
+    let (author, article) =
+        tokio::try_join!(app.store.user(caller, false), app.store.article(id, false))?;
+    let author = author.ok_or(ApiError::Unauthorized(TokenError::Invalid))?;
+    super::current(article, slug)?;
     let comment = app.store.add_comment(id, caller, &comment.0).await?;
     Ok(CommentDto::new(&CommentView {
         comment,
