@@ -84,6 +84,12 @@ start_dynamodb() {
   wait_for_http "$AWS_ENDPOINT_URL_DYNAMODB" 60
 }
 
+# Creates TABLE on DynamoDB Local from template.yaml (if missing) and seeds demo data.
+prepare_table() {
+  "$ROOT/target/debug/conduit-dev" create-table "$1"
+  "$ROOT/target/debug/conduit-dev" seed "$1"
+}
+
 # The signing secret of the local stack: random, kept in .tools so tokens survive restarts.
 local_jwt_secret() {
   if [ ! -s "$TOOLS/jwt-secret" ]; then

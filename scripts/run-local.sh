@@ -21,8 +21,7 @@ log "building the functions (debug)"
 cargo build --workspace --quiet
 log "starting DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT"
 start_dynamodb "$DYNAMODB_PORT"
-target/debug/conduit-dev create-table "$TABLE"
-target/debug/conduit-dev seed "$TABLE"
+prepare_table "$TABLE"
 log "starting the functions (cargo lambda watch) and the gateway"
 start_api "$API_PORT" "$RUNTIME_PORT" "$TABLE"
 

@@ -51,8 +51,7 @@ ok
 step "building the function binaries"
 cargo build --workspace --quiet
 TABLE="conduit-ci"
-target/debug/conduit-dev create-table "$TABLE"
-target/debug/conduit-dev seed "$TABLE"
+prepare_table "$TABLE"
 API_PORT="$(free_port)"
 RUNTIME_PORT="$(free_port)"
 start_api "$API_PORT" "$RUNTIME_PORT" "$TABLE"

@@ -173,16 +173,24 @@ pub async fn local_client() -> Client {
     Client::new(&config)
 }
 
-/// The secret tests and the local API sign tokens with (never used in AWS).
+/// The secret tests and seeding sign tokens with (the local API generates its
+/// own into `.tools/jwt-secret`; AWS uses Secrets Manager).
 pub const LOCAL_JWT_SECRET: &str = "local-development-secret-not-for-production-use";
+
+/// An app on `table` of DynamoDB Local, signing tokens with `secret`.
+pub async fn local_app(table: &str, secret: &str) -> App {
+    App {
+        store: Store::new(local_client().await, table),
+        tokens: TokenKeys::new(&secret.to_owned().into(), Duration::from_secs(3600)),
+    }
+}
 
 /// An app on its own fresh table, so tests run in parallel without sharing data.
 pub async fn test_app() -> App {
-    let client = local_client().await;
     let name = format!("conduit-test-{}", conduit::domain::UserId::generate());
     TableSpec::from_template()
         .expect("template.yaml declares the table")
-        .create(&client, &name)
+        .create(&local_client().await, &name)
         .await
         .unwrap_or_else(|e| {
             panic!(
@@ -190,13 +198,7 @@ pub async fn test_app() -> App {
                 endpoint()
             )
         });
-    App {
-        store: Store::new(client, name),
-        tokens: TokenKeys::new(
-            &LOCAL_JWT_SECRET.to_owned().into(),
-            Duration::from_secs(3600),
-        ),
-    }
+    local_app(&name, LOCAL_JWT_SECRET).await
 }
 
 /// An API Gateway HTTP API (payload 2.0) event for `method path`, with the

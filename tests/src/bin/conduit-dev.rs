@@ -6,15 +6,10 @@
 //! `event` prints `events/FUNCTION.json` with its placeholders filled from the
 //! seeded TABLE, with a token signed by `JWT_SECRET` (the running stack's).
 
-use std::time::Duration;
-
 use anyhow::{Context, Result, bail};
-use conduit::App;
-use conduit::auth::TokenKeys;
-use conduit::store::Store;
 use conduit_tests::{
-    LOCAL_JWT_SECRET, TableSpec, events, gateway, local_client, router_toml, routes, seed,
-    workspace_root,
+    LOCAL_JWT_SECRET, TableSpec, events, gateway, local_app, local_client, router_toml, routes,
+    seed, workspace_root,
 };
 
 #[tokio::main]
@@ -37,13 +32,7 @@ async fn main() -> Result<()> {
             }
         }
         ["seed", table] => {
-            let app = App {
-                store: Store::new(local_client().await, *table),
-                tokens: TokenKeys::new(
-                    &LOCAL_JWT_SECRET.to_owned().into(),
-                    Duration::from_secs(60),
-                ),
-            };
+            let app = local_app(table, LOCAL_JWT_SECRET).await;
             if seed::seed(&app).await? {
                 println!(
                     "seeded demo data (users {:?}, password '{}')",
@@ -57,10 +46,7 @@ async fn main() -> Result<()> {
         ["event", function, table] => {
             let secret = std::env::var("JWT_SECRET")
                 .context("JWT_SECRET must be the running API's secret")?;
-            let app = App {
-                store: Store::new(local_client().await, *table),
-                tokens: TokenKeys::new(&secret.into(), Duration::from_secs(3600)),
-            };
+            let app = local_app(table, &secret).await;
             let path = workspace_root()
                 .join("events")
                 .join(format!("{function}.json"));
