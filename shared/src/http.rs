@@ -1,5 +1,5 @@
 //! HTTP mapping: reading API Gateway requests, the one error-to-status mapping,
-//! and the response bodies of the RealWorld spec.
+//! and the response bodies of the RealWorld spec (version 2.0.0).
 
 use std::error::Error as StdError;
 
@@ -21,6 +21,10 @@ pub enum ApiError {
     /// 422: the input was understood but is invalid.
     #[error("invalid input: {0}")]
     Unprocessable(ValidationErrors),
+    /// 409: the input is valid but collides with existing state (a username
+    /// or email someone else holds).
+    #[error("conflict: {0}")]
+    Conflict(ValidationErrors),
     /// 401: authentication is missing or invalid.
     #[error("unauthorized: {0}")]
     Unauthorized(#[from] TokenError),
@@ -58,6 +62,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unauthorized(_) | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -69,7 +74,7 @@ impl ApiError {
     /// The `{"errors": {...}}` body.
     fn errors(&self) -> ValidationErrors {
         match self {
-            Self::Unprocessable(errors) => errors.clone(),
+            Self::Unprocessable(errors) | Self::Conflict(errors) => errors.clone(),
             Self::Unauthorized(TokenError::Missing) => {
                 ValidationErrors::single("token", "is missing")
             }
@@ -79,8 +84,8 @@ impl ApiError {
             Self::Unauthorized(TokenError::Invalid) => {
                 ValidationErrors::single("token", "is invalid or expired")
             }
-            Self::BadCredentials => ValidationErrors::single("email or password", "is invalid"),
-            Self::Forbidden(what) => ValidationErrors::single(*what, "is not yours"),
+            Self::BadCredentials => ValidationErrors::single("credentials", "invalid"),
+            Self::Forbidden(what) => ValidationErrors::single(*what, "forbidden"),
             Self::NotFound(what) => ValidationErrors::single(*what, "not found"),
             Self::PayloadTooLarge => ValidationErrors::single(
                 "body",
@@ -143,6 +148,11 @@ pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError>
     let bytes: &[u8] = request.body().as_ref();
     if bytes.len() > limits::REQUEST_BODY_MAX {
         return Err(ApiError::PayloadTooLarge);
+    }
+    // API Gateway passes bodies that are not text as base64, which the runtime
+    // decodes to bytes: anything here may be arbitrary binary.
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ValidationErrors::single("body", "is not valid UTF-8").into());
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ValidationErrors::single("body", "can't be empty").into());
@@ -474,6 +484,14 @@ mod tests {
     }
 
     #[test]
+    fn a_body_that_is_not_utf8_is_a_422_saying_so() {
+        let request = Request::new(Body::from(b"{\"user\":\xff}".to_vec()));
+        let (status, body) = errors_of(parse_json::<Wrapper>(&request).unwrap_err());
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"]["body"][0], "is not valid UTF-8");
+    }
+
+    #[test]
     fn trailing_garbage_is_refused() {
         assert!(parse_json::<Wrapper>(&request(r#"{"user":{}} x"#)).is_err());
     }
@@ -489,7 +507,7 @@ mod tests {
     fn each_error_maps_to_its_status_in_the_spec_shape() {
         let cases = [
             (ApiError::Unauthorized(TokenError::Missing), 401, "token"),
-            (ApiError::BadCredentials, 401, "email or password"),
+            (ApiError::BadCredentials, 401, "credentials"),
             (ApiError::Forbidden("article"), 403, "article"),
             (ApiError::NotFound("profile"), 404, "profile"),
         ];

@@ -23,7 +23,7 @@ pub fn expectation(function: &str) -> Option<(u16, &'static [&'static str])> {
         }
         "delete_article" | "delete_comment" => (204, &[]),
         "list_comments" => (200, &["comments"]),
-        "add_comment" => (200, &["comment"]),
+        "add_comment" => (201, &["comment"]),
         "get_tags" => (200, &["tags"]),
         _ => return None,
     })

@@ -1,7 +1,9 @@
-//! A local stand-in for API Gateway's CORS handling, in front of
-//! `cargo lambda watch` (which routes to the functions): preflights are
-//! answered, and allowed origins stamped on responses, exactly as the
-//! template's `CorsConfiguration` tells API Gateway to.
+//! A local stand-in for what API Gateway does in front of the functions and
+//! `cargo lambda watch` does not: CORS (preflights answered, allowed origins
+//! stamped on responses, exactly as the template's `CorsConfiguration` says),
+//! and bodies that are not UTF-8, which API Gateway hands to the function
+//! base64-encoded (`isBase64Encoded: true`) but `cargo lambda watch` answers
+//! with its own 500 when the content type claims text.
 
 use std::net::SocketAddr;
 
@@ -14,6 +16,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_yaml::Value as Yaml;
+
+use crate::{Route, route_for};
 
 /// The template's CORS settings, parameters resolved to their defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +118,7 @@ async fn forward(
     client: &Client<HttpConnector, Body>,
     upstream: SocketAddr,
     cors: &Cors,
+    routes: &[Route],
     request: Request<Incoming>,
 ) -> Result<Response<Body>> {
     let origin = request
@@ -136,11 +141,17 @@ async fn forward(
         .unwrap_or("/");
     parts.uri = format!("http://{upstream}{path}").parse()?;
     let body = body.collect().await?.to_bytes();
-    let upstream_response = client
-        .request(Request::from_parts(parts, Full::new(body)))
-        .await?;
-    let (mut parts, body) = upstream_response.into_parts();
-    let body = body.collect().await?.to_bytes();
+    let (mut parts, body) = if std::str::from_utf8(&body).is_ok() {
+        let (parts, body) = client
+            .request(Request::from_parts(parts, Full::new(body)))
+            .await?
+            .into_parts();
+        (parts, body.collect().await?.to_bytes())
+    } else {
+        invoke_binary(client, upstream, routes, &parts, &body)
+            .await?
+            .into_parts()
+    };
     // API Gateway replaces whatever CORS headers the integration sent.
     let stale: Vec<HeaderName> = parts
         .headers
@@ -159,21 +170,92 @@ async fn forward(
     Ok(Response::from_parts(parts, Full::new(body)))
 }
 
+/// The API Gateway (payload 2.0) event for a request whose body is not UTF-8:
+/// the body base64-encoded, as API Gateway sends it.
+pub fn binary_event(
+    route: &Route,
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+) -> serde_json::Value {
+    use base64::Engine;
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut event = crate::event(parts.method.as_str(), &route.path, path, None, None);
+    let headers: serde_json::Map<String, serde_json::Value> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.into())))
+        .collect();
+    event["headers"] = serde_json::Value::Object(headers);
+    event["body"] = base64::engine::general_purpose::STANDARD
+        .encode(body)
+        .into();
+    event["isBase64Encoded"] = true.into();
+    event
+}
+
+/// Invokes the routed function directly through the Runtime API emulator's
+/// invoke endpoint (as `cargo lambda invoke` does) with a base64 event, and
+/// turns its API Gateway response back into HTTP.
+async fn invoke_binary(
+    client: &Client<HttpConnector, Body>,
+    upstream: SocketAddr,
+    routes: &[Route],
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+) -> Result<Response<Bytes>> {
+    let Some(route) = route_for(routes, parts.method.as_str(), parts.uri.path()) else {
+        anyhow::bail!("no route for {} {}", parts.method, parts.uri.path());
+    };
+    let event = binary_event(route, parts, body);
+    let invoke = Request::post(format!(
+        "http://{upstream}/2015-03-31/functions/{}/invocations",
+        route.function
+    ))
+    .header("content-type", "application/json")
+    .body(Full::new(Bytes::from(event.to_string())))?;
+    let answer = client.request(invoke).await?;
+    let answer: serde_json::Value = serde_json::from_slice(&answer.collect().await?.to_bytes())?;
+    let mut response = Response::builder().status(
+        answer["statusCode"]
+            .as_u64()
+            .context("the function returned no statusCode")? as u16,
+    );
+    if let Some(headers) = answer["headers"].as_object() {
+        for (name, value) in headers {
+            response = response.header(name, value.as_str().unwrap_or_default());
+        }
+    }
+    let text = answer["body"].as_str().unwrap_or_default();
+    let bytes = if answer["isBase64Encoded"].as_bool() == Some(true) {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(text)?
+    } else {
+        text.as_bytes().to_vec()
+    };
+    Ok(response.body(Bytes::from(bytes))?)
+}
+
 /// Serves on `listen`, forwarding to `upstream`, until the process ends.
-pub async fn serve(listen: SocketAddr, upstream: SocketAddr, cors: Cors) -> Result<()> {
+pub async fn serve(
+    listen: SocketAddr,
+    upstream: SocketAddr,
+    cors: Cors,
+    routes: Vec<Route>,
+) -> Result<()> {
+    let routes: std::sync::Arc<[Route]> = routes.into();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     let client: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
     loop {
         let (stream, _) = listener.accept().await?;
-        let (client, cors) = (client.clone(), cors.clone());
+        let (client, cors, routes) = (client.clone(), cors.clone(), routes.clone());
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
-                let (client, cors) = (client.clone(), cors.clone());
+                let (client, cors, routes) = (client.clone(), cors.clone(), routes.clone());
                 async move {
                     Ok::<_, std::convert::Infallible>(
-                        forward(&client, upstream, &cors, request)
+                        forward(&client, upstream, &cors, &routes, request)
                             .await
                             .unwrap_or_else(|error| {
                                 eprintln!("gateway: {error:#}");
@@ -203,6 +285,36 @@ mod tests {
         assert!(cors.headers.iter().any(|h| h == "authorization"));
         assert!(cors.headers.iter().any(|h| h == "content-type"));
         assert!(cors.methods.iter().any(|m| m == "PUT"));
+    }
+
+    #[test]
+    fn a_binary_body_becomes_a_base64_event_on_the_routed_path() {
+        use base64::Engine;
+        let route = Route {
+            path: "/api/articles/{slug}".into(),
+            method: "PUT".into(),
+            function: "update_article".into(),
+        };
+        let (parts, ()) = Request::put("/api/articles/a-b?x=1")
+            .header("content-type", "application/json")
+            .header("authorization", "Token t")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let event = binary_event(&route, &parts, b"\xff\x00");
+        assert_eq!(event["isBase64Encoded"], true);
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(event["body"].as_str().unwrap())
+                .unwrap(),
+            b"\xff\x00"
+        );
+        assert_eq!(event["pathParameters"]["slug"], "a-b");
+        assert_eq!(event["rawQueryString"], "x=1");
+        assert_eq!(event["headers"]["authorization"], "Token t");
+        assert_eq!(event["routeKey"], "PUT /api/articles/{slug}");
+        let request = crate::request_from_event(&event);
+        assert_eq!(request.body().as_ref(), b"\xff\x00");
     }
 
     #[test]

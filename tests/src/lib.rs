@@ -471,6 +471,42 @@ impl TestApi {
             .count()
     }
 
+    /// A tag's exact article count as stored on its statistics item (0 when it has none).
+    pub async fn tag_count(&self, tag: &str) -> u64 {
+        self.dump()
+            .await
+            .iter()
+            .find(|i| {
+                i.get("pk").and_then(|v| v.as_s().ok()) == Some(&format!("TAG#{tag}"))
+                    && i.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("TAG")
+            })
+            .and_then(|i| i.get("article_count")?.as_n().ok()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The tags an article's tag-link items name, sorted (what `?tag=` lists read).
+    pub async fn tag_links(&self, slug: &str) -> Vec<String> {
+        let id = slug
+            .rsplit('-')
+            .next()
+            .expect("slugs end with the article id");
+        let mut tags: Vec<String> = self
+            .dump()
+            .await
+            .iter()
+            .filter(|i| i.get("pk").and_then(|v| v.as_s().ok()) == Some(&format!("ARTICLE#{id}")))
+            .filter_map(|i| {
+                i.get("sk")?
+                    .as_s()
+                    .ok()?
+                    .strip_prefix("TAG#")
+                    .map(str::to_owned)
+            })
+            .collect();
+        tags.sort();
+        tags
+    }
+
     /// Every item of the table (tests only: a scan is how "nothing changed" is proven).
     pub async fn dump(
         &self,

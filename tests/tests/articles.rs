@@ -1,4 +1,4 @@
-//! Articles, comments, favorites, tags and the feed against DynamoDB Local.
+//! Articles, comments, favorites, tags and the feed against DynamoDB Local, as RealWorld 2.0.0 specifies them.
 
 use conduit_tests::TestApi;
 use serde_json::{Value, json};
@@ -296,10 +296,10 @@ async fn comments_get_integer_ids_newest_first_and_only_their_author_deletes_the
             Some(&jane),
         )
         .await;
-    assert_eq!(status, 200, "{first}");
+    assert_eq!(status, 201, "{first}");
     assert!(first["comment"]["id"].is_u64());
     assert!(is_iso_millis(&first["comment"]["createdAt"]));
-    let (_, second) = api
+    let (status, second) = api
         .call(
             "POST",
             &path,
@@ -307,6 +307,7 @@ async fn comments_get_integer_ids_newest_first_and_only_their_author_deletes_the
             Some(&jake),
         )
         .await;
+    assert_eq!(status, 201, "{second}");
     let (status, list) = api.call("GET", &path, None, None).await;
     assert_eq!(status, 200);
     let bodies: Vec<&str> = list["comments"]
@@ -387,6 +388,88 @@ async fn tags_come_back_by_popularity_and_drop_out_when_unused() {
     .await;
     let (_, body) = api.call("GET", "/api/tags", None, None).await;
     assert_eq!(body["tags"], json!(["rust", "aws"]));
+}
+
+#[tokio::test]
+async fn editing_tags_keeps_replaces_or_clears_them_and_every_list_and_count_follows() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let slug = api.create_article(&token, "Tagged", &["old", "kept"]).await;
+    let path = format!("/api/articles/{slug}");
+    let put = |article: Value| {
+        let (api, path, token) = (&api, &path, &token);
+        async move {
+            api.call(
+                "PUT",
+                path,
+                Some(json!({ "article": article })),
+                Some(token),
+            )
+            .await
+        }
+    };
+
+    // Absent: the tags stay.
+    let (status, body) = put(json!({"body": "new body"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["article"]["tagList"], json!(["kept", "old"]));
+
+    // A new list replaces them: links, counts, lists and GET /tags all follow.
+    let (status, body) = put(json!({"tagList": ["kept", "New"]})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["article"]["tagList"], json!(["kept", "new"]));
+    assert_eq!(api.tag_links(&slug).await, ["kept", "new"]);
+    assert_eq!(
+        (
+            api.tag_count("old").await,
+            api.tag_count("kept").await,
+            api.tag_count("new").await
+        ),
+        (0, 1, 1)
+    );
+    let (_, old) = api.call("GET", "/api/articles?tag=old", None, None).await;
+    assert_eq!(
+        (
+            old["articlesCount"].as_u64(),
+            old["articles"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
+    );
+    let (_, new) = api.call("GET", "/api/articles?tag=new", None, None).await;
+    assert_eq!(new["articlesCount"], 1);
+    assert_eq!(new["articles"][0]["slug"], slug.as_str());
+    assert_eq!(new["articles"][0]["tagList"], json!(["kept", "new"]));
+    let (_, tags) = api.call("GET", "/api/tags", None, None).await;
+    assert_eq!(tags["tags"], json!(["kept", "new"]));
+
+    // null is refused and changes nothing.
+    let before = api.dump().await;
+    let (status, body) = put(json!({"tagList": null})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"]["tagList"][0], "can't be null");
+    assert_eq!(api.dump().await, before);
+
+    // An empty list removes every tag; the counts reach zero and GET /tags drops them.
+    let (status, body) = put(json!({"tagList": []})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["article"]["tagList"], json!([]));
+    assert!(api.tag_links(&slug).await.is_empty());
+    assert_eq!(
+        (api.tag_count("kept").await, api.tag_count("new").await),
+        (0, 0)
+    );
+    let (_, tags) = api.call("GET", "/api/tags", None, None).await;
+    assert_eq!(tags["tags"], json!([]));
+    let (_, got) = api.call("GET", &path, None, None).await;
+    assert_eq!(got["article"]["tagList"], json!([]));
+    assert_eq!(got["article"]["body"], "new body");
+
+    // Deleting after edits undoes exactly the tags it has now.
+    put(json!({"tagList": ["last"]})).await;
+    assert_eq!(api.call("DELETE", &path, None, Some(&token)).await.0, 204);
+    assert_eq!(api.tag_count("last").await, 0);
+    let (_, all) = api.call("GET", "/api/articles", None, None).await;
+    assert_eq!(all["articlesCount"], 0);
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Every bad input is a clear 4xx in the spec's error shape, and writes nothing.
+//! Every bad input is a clear 4xx in the RealWorld 2.0.0 error shape, and writes nothing.
 
 use conduit_tests::TestApi;
 use serde_json::{Value, json};
@@ -108,6 +108,76 @@ async fn a_huge_body_is_a_413() {
     refused(&api, "POST", "/api/users", huge, None, 413).await;
 }
 
+/// Sends `body` as API Gateway sends bytes it cannot pass as text: base64, flagged.
+async fn base64_call(
+    api: &TestApi,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    token: &str,
+) -> (u16, Value) {
+    use base64::Engine;
+    let routes = conduit_tests::routes().unwrap();
+    let route = conduit_tests::route_for(&routes, method, path).unwrap();
+    let mut event = conduit_tests::event(method, &route.path, path, None, Some(token));
+    event["body"] = base64::engine::general_purpose::STANDARD
+        .encode(body)
+        .into();
+    event["isBase64Encoded"] = true.into();
+    let request = conduit_tests::request_from_event(&event);
+    conduit_tests::read(conduit_tests::dispatch(&api.app, &route.function, request).await)
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_a_422_on_every_function_that_reads_one_and_writes_nothing() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let slug = api.create_article(&token, "Binary", &[]).await;
+    let garbage: &[u8] = b"\xff\xfe{\"user\": \x80}";
+    let article = format!("/api/articles/{slug}");
+    let comments = format!("/api/articles/{slug}/comments");
+    let before = api.dump().await;
+    for (method, path) in [
+        ("POST", "/api/users"),
+        ("POST", "/api/users/login"),
+        ("PUT", "/api/user"),
+        ("POST", "/api/articles"),
+        ("PUT", article.as_str()),
+        ("POST", comments.as_str()),
+    ] {
+        let (status, body) = base64_call(&api, method, path, garbage, &token).await;
+        assert_eq!(status, 422, "{method} {path}: {body}");
+        assert_eq!(
+            body["errors"]["body"][0], "is not valid UTF-8",
+            "{method} {path}"
+        );
+    }
+    // Valid JSON that arrives base64-encoded (a binary content type) is read as usual.
+    let (status, body) = base64_call(
+        &api,
+        "POST",
+        &comments,
+        br#"{"comment":{"body":"hi"}}"#,
+        &token,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let after = api.dump().await;
+    assert_eq!(
+        after.len(),
+        before.len() + 1,
+        "only the valid comment was written"
+    );
+    // Oversized is a 413 however it is encoded.
+    let huge = vec![0xffu8; 300 * 1024];
+    assert_eq!(
+        base64_call(&api, "POST", "/api/articles", &huge, &token)
+            .await
+            .0,
+        413
+    );
+}
+
 #[tokio::test]
 async fn login_and_update_refuse_bad_input() {
     let api = TestApi::new().await;
@@ -128,8 +198,23 @@ async fn login_and_update_refuse_bad_input() {
         json!({"user": {"bio": 7}}),
         json!({"user": {"bio": "b".repeat(1001)}}),
         json!({"bio": "no wrapper"}),
+        json!({"user": {"email": ""}}),
+        json!({"user": {"password": "short7c"}}),
     ] {
         refused(&api, "PUT", "/api/user", body, Some(&token), 422).await;
+    }
+    // Fields that cannot be cleared refuse null, naming themselves.
+    for field in ["email", "username", "password"] {
+        let response = refused(
+            &api,
+            "PUT",
+            "/api/user",
+            json!({"user": { field: null }}),
+            Some(&token),
+            422,
+        )
+        .await;
+        assert_eq!(response["errors"][field][0], "can't be null", "{field}");
     }
     refused(
         &api,

@@ -36,7 +36,7 @@ async fn fifty_registrations_of_one_username_give_one_201() {
     let created = results.iter().filter(|(s, _)| *s == 201).count();
     assert_eq!(created, 1, "{results:?}");
     for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
-        assert_eq!(*status, 422, "{body}");
+        assert_eq!(*status, 409, "{body}");
         assert_eq!(body["errors"]["username"][0], "has already been taken");
     }
     assert_eq!(api.count_keys("pk", "USER#").await, 1);
@@ -66,7 +66,7 @@ async fn fifty_registrations_of_one_email_in_different_cases_give_one_201() {
         "{results:?}"
     );
     for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
-        assert_eq!(*status, 422);
+        assert_eq!(*status, 409);
         assert_eq!(body["errors"]["email"][0], "has already been taken");
     }
     assert_eq!(api.count_keys("pk", "USER#").await, 1);
@@ -198,7 +198,7 @@ async fn concurrent_comments_get_distinct_ids() {
     let ids: HashSet<u64> = results
         .iter()
         .map(|(s, b)| {
-            assert_eq!(*s, 200, "{b}");
+            assert_eq!(*s, 201, "{b}");
             b["comment"]["id"].as_u64().unwrap()
         })
         .collect();
@@ -242,4 +242,110 @@ async fn concurrent_articles_by_one_author_keep_the_authors_counts_exact() {
         .await;
     assert_eq!(feed["articlesCount"], 20);
     assert_eq!(feed["articles"].as_array().unwrap().len(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_tag_edits_of_one_article_leave_links_and_counts_exact() {
+    const TAGS: [&str; 5] = ["a", "b", "c", "d", "e"];
+    let api = Arc::new(TestApi::new().await);
+    let token = api.register("editor").await;
+    let slug = api.create_article(&token, "Contested", &["a"]).await;
+    // Twenty editors, each with another subset of the tags (one clears them all).
+    let results = concurrently(20, |i| {
+        let (api, token, slug) = (api.clone(), token.clone(), slug.clone());
+        let tags: Vec<&str> = TAGS
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| (i + 1) % 20 != 0 && (i >> bit) & 1 == 1)
+            .map(|(_, t)| *t)
+            .collect();
+        async move {
+            api.call(
+                "PUT",
+                &format!("/api/articles/{slug}"),
+                Some(json!({"article": {"tagList": tags}})),
+                Some(&token),
+            )
+            .await
+        }
+    })
+    .await;
+    for (status, body) in &results {
+        assert_eq!(*status, 200, "{body}");
+    }
+    let (_, article) = api
+        .call("GET", &format!("/api/articles/{slug}"), None, None)
+        .await;
+    let final_tags: Vec<String> = article["article"]["tagList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    // The last edit to commit wins, and its tags are exactly what the links and counts say.
+    assert!(
+        results
+            .iter()
+            .any(|(_, b)| b["article"]["tagList"] == json!(final_tags)),
+        "{final_tags:?} is no edit's result"
+    );
+    assert_eq!(api.tag_links(&slug).await, final_tags);
+    for tag in TAGS {
+        let expected = u64::from(final_tags.iter().any(|t| t == tag));
+        assert_eq!(api.tag_count(tag).await, expected, "tag {tag}");
+        let (_, list) = api
+            .call("GET", &format!("/api/articles?tag={tag}"), None, None)
+            .await;
+        assert_eq!(list["articlesCount"], expected, "list of {tag}");
+    }
+    let (_, tags) = api.call("GET", "/api/tags", None, None).await;
+    let mut listed: Vec<String> = tags["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, final_tags);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delete_racing_tag_edits_leaves_every_tag_count_at_zero() {
+    let api = Arc::new(TestApi::new().await);
+    let token = api.register("editor").await;
+    let slug = api.create_article(&token, "Doomed", &["x"]).await;
+    let results = concurrently(11, |i| {
+        let (api, token, slug) = (api.clone(), token.clone(), slug.clone());
+        async move {
+            let path = format!("/api/articles/{slug}");
+            if i == 5 {
+                api.call("DELETE", &path, None, Some(&token)).await
+            } else {
+                let tags = if i % 2 == 0 {
+                    json!(["x", "y"])
+                } else {
+                    json!(["z"])
+                };
+                api.call(
+                    "PUT",
+                    &path,
+                    Some(json!({"article": {"tagList": tags}})),
+                    Some(&token),
+                )
+                .await
+            }
+        }
+    })
+    .await;
+    for (i, (status, body)) in results.iter().enumerate() {
+        // Edits that lose to the delete find no article.
+        let allowed: &[u16] = if i == 5 { &[204] } else { &[200, 404] };
+        assert!(allowed.contains(status), "request {i}: {status} {body}");
+    }
+    for tag in ["x", "y", "z"] {
+        assert_eq!(api.tag_count(tag).await, 0, "tag {tag}");
+    }
+    assert!(api.tag_links(&slug).await.is_empty());
+    let (_, tags) = api.call("GET", "/api/tags", None, None).await;
+    assert_eq!(tags["tags"], json!([]));
 }

@@ -1,4 +1,4 @@
-//! Users, auth and profiles against DynamoDB Local, through API Gateway events.
+//! Users, auth and profiles against DynamoDB Local, through API Gateway events, as RealWorld 2.0.0 specifies them.
 
 use conduit_tests::TestApi;
 use serde_json::json;
@@ -26,7 +26,7 @@ async fn registering_returns_201_with_a_token_and_null_bio_and_image() {
 }
 
 #[tokio::test]
-async fn a_taken_username_or_email_is_a_422_naming_it() {
+async fn a_taken_username_or_email_is_a_409_naming_it() {
     let api = TestApi::new().await;
     api.register("jake").await;
     let (status, body) = api
@@ -37,7 +37,7 @@ async fn a_taken_username_or_email_is_a_422_naming_it() {
             None,
         )
         .await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 409);
     assert_eq!(body["errors"]["username"][0], "has already been taken");
     let (status, body) = api
         .call(
@@ -47,7 +47,7 @@ async fn a_taken_username_or_email_is_a_422_naming_it() {
             None,
         )
         .await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 409);
     assert_eq!(body["errors"]["email"][0], "has already been taken");
 }
 
@@ -84,7 +84,7 @@ async fn a_wrong_password_or_unknown_email_is_a_401_that_does_not_say_which() {
             )
             .await;
         assert_eq!(status, 401, "{body}");
-        assert_eq!(body["errors"]["email or password"][0], "is invalid");
+        assert_eq!(body["errors"]["credentials"][0], "invalid");
     }
 }
 
@@ -173,7 +173,7 @@ async fn renaming_frees_the_old_username_and_claims_the_new_one() {
             Some(&token),
         )
         .await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 409);
     assert_eq!(body["errors"]["username"][0], "has already been taken");
 
     let (status, _) = api
@@ -203,7 +203,7 @@ async fn renaming_frees_the_old_username_and_claims_the_new_one() {
             None,
         )
         .await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 409);
 }
 
 #[tokio::test]

@@ -72,5 +72,5 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let input: Input = http::parse_json(request)?;
     let comment = NewComment::try_from(input.comment)?;
     let comment = add_comment(app, &slug, &id, &caller.id, comment).await?;
-    Ok(http::json(StatusCode::OK, &CommentBody { comment }))
+    Ok(http::json(StatusCode::CREATED, &CommentBody { comment }))
 }

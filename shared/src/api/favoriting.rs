@@ -20,7 +20,9 @@ pub async fn set_favorite(
 ) -> Result<ArticleDto, ApiError> {
     let article = super::current(app.store.article(id, true).await?, slug)?;
     app.store.set_favorite(&article, caller, favorite).await?;
-    super::reload(app, id, caller).await
+    super::reload(app, id, caller)
+        .await?
+        .ok_or(ApiError::NotFound("article"))
 }
 
 pub(crate) async fn serve(

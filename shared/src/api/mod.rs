@@ -29,11 +29,12 @@ use serde::{Deserialize, Deserializer};
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId, ValidationErrors};
 use crate::http::{ApiError, ArticleDto};
+use crate::store::StoreError;
 use crate::store::articles::ArticleWriteError;
 use crate::store::items::ArticleRecord;
 use crate::store::users::Taken;
 
-/// The 422 for usernames or emails someone else holds.
+/// The 409 body for usernames or emails someone else holds.
 pub(crate) fn taken_errors(taken: Taken) -> ValidationErrors {
     let mut errors = ValidationErrors::default();
     if taken.username {
@@ -54,6 +55,24 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// A field of a partial update that cannot be cleared: not sent is `None`
+/// (keep it), `null` is an error, a value must parse.
+pub(crate) fn sent<T, U>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: Option<Option<T>>,
+    parse: impl FnOnce(T) -> Result<U, String>,
+) -> Option<U> {
+    match raw {
+        None => None,
+        Some(None) => {
+            errors.add(field, "can't be null");
+            None
+        }
+        Some(Some(value)) => errors.check(field, parse(value)),
+    }
+}
+
 /// The article, if `slug` is its current slug (an old title part is a 404).
 pub(crate) fn current(
     article: Option<ArticleRecord>,
@@ -64,18 +83,15 @@ pub(crate) fn current(
         .ok_or(ApiError::NotFound("article"))
 }
 
-/// The article as `caller` now sees it, read strongly consistently after a write.
+/// The article as `caller` now sees it, read strongly consistently after a
+/// write; `None` if it was deleted in between.
 pub(crate) async fn reload(
     app: &App,
     id: &ArticleId,
     caller: &UserId,
-) -> Result<ArticleDto, ApiError> {
-    let (view, body) = app
-        .store
-        .article_view(id, Some(caller), true)
-        .await?
-        .ok_or(ApiError::NotFound("article"))?;
-    Ok(ArticleDto::new(&view, Some(body)))
+) -> Result<Option<ArticleDto>, StoreError> {
+    let view = app.store.article_view(id, Some(caller), true).await?;
+    Ok(view.map(|(view, body)| ArticleDto::new(&view, Some(body))))
 }
 
 impl From<ArticleWriteError> for ApiError {
@@ -83,6 +99,8 @@ impl From<ArticleWriteError> for ApiError {
         match error {
             ArticleWriteError::NotFound => ApiError::NotFound("article"),
             ArticleWriteError::Forbidden => ApiError::Forbidden("article"),
+            // Only edits meet it, and they retry on it.
+            ArticleWriteError::Changed => StoreError::Contended(1).into(),
             ArticleWriteError::Store(e) => e.into(),
         }
     }

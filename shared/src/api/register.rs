@@ -71,7 +71,7 @@ pub enum RegisterError {
 impl From<RegisterError> for ApiError {
     fn from(error: RegisterError) -> Self {
         match error {
-            RegisterError::Taken(taken) => ApiError::Unprocessable(super::taken_errors(taken)),
+            RegisterError::Taken(taken) => ApiError::Conflict(super::taken_errors(taken)),
             RegisterError::Hashing(e) => ApiError::Internal(Box::new(e)),
             RegisterError::Store(e) => e.into(),
         }

@@ -1,4 +1,5 @@
-//! `PUT /api/articles/{slug}`: update an article (the author only).
+//! `PUT /api/articles/{slug}`: update an article (the author only): title,
+//! description, body and tags.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -6,52 +7,122 @@ use serde::Deserialize;
 use tracing::instrument;
 
 use crate::App;
-use crate::domain::{ArticleId, Slug, UserId, ValidationErrors, limits, parse_body, parse_text};
+use crate::domain::{
+    ArticleId, Slug, Tag, Timestamp, UserId, ValidationErrors, limits, parse_body, parse_tag_list,
+    parse_text,
+};
 use crate::http::{self, ApiError, ArticleBody, ArticleDto};
-use crate::store::articles::ArticleChanges;
+use crate::store::StoreError;
+use crate::store::articles::ArticleWriteError;
+use crate::store::items::ArticleRecord;
 
 #[derive(Deserialize)]
 struct Input {
     article: UpdateArticleDto,
 }
 
+/// Each field as sent: absent (`None`), `null` (`Some(None)`) or a value.
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct UpdateArticleDto {
+    #[serde(default, deserialize_with = "super::present")]
+    title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
+    body: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
+    tag_list: Option<Option<Vec<String>>>,
+}
+
+/// A valid edit. `None` keeps a field; `tags: Some(vec![])` removes every tag.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleChanges {
     title: Option<String>,
     description: Option<String>,
     body: Option<String>,
+    tags: Option<Vec<Tag>>,
 }
 
 impl TryFrom<UpdateArticleDto> for ArticleChanges {
     type Error = ValidationErrors;
     fn try_from(dto: UpdateArticleDto) -> Result<Self, Self::Error> {
         let mut errors = ValidationErrors::default();
-        let title = dto
-            .title
-            .as_deref()
-            .map(|t| parse_text(Some(t), limits::TITLE_MAX));
-        let title = errors.check("title", title.transpose()).flatten();
-        let description = dto
-            .description
-            .as_deref()
-            .map(|d| parse_text(Some(d), limits::DESCRIPTION_MAX));
-        let description = errors
-            .check("description", description.transpose())
-            .flatten();
-        let body = dto
-            .body
-            .as_deref()
-            .map(|b| parse_body(Some(b), limits::ARTICLE_BODY_MAX));
-        let body = errors.check("body", body.transpose()).flatten();
+        let title = super::sent(&mut errors, "title", dto.title, |t| {
+            parse_text(Some(&t), limits::TITLE_MAX)
+        });
+        let description = super::sent(&mut errors, "description", dto.description, |d| {
+            parse_text(Some(&d), limits::DESCRIPTION_MAX)
+        });
+        let body = super::sent(&mut errors, "body", dto.body, |b| {
+            parse_body(Some(&b), limits::ARTICLE_BODY_MAX)
+        });
+        let tags = super::sent(&mut errors, "tagList", dto.tag_list, |t| {
+            parse_tag_list(Some(&t))
+        });
         errors.finish(|| Self {
             title,
             description,
             body,
+            tags,
         })
     }
 }
 
-/// Applies changes; a new title gives a new slug (same article id, so still unique).
+impl ArticleChanges {
+    /// `article` with these changes applied at `now`: a new title gives a new
+    /// slug (same article id, so still unique); the version moves on.
+    fn apply(&self, article: &ArticleRecord, now: Timestamp) -> ArticleRecord {
+        let mut next = article.clone();
+        if let Some(title) = &self.title {
+            next.slug = Slug::new(title, &article.article_id);
+            next.title = title.clone();
+        }
+        if let Some(description) = &self.description {
+            next.description = description.clone();
+        }
+        if let Some(tags) = &self.tags {
+            next.tag_list = tags.clone();
+        }
+        // Never earlier than the stored time, so `updatedAt` moves forward
+        // even if this clock lags the one that wrote it.
+        next.updated_at = now.max(article.updated_at);
+        next.version = article.version + 1;
+        next
+    }
+}
+
+/// Why an article could not be updated.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateArticleError {
+    /// No live article has this slug.
+    #[error("article not found")]
+    NotFound,
+    /// The article is someone else's.
+    #[error("not the author")]
+    Forbidden,
+    /// Storage failed, or concurrent edits kept winning.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<UpdateArticleError> for ApiError {
+    fn from(error: UpdateArticleError) -> Self {
+        match error {
+            UpdateArticleError::NotFound => ApiError::NotFound("article"),
+            UpdateArticleError::Forbidden => ApiError::Forbidden("article"),
+            UpdateArticleError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Edits lost to a concurrent edit of the same article are re-read and
+/// re-applied, after a jittered backoff, this many times before giving up
+/// (enough for twenty simultaneous editors of one article).
+const ATTEMPTS: u32 = 25;
+
+/// Applies changes to the caller's article, tags included: links and tag
+/// counts move in the same transaction as the article, guarded by its version.
 #[instrument(skip(app, changes))]
 pub async fn update_article(
     app: &App,
@@ -59,13 +130,38 @@ pub async fn update_article(
     id: &ArticleId,
     caller: &UserId,
     changes: ArticleChanges,
-) -> Result<ArticleDto, ApiError> {
-    let article = super::current(app.store.article(id, true).await?, slug)?;
-    if &article.author_id != caller {
-        return Err(ApiError::Forbidden("article"));
+) -> Result<ArticleDto, UpdateArticleError> {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            crate::store::backoff(attempt).await;
+        }
+        let article = app
+            .store
+            .article(id, true)
+            .await?
+            .filter(|a| a.slug == *slug)
+            .ok_or(UpdateArticleError::NotFound)?;
+        if &article.author_id != caller {
+            return Err(UpdateArticleError::Forbidden);
+        }
+        let next = changes.apply(&article, Timestamp::now());
+        match app
+            .store
+            .edit_article(&article, &next, changes.body.as_deref())
+            .await
+        {
+            Ok(()) => {
+                return super::reload(app, id, caller)
+                    .await?
+                    .ok_or(UpdateArticleError::NotFound);
+            }
+            Err(ArticleWriteError::Changed) => continue,
+            Err(ArticleWriteError::NotFound) => return Err(UpdateArticleError::NotFound),
+            Err(ArticleWriteError::Forbidden) => return Err(UpdateArticleError::Forbidden),
+            Err(ArticleWriteError::Store(e)) => return Err(e.into()),
+        }
     }
-    app.store.update_article(id, caller, &changes).await?;
-    super::reload(app, id, caller).await
+    Err(StoreError::Contended(ATTEMPTS).into())
 }
 
 /// Lambda entry point.
@@ -80,4 +176,56 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let changes = ArticleChanges::try_from(input.article)?;
     let article = update_article(app, &slug, &id, &caller.id, changes).await?;
     Ok(http::json(StatusCode::OK, &ArticleBody { article }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: serde_json::Value) -> Result<ArticleChanges, ValidationErrors> {
+        ArticleChanges::try_from(serde_json::from_value::<UpdateArticleDto>(json).unwrap())
+    }
+
+    #[test]
+    fn an_absent_tag_list_keeps_the_tags() {
+        assert!(
+            parse(serde_json::json!({"body": "b"}))
+                .unwrap()
+                .tags
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_empty_tag_list_removes_every_tag() {
+        let changes = parse(serde_json::json!({"tagList": []})).unwrap();
+        assert_eq!(changes.tags, Some(vec![]));
+    }
+
+    #[test]
+    fn a_new_tag_list_replaces_the_tags_normalised() {
+        let changes = parse(serde_json::json!({"tagList": ["Rust", "aws", "rust"]})).unwrap();
+        let tags: Vec<&str> = changes
+            .tags
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(Tag::as_str)
+            .collect();
+        assert_eq!(tags, ["aws", "rust"]);
+    }
+
+    #[test]
+    fn a_null_field_is_refused_naming_it() {
+        for field in ["tagList", "title", "description", "body"] {
+            let errors = parse(serde_json::json!({ field: null })).unwrap_err();
+            assert_eq!(errors.fields()[field], ["can't be null"], "{field}");
+        }
+    }
+
+    #[test]
+    fn a_blank_title_is_refused() {
+        let errors = parse(serde_json::json!({"title": "  "})).unwrap_err();
+        assert_eq!(errors.fields()["title"], ["can't be blank"]);
+    }
 }

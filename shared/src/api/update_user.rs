@@ -21,9 +21,12 @@ struct Input {
 /// The `user` object of the request, as sent.
 #[derive(Deserialize)]
 pub struct UpdateUserDto {
-    email: Option<String>,
-    username: Option<String>,
-    password: Option<String>,
+    #[serde(default, deserialize_with = "super::present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
+    username: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::present")]
+    password: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
     bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
@@ -44,13 +47,15 @@ impl TryFrom<UpdateUserDto> for UserUpdate {
     type Error = ValidationErrors;
     fn try_from(dto: UpdateUserDto) -> Result<Self, Self::Error> {
         let mut errors = ValidationErrors::default();
-        // A field that was sent must be valid; one that was not sent stays as it is.
-        let username = dto.username.as_deref().map(|u| Username::parse(Some(u)));
-        let username = errors.check("username", username.transpose()).flatten();
-        let email = dto.email.as_deref().map(|e| Email::parse(Some(e)));
-        let email = errors.check("email", email.transpose()).flatten();
-        let password = dto.password.as_deref().map(|p| Password::parse(Some(p)));
-        let password = errors.check("password", password.transpose()).flatten();
+        // A field that was sent must be valid; one that was not sent stays as
+        // it is. Username, email and password cannot be cleared, so `null` is invalid.
+        let username = super::sent(&mut errors, "username", dto.username, |u| {
+            Username::parse(Some(&u))
+        });
+        let email = super::sent(&mut errors, "email", dto.email, |e| Email::parse(Some(&e)));
+        let password = super::sent(&mut errors, "password", dto.password, |p| {
+            Password::parse(Some(&p))
+        });
         let bio = dto.bio.map(|b| parse_bio(b.as_deref()));
         let bio = errors.check("bio", bio.transpose()).flatten();
         let image = dto.image.map(|i| parse_image(i.as_deref()));
@@ -97,7 +102,7 @@ impl From<UpdateUserError> for ApiError {
     fn from(error: UpdateUserError) -> Self {
         match error {
             UpdateUserError::Gone => ApiError::Unauthorized(TokenError::Invalid),
-            UpdateUserError::Taken(taken) => ApiError::Unprocessable(super::taken_errors(taken)),
+            UpdateUserError::Taken(taken) => ApiError::Conflict(super::taken_errors(taken)),
             UpdateUserError::Hashing(e) => ApiError::Internal(Box::new(e)),
             UpdateUserError::Store(e) => e.into(),
         }

@@ -35,17 +35,6 @@ pub struct ArticleDraft {
     pub tags: Vec<Tag>,
 }
 
-/// Changes to an article; `None` keeps a field.
-#[derive(Debug, Clone, Default)]
-pub struct ArticleChanges {
-    /// New title (and so a new slug).
-    pub title: Option<String>,
-    /// New description.
-    pub description: Option<String>,
-    /// New body.
-    pub body: Option<String>,
-}
-
 /// Which articles a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListFilter {
@@ -101,12 +90,26 @@ pub enum ArticleWriteError {
     /// Someone else's article or comment.
     #[error("not the author")]
     Forbidden,
+    /// The article changed since it was read; re-read it and try again.
+    #[error("the article changed concurrently")]
+    Changed,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 const LIVE: &str = "attribute_exists(pk) AND attribute_not_exists(deleting)";
+
+/// The condition that an article is still at `version`, with its values.
+/// Articles written before versions existed have no attribute: that is version 0.
+fn version_guard(version: u64) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
+    let condition = if version == 0 {
+        "(attribute_not_exists(version) OR version = :version)"
+    } else {
+        "version = :version"
+    };
+    (condition, vec![(":version", n(version))])
+}
 const ABSENT: &str = "attribute_not_exists(pk)";
 
 /// Counters found at the head of a list partition.
@@ -147,6 +150,7 @@ impl Store {
                 favorites_count: 0,
                 comment_seq: 0,
                 deleting: false,
+                version: 0,
             };
             let mut recent = author.recent.clone();
             recent.insert(0, article.timeline());
@@ -275,47 +279,66 @@ impl Store {
         Ok(views.pop().map(|view| (view, body.body)))
     }
 
-    /// Applies `changes` to an article of `author`'s.
-    pub async fn update_article(
+    /// Replaces the editable fields of `old` with those of `new` (title, slug,
+    /// description, tags, `updated_at`, `version`) and, when given, the body, in
+    /// one transaction that also moves the tag links and tag counts from the old
+    /// tags to the new ones. It commits only if the article is still live, still
+    /// `author`'s and still at `old.version`, so the tag diff is always taken
+    /// against what is stored; [`ArticleWriteError::Changed`] tells the caller to
+    /// re-read and decide again.
+    pub async fn edit_article(
         &self,
-        id: &ArticleId,
-        author: &UserId,
-        changes: &ArticleChanges,
+        old: &ArticleRecord,
+        new: &ArticleRecord,
+        body: Option<&str>,
     ) -> Result<(), ArticleWriteError> {
-        let now = Timestamp::now();
-        let mut set = vec!["updated_at = :now"];
-        let mut vals = vec![(":now", s(now.render())), (":me", s(author.as_str()))];
-        if let Some(title) = &changes.title {
-            set.push("title = :title");
-            set.push("slug = :slug");
-            vals.push((":title", s(title)));
-            vals.push((":slug", s(Slug::new(title, id).as_str())));
-        }
-        if let Some(description) = &changes.description {
-            set.push("description = :description");
-            vals.push((":description", s(description)));
-        }
+        let tags =
+            serde_dynamo::to_attribute_value(&new.tag_list).map_err(StoreError::Malformed)?;
+        let (version_condition, mut vals) = version_guard(old.version);
+        vals.extend([
+            (":me", s(old.author_id.as_str())),
+            (":title", s(&new.title)),
+            (":slug", s(new.slug.as_str())),
+            (":description", s(&new.description)),
+            (":tags", tags),
+            (":now", s(new.updated_at.render())),
+            (":next", n(new.version)),
+        ]);
         let mut writes = vec![self.update(
-            &keys::article(id),
-            &format!("SET {}", set.join(", ")),
-            Some(&format!("{LIVE} AND author_id = :me")),
+            &keys::article(&old.article_id),
+            "SET title = :title, slug = :slug, description = :description, \
+             tag_list = :tags, updated_at = :now, version = :next",
+            Some(&format!(
+                "{LIVE} AND author_id = :me AND {version_condition}"
+            )),
             &vals,
         )];
-        if let Some(body) = &changes.body {
+        if let Some(body) = body {
             writes.push(self.put(
                 to_item(
-                    &keys::article_body(id),
+                    &keys::article_body(&old.article_id),
                     &[],
-                    &BodyRecord { body: body.clone() },
+                    &BodyRecord {
+                        body: body.to_owned(),
+                    },
                 ),
                 None,
             ));
         }
+        for tag in old.tag_list.iter().filter(|t| !new.tag_list.contains(t)) {
+            writes.push(self.delete(&keys::tag_link(&old.article_id, tag), None, &[]));
+            writes.push(self.tag_count(tag, -1));
+        }
+        for tag in new.tag_list.iter().filter(|t| !old.tag_list.contains(t)) {
+            writes.push(self.put(tag_link_item(new, tag), None));
+            writes.push(self.tag_count(tag, 1));
+        }
         match self.transact(writes).await? {
             TxOutcome::Committed => Ok(()),
-            TxOutcome::ConditionFailed(_) => match self.article(id, true).await? {
-                Some(_) => Err(ArticleWriteError::Forbidden),
+            TxOutcome::ConditionFailed(_) => match self.article(&old.article_id, true).await? {
                 None => Err(ArticleWriteError::NotFound),
+                Some(now) if now.author_id != old.author_id => Err(ArticleWriteError::Forbidden),
+                Some(_) => Err(ArticleWriteError::Changed),
             },
         }
     }
@@ -351,7 +374,10 @@ impl Store {
         Ok(())
     }
 
+    /// Tombstones the article as last read, or, if an edit moved it on (its
+    /// tags, and so the links and counts to undo, may differ), as re-read.
     async fn tombstone(&self, article: &ArticleRecord) -> Result<(), ArticleWriteError> {
+        let mut article = article.clone();
         for attempt in 0..AUTHOR_ATTEMPTS {
             if attempt > 0 {
                 super::backoff(attempt).await;
@@ -367,12 +393,15 @@ impl Store {
                 .filter(|entry| **entry != timeline)
                 .cloned()
                 .collect();
+            let (version_condition, vals) = version_guard(article.version);
+            let mut vals = vals;
+            vals.push((":yes", AttributeValue::Bool(true)));
             let mut writes = vec![
                 self.update(
                     &keys::article(&article.article_id),
                     "SET deleting = :yes REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk",
-                    Some(LIVE),
-                    &[(":yes", AttributeValue::Bool(true))],
+                    Some(&format!("{LIVE} AND {version_condition}")),
+                    &vals,
                 ),
                 self.author_counts(&author, recent, -1),
                 self.global_count(-1),
@@ -384,8 +413,17 @@ impl Store {
             match self.transact(writes).await? {
                 TxOutcome::Committed => return Ok(()),
                 TxOutcome::ConditionFailed(failed) if failed[0] => {
-                    // Someone else tombstoned it first; carry on with the rest.
-                    return Ok(());
+                    let Some(item) = self.get(&keys::article(&article.article_id), true).await?
+                    else {
+                        return Ok(());
+                    };
+                    let current: ArticleRecord = from_item(item)?;
+                    if current.deleting {
+                        // Someone else tombstoned it first; carry on with the rest.
+                        return Ok(());
+                    }
+                    // Edited in between: undo the tags it has now.
+                    article = current;
                 }
                 TxOutcome::ConditionFailed(_) => continue,
             }

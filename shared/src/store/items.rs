@@ -97,6 +97,10 @@ pub struct ArticleRecord {
     /// Set while a delete is in progress: the article reads as gone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleting: bool,
+    /// Bumped by every edit and guarded by it, so an edit or delete that read
+    /// an older version (older tags, so older tag links to fix) cannot commit.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl ArticleRecord {
@@ -296,6 +300,7 @@ mod tests {
             favorites_count: 1,
             comment_seq: 4,
             deleting: false,
+            version: 0,
         }
     }
 

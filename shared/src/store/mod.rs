@@ -399,7 +399,7 @@ fn classify(error: &SdkError<TransactWriteItemsError>) -> Cancellation {
 }
 
 /// Full-jitter exponential backoff: up to 10 ms, 20 ms, … capped at 320 ms.
-async fn backoff(attempt: u32) {
+pub(crate) async fn backoff(attempt: u32) {
     let cap = 10u64 << attempt.min(5);
     let wait = rand::rng().random_range(1..=cap);
     tokio::time::sleep(Duration::from_millis(wait)).await;

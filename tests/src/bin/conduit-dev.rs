@@ -56,7 +56,7 @@ async fn main() -> Result<()> {
         }
         ["gateway", listen, upstream] => {
             let cors = gateway::Cors::from_template()?;
-            gateway::serve(listen.parse()?, upstream.parse()?, cors).await?;
+            gateway::serve(listen.parse()?, upstream.parse()?, cors, routes()?).await?;
         }
         ["check-response", function, file] => {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
