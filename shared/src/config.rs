@@ -53,6 +53,54 @@ fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Time budgets and retries for every AWS request (DynamoDB, and Secrets
+/// Manager at init). With them a request that cannot be served fails in at
+/// most [`budget::OPERATION`]; [`crate::invocation`] bounds all of an
+/// invocation's requests together, well inside the function's `Timeout`.
+pub mod budget {
+    use std::time::Duration;
+
+    /// Opening a connection (TCP and TLS). In-region handshakes take tens of
+    /// milliseconds; a second means the endpoint is unreachable.
+    pub const CONNECT: Duration = Duration::from_millis(1_000);
+    /// One attempt, from sending the request to the end of the response.
+    /// DynamoDB answers in single-digit milliseconds; 1.5 s is a stalled peer.
+    pub const ATTEMPT: Duration = Duration::from_millis(1_500);
+    /// One operation, the SDK's retries and their backoff included.
+    pub const OPERATION: Duration = Duration::from_millis(3_000);
+    /// Attempts per operation (the SDK's standard retry mode: transient
+    /// errors and throttling, jittered exponential backoff).
+    pub const MAX_ATTEMPTS: u32 = 3;
+    /// First and longest wait between the SDK's attempts.
+    pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
+    /// See [`INITIAL_BACKOFF`].
+    pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
+    /// What a 503 tells the client to wait before retrying (`Retry-After`, seconds).
+    pub const RETRY_AFTER_SECONDS: u32 = 1;
+}
+
+/// The SDK configuration every client is built from: region, credentials and
+/// endpoints from the environment (so `AWS_ENDPOINT_URL_DYNAMODB` points at
+/// DynamoDB Local with no special case), with the [`budget`]s applied.
+pub fn sdk_loader() -> aws_config::ConfigLoader {
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(budget::CONNECT)
+                .operation_attempt_timeout(budget::ATTEMPT)
+                .operation_timeout(budget::OPERATION)
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(budget::MAX_ATTEMPTS)
+                .with_initial_backoff(budget::INITIAL_BACKOFF)
+                .with_max_backoff(budget::MAX_BACKOFF),
+        )
+}
+
 /// `TABLE_NAME`: the DynamoDB table.
 pub fn table_name() -> Result<String, ConfigError> {
     var("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))

@@ -512,6 +512,11 @@ impl Timestamp {
         )
     }
 
+    /// Whole seconds since the Unix epoch (what DynamoDB's TTL reads).
+    pub fn unix_seconds(&self) -> i64 {
+        self.0.unix_timestamp()
+    }
+
     /// Renders the instant.
     pub fn render(&self) -> String {
         let format = format_description!(

@@ -37,9 +37,19 @@ pub enum ApiError {
     /// 404: no such resource.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 429: too many failed logins for this email; try again after `retry_after` seconds.
+    #[error("locked for {retry_after} s")]
+    TooManyRequests {
+        /// Seconds until the next attempt is considered.
+        retry_after: u64,
+    },
     /// 413: the body is over the size limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// 503: a dependency is unreachable, slow, throttling or contended; the
+    /// client may retry after `Retry-After`. The cause is logged, never returned.
+    #[error("dependency unavailable")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
     /// 500: anything unexpected; the cause is logged, never returned.
     #[error("internal error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),
@@ -53,7 +63,11 @@ impl From<ValidationErrors> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        Self::Internal(Box::new(error))
+        if error.is_transient() {
+            Self::Unavailable(Box::new(error))
+        } else {
+            Self::Internal(Box::new(error))
+        }
     }
 }
 
@@ -67,6 +81,8 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -87,23 +103,42 @@ impl ApiError {
             Self::BadCredentials => ValidationErrors::single("credentials", "invalid"),
             Self::Forbidden(what) => ValidationErrors::single(*what, "forbidden"),
             Self::NotFound(what) => ValidationErrors::single(*what, "not found"),
+            Self::TooManyRequests { .. } => {
+                ValidationErrors::single("credentials", "too many failed attempts, try again later")
+            }
             Self::PayloadTooLarge => ValidationErrors::single(
                 "body",
                 format!("is larger than {} bytes", limits::REQUEST_BODY_MAX),
             ),
+            Self::Unavailable(_) => ValidationErrors::single("server", "temporarily unavailable"),
             Self::Internal(_) => ValidationErrors::single("server", "internal error"),
         }
     }
 
     /// The response for this error; a 500's cause chain goes to the log only.
     pub fn into_response(self) -> Response<Body> {
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = %chain(cause.as_ref()), "request failed");
-        } else {
-            tracing::info!(status = self.status().as_u16(), error = %self, "request refused");
+        match &self {
+            Self::Internal(cause) => {
+                tracing::error!(error = %chain(cause.as_ref()), "request failed");
+            }
+            Self::Unavailable(cause) => {
+                tracing::error!(error = %chain(cause.as_ref()), "dependency unavailable");
+            }
+            _ => tracing::info!(status = self.status().as_u16(), error = %self, "request refused"),
         }
         let body = serde_json::json!({ "errors": self.errors().fields() });
-        json(self.status(), &body)
+        let mut response = json(self.status(), &body);
+        let retry_after = match self {
+            Self::Unavailable(_) => Some(u64::from(crate::config::budget::RETRY_AFTER_SECONDS)),
+            Self::TooManyRequests { retry_after } => Some(retry_after.max(1)),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -516,6 +551,33 @@ mod tests {
             assert_eq!(got.as_u16(), status);
             assert!(body["errors"][field].is_array(), "{body}");
         }
+    }
+
+    #[test]
+    fn a_transient_store_failure_is_a_503_with_retry_after_hiding_its_cause() {
+        let error: ApiError = StoreError::Unavailable {
+            operation: "GetItem",
+            source: Box::new(std::io::Error::other("secret endpoint detail")),
+        }
+        .into();
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body["errors"]["server"][0], "temporarily unavailable");
+        assert!(!body.to_string().contains("secret"));
+        let contended: ApiError = StoreError::Contended(40).into();
+        assert_eq!(contended.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn an_unexpected_store_failure_is_a_500() {
+        let error: ApiError = StoreError::Request {
+            operation: "GetItem",
+            source: Box::new(std::io::Error::other("validation")),
+        }
+        .into();
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

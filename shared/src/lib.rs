@@ -12,6 +12,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod invocation;
 pub mod lambda;
 pub mod store;
 
@@ -45,7 +46,7 @@ impl App {
     pub async fn from_env() -> Result<Self, InitError> {
         let auth = AuthConfig::from_env()?;
         let table = config::table_name()?;
-        let sdk = aws_config::load_from_env().await;
+        let sdk = config::sdk_loader().load().await;
         let secret = match auth.secret {
             SecretSource::Value(secret) => secret,
             SecretSource::SecretsManager(arn) => {
@@ -73,11 +74,12 @@ impl App {
 }
 
 impl Store {
-    /// A store on `TABLE_NAME` with the default SDK configuration (which honours
-    /// `AWS_ENDPOINT_URL_DYNAMODB`, so DynamoDB Local needs no special case).
+    /// A store on `TABLE_NAME` with the SDK configuration of
+    /// [`config::sdk_loader`] (time budgets; honours `AWS_ENDPOINT_URL_DYNAMODB`,
+    /// so DynamoDB Local needs no special case).
     pub async fn from_env() -> Result<Self, InitError> {
         let table = config::table_name()?;
-        let sdk = aws_config::load_from_env().await;
+        let sdk = config::sdk_loader().load().await;
         Ok(Self::new(aws_sdk_dynamodb::Client::new(&sdk), table))
     }
 }

@@ -3,6 +3,7 @@
 //! [`App`] per test, and API Gateway events built the way API Gateway sends them.
 
 pub mod events;
+pub mod faults;
 pub mod gateway;
 pub mod seed;
 
@@ -13,10 +14,11 @@ use anyhow::{Context, Result, bail};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use conduit::App;
 use conduit::auth::TokenKeys;
+use conduit::invocation::Invocation;
 use conduit::store::Store;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
@@ -43,6 +45,8 @@ pub struct TableSpec {
     attributes: Vec<AttributeDefinition>,
     keys: Vec<KeySchemaElement>,
     indexes: Vec<GlobalSecondaryIndex>,
+    /// The TTL attribute, when time to live is enabled.
+    pub ttl_attribute: Option<String>,
 }
 
 fn text<'a>(value: &'a Yaml, field: &str) -> Result<&'a str> {
@@ -112,10 +116,15 @@ impl TableSpec {
                     .build()?)
             })
             .collect::<Result<Vec<_>>>()?;
+        let ttl = &props["TimeToLiveSpecification"];
+        let ttl_attribute = (ttl["Enabled"].as_bool() == Some(true))
+            .then(|| text(ttl, "AttributeName").map(str::to_owned))
+            .transpose()?;
         Ok(Self {
             attributes,
             keys: key_schema(&props["KeySchema"])?,
             indexes,
+            ttl_attribute,
         })
     }
 
@@ -143,6 +152,20 @@ impl TableSpec {
                 .and_then(|t| t.table_status())
                 .is_some_and(|s| s.as_str() == "ACTIVE");
             if active {
+                if let Some(attribute) = &self.ttl_attribute {
+                    client
+                        .update_time_to_live()
+                        .table_name(name)
+                        .time_to_live_specification(
+                            TimeToLiveSpecification::builder()
+                                .attribute_name(attribute)
+                                .enabled(true)
+                                .build()?,
+                        )
+                        .send()
+                        .await
+                        .with_context(|| format!("enabling TTL on {name}"))?;
+                }
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -158,8 +181,14 @@ pub fn endpoint() -> String {
 
 /// A client for DynamoDB Local (dummy credentials; the emulator ignores them).
 pub async fn local_client() -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
+    client_at(&endpoint()).await
+}
+
+/// A client for DynamoDB at `url` (DynamoDB Local, or a fault proxy in front of it).
+pub async fn client_at(url: &str) -> Client {
+    // The functions' own SDK configuration (time budgets, retries), pointed at DynamoDB Local.
+    let config = conduit::config::sdk_loader()
+        .endpoint_url(url)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local",
@@ -187,6 +216,12 @@ pub async fn local_app(table: &str, secret: &str) -> App {
 
 /// An app on its own fresh table, so tests run in parallel without sharing data.
 pub async fn test_app() -> App {
+    let name = fresh_table().await;
+    local_app(&name, LOCAL_JWT_SECRET).await
+}
+
+/// Creates a table of its own for a test, from the template; returns its name.
+pub async fn fresh_table() -> String {
     let name = format!("conduit-test-{}", conduit::domain::UserId::generate());
     TableSpec::from_template()
         .expect("template.yaml declares the table")
@@ -198,7 +233,7 @@ pub async fn test_app() -> App {
                 endpoint()
             )
         });
-    local_app(&name, LOCAL_JWT_SECRET).await
+    name
 }
 
 /// An API Gateway HTTP API (payload 2.0) event for `method path`, with the
@@ -380,6 +415,22 @@ pub async fn dispatch(app: &App, function: &str, request: Request) -> Response<B
     }
 }
 
+/// `Timeout` of the functions in `template.yaml` (checked by `tests/tests/template.rs`).
+pub const LAMBDA_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request id shaped like Lambda's (a UUID), so transaction tokens derive from it.
+pub fn random_request_id() -> String {
+    let hex = format!("{:032x}", rand::random::<u128>());
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 /// Drives the handlers through API Gateway events, routed as the template routes.
 pub struct TestApi {
     /// The app (its store is on a table of its own).
@@ -404,11 +455,45 @@ impl TestApi {
         body: Option<Value>,
         token: Option<&str>,
     ) -> (u16, Value) {
+        read(self.respond(method, path, body, token).await)
+    }
+
+    /// `method path` with an optional JSON body and token: the whole response.
+    pub async fn respond(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Response<Body> {
         let bare = path.split('?').next().unwrap_or(path);
         let route = route_for(&self.routes, method, bare)
             .unwrap_or_else(|| panic!("no route for {method} {path}"));
         let event = event(method, &route.path, path, body.as_ref(), token);
-        read(dispatch(&self.app, &route.function, request_from_event(&event)).await)
+        let request = request_from_event(&event);
+        // As in AWS: each call is an invocation with the template's 10 s deadline.
+        let deadline = std::time::SystemTime::now() + LAMBDA_TIMEOUT;
+        // Boxed: every handler's future in one match is too large for a test thread's stack.
+        let handler = Box::pin(dispatch(&self.app, &route.function, request));
+        Invocation::new(&random_request_id(), Some(deadline))
+            .scope(handler)
+            .await
+    }
+
+    /// A fresh API on a fresh table, whose store reaches DynamoDB through `url`
+    /// (a fault proxy); the table is created directly.
+    pub async fn through(url: &str) -> Self {
+        let table = fresh_table().await;
+        Self {
+            app: App {
+                store: Store::new(client_at(url).await, table),
+                tokens: TokenKeys::new(
+                    &LOCAL_JWT_SECRET.to_owned().into(),
+                    Duration::from_secs(3600),
+                ),
+            },
+            routes: routes().expect("template routes"),
+        }
     }
 
     /// Registers `name` (email `name@example.com`, password `password123`); returns the token.

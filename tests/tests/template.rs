@@ -78,3 +78,51 @@ fn no_secret_is_written_into_the_template_or_the_events() {
         );
     }
 }
+
+#[test]
+fn the_functions_timeout_leaves_room_for_the_invocation_budget_and_a_503() {
+    use conduit::invocation::{ANSWER_MARGIN, INVOCATION_BUDGET};
+    let template = template().unwrap();
+    let timeout = template["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    assert_eq!(
+        std::time::Duration::from_secs(timeout),
+        conduit_tests::LAMBDA_TIMEOUT
+    );
+    assert!(INVOCATION_BUDGET + ANSWER_MARGIN < conduit_tests::LAMBDA_TIMEOUT);
+    // No function overrides it.
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        assert!(
+            resource["Properties"]["Timeout"].is_null(),
+            "{name:?} sets its own Timeout"
+        );
+    }
+}
+
+#[test]
+fn failed_login_records_expire_through_ttl_and_the_auth_routes_are_throttled_tighter() {
+    assert_eq!(
+        TableSpec::from_template().unwrap().ttl_attribute.as_deref(),
+        Some("expires_at")
+    );
+    let template = template().unwrap();
+    let api = &template["Resources"]["Api"]["Properties"];
+    assert!(!api["DefaultRouteSettings"]["ThrottlingRateLimit"].is_null());
+    let default_rate = template["Parameters"]["ThrottleRateLimit"]["Default"]
+        .as_u64()
+        .unwrap();
+    let auth_rate = template["Parameters"]["AuthThrottleRateLimit"]["Default"]
+        .as_u64()
+        .unwrap();
+    assert!(auth_rate < default_rate);
+    let routes = routes().unwrap();
+    for route in ["POST /api/users/login", "POST /api/users"] {
+        let settings = &api["RouteSettings"][route];
+        assert!(!settings["ThrottlingRateLimit"].is_null(), "{route}");
+        assert!(!settings["ThrottlingBurstLimit"].is_null(), "{route}");
+        let (method, path) = route.split_once(' ').unwrap();
+        assert!(
+            routes.iter().any(|r| r.method == method && r.path == path),
+            "{route} is no route of the template"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! Users, auth and profiles against DynamoDB Local, through API Gateway events, as RealWorld 2.0.0 specifies them.
 
 use conduit_tests::TestApi;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn user(username: &str, email: &str, password: &str) -> serde_json::Value {
     json!({"user": {"username": username, "email": email, "password": password}})
@@ -308,4 +308,104 @@ async fn following_is_idempotent_needs_auth_and_a_real_other_user() {
         api.call("GET", "/api/profiles/nobody", None, None).await.0,
         404
     );
+}
+
+async fn login(api: &TestApi, email: &str, password: &str) -> (u16, Option<u64>, Value) {
+    let response = api
+        .respond(
+            "POST",
+            "/api/users/login",
+            Some(json!({"user": {"email": email, "password": password}})),
+            None,
+        )
+        .await;
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    let (status, body) = conduit_tests::read(response);
+    (status, retry_after, body)
+}
+
+#[tokio::test]
+async fn five_failed_logins_lock_the_email_with_a_growing_back_off() {
+    let api = TestApi::new().await;
+    api.register("jake").await;
+    for _ in 0..5 {
+        let (status, _, body) = login(&api, "jake@example.com", "wrong-password").await;
+        assert_eq!(status, 401, "{body}");
+    }
+    // Locked: even the right password is not checked.
+    let (status, retry_after, body) = login(&api, "jake@example.com", "password123").await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(retry_after, Some(1));
+    assert_eq!(
+        body["errors"]["credentials"][0],
+        "too many failed attempts, try again later"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    // The lock ran out; another failure locks for twice as long.
+    assert_eq!(login(&api, "jake@example.com", "wrong-again").await.0, 401);
+    let (status, retry_after, _) = login(&api, "jake@example.com", "password123").await;
+    assert_eq!(status, 429);
+    assert!(
+        retry_after.unwrap() >= 1 && retry_after.unwrap() <= 2,
+        "{retry_after:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    assert_eq!(login(&api, "jake@example.com", "password123").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_successful_login_clears_the_failures() {
+    let api = TestApi::new().await;
+    api.register("jake").await;
+    for _ in 0..4 {
+        assert_eq!(
+            login(&api, "jake@example.com", "wrong-password").await.0,
+            401
+        );
+    }
+    assert_eq!(login(&api, "JAKE@example.com", "password123").await.0, 200);
+    assert_eq!(api.count_keys("pk", "LOGIN#").await, 0);
+    for _ in 0..4 {
+        assert_eq!(
+            login(&api, "jake@example.com", "wrong-password").await.0,
+            401
+        );
+    }
+    assert_eq!(login(&api, "jake@example.com", "password123").await.0, 200);
+}
+
+#[tokio::test]
+async fn an_unknown_email_is_locked_the_same_way_at_the_same_cost() {
+    let api = TestApi::new().await;
+    api.register("jake").await;
+    let mut costs = Vec::new();
+    for email in ["jake@example.com", "nobody@example.com"] {
+        let before = api.app.store.usage().requests;
+        for _ in 0..5 {
+            let (status, retry_after, body) = login(&api, email, "wrong-password").await;
+            assert_eq!((status, retry_after), (401, None), "{email}: {body}");
+            assert_eq!(body["errors"]["credentials"][0], "invalid");
+        }
+        costs.push(api.app.store.usage().requests - before);
+        let (status, retry_after, _) = login(&api, email, "password123").await;
+        assert_eq!((status, retry_after), (429, Some(1)), "{email}");
+    }
+    // The same DynamoDB requests (and one hash check each), known email or not.
+    assert_eq!(costs[0], costs[1], "{costs:?}");
+    // The records expire through the table's TTL attribute.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for item in api.dump().await.iter().filter(|i| {
+        i.get("pk")
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|pk| pk.starts_with("LOGIN#"))
+    }) {
+        let expires: u64 = item["expires_at"].as_n().unwrap().parse().unwrap();
+        assert!(expires > now && expires <= now + 16 * 60 + 5, "{item:?}");
+    }
 }

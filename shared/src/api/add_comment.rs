@@ -50,7 +50,7 @@ pub async fn add_comment(
     comment: NewComment,
 ) -> Result<CommentDto, ApiError> {
     let (author, article) =
-        tokio::try_join!(app.store.user(caller, false), app.store.article(id, false))?;
+        tokio::try_join!(app.store.user(caller, true), app.store.article(id, true))?;
     let author = author.ok_or(ApiError::Unauthorized(TokenError::Invalid))?;
     super::current(article, slug)?;
     let comment = app.store.add_comment(id, caller, &comment.0).await?;

@@ -16,7 +16,7 @@ pub async fn delete_comment(
     comment: CommentId,
     caller: &UserId,
 ) -> Result<(), ApiError> {
-    super::current(app.store.article(id, false).await?, slug)?;
+    super::current(app.store.article(id, true).await?, slug)?;
     app.store
         .delete_comment(id, comment, caller)
         .await

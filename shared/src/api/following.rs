@@ -52,7 +52,7 @@ pub async fn set_following(
         return Err(FollowError::Yourself);
     }
     let (user, ()) = tokio::try_join!(
-        app.store.user(&followee, false),
+        app.store.user(&followee, true),
         app.store.set_following(follower, &followee, following),
     )?;
     let user = user.ok_or(FollowError::NotFound)?;

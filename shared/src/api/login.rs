@@ -7,7 +7,7 @@ use tracing::instrument;
 
 use crate::App;
 use crate::auth::verify_password_blocking;
-use crate::domain::{Email, Password, ValidationErrors};
+use crate::domain::{Email, Password, Timestamp, ValidationErrors};
 use crate::http::{self, ApiError, UserBody};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
@@ -55,6 +55,12 @@ pub enum LoginError {
     /// Unknown email or wrong password (deliberately not told apart).
     #[error("invalid credentials")]
     BadCredentials,
+    /// Too many recent failures for this email: refused unchecked until then.
+    #[error("too many failed logins; locked for {retry_after} s")]
+    Locked {
+        /// Seconds until the next attempt is considered.
+        retry_after: u64,
+    },
     /// Verification did not finish.
     #[error("password verification failed")]
     Hashing(#[source] tokio::task::JoinError),
@@ -67,36 +73,93 @@ impl From<LoginError> for ApiError {
     fn from(error: LoginError) -> Self {
         match error {
             LoginError::BadCredentials => ApiError::BadCredentials,
+            LoginError::Locked { retry_after } => ApiError::TooManyRequests { retry_after },
             LoginError::Hashing(e) => ApiError::Internal(Box::new(e)),
             LoginError::Store(e) => e.into(),
         }
     }
 }
 
-/// Checks credentials and issues a token. An unknown email costs a full hash
-/// verification too, so timing does not reveal who is registered.
+/// Guessing protection, per email (known or not, so locks reveal nothing).
+pub mod guard {
+    use std::time::Duration;
+
+    /// Failures within [`WINDOW`] before the email is locked.
+    pub const THRESHOLD: u32 = 5;
+    /// How long failures are remembered after the last one.
+    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+    /// The longest lock.
+    pub const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+
+    /// How long the `failures`-th failure locks the email: nothing below the
+    /// threshold, then 1 s, 2 s, 4 s, … doubling up to [`MAX_LOCK`].
+    pub fn lock_for(failures: u32) -> Option<Duration> {
+        let over = failures.checked_sub(THRESHOLD)?;
+        let seconds = 1u64.checked_shl(over).unwrap_or(u64::MAX);
+        Some(Duration::from_secs(seconds).min(MAX_LOCK))
+    }
+}
+
+/// Checks credentials and issues a token.
+///
+/// An unknown email costs what a known one does: the same reads (a decoy read
+/// stands in for the user), a full hash verification against a decoy hash,
+/// and the same failure bookkeeping, so neither timing nor locking tells who
+/// is registered. After [`guard::THRESHOLD`] failures in [`guard::WINDOW`] the
+/// email is locked for a doubling time; a success clears its failures.
 #[instrument(skip_all)]
 pub async fn login(
     app: &App,
     credentials: Credentials,
+    now: Timestamp,
 ) -> Result<(UserRecord, String), LoginError> {
-    let user = match app.store.user_id_by_email(&credentials.email).await? {
-        Some(id) => app.store.user(&id, true).await?,
-        None => None,
-    };
-    let Some(password) = credentials.password else {
-        return Err(LoginError::BadCredentials);
-    };
+    let now = now.unix_seconds();
+    let (id, guard) = tokio::try_join!(
+        app.store.user_id_by_email(&credentials.email),
+        app.store.login_guard(&credentials.email),
+    )?;
+    // DynamoDB's TTL deletes late: an expired record is no record.
+    let guard = guard.filter(|g| g.expires_at > now);
+    if let Some(until) = guard.as_ref().and_then(|g| g.locked_until)
+        && until > now
+    {
+        return Err(LoginError::Locked {
+            retry_after: (until - now) as u64,
+        });
+    }
+    let user = app.store.user_for_login(id.as_ref()).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let valid = verify_password_blocking(password, hash)
-        .await
-        .map_err(LoginError::Hashing)?;
+    let valid = match credentials.password {
+        Some(password) => verify_password_blocking(password, hash)
+            .await
+            .map_err(LoginError::Hashing)?,
+        // Outside the length policy, so it cannot match; still as slow as a check.
+        None => {
+            let decoy = Password::parse(Some("not-a-password-anyone-has")).expect("valid");
+            verify_password_blocking(decoy, None)
+                .await
+                .map_err(LoginError::Hashing)?;
+            false
+        }
+    };
     match user {
         Some(user) if valid => {
+            if guard.is_some() {
+                app.store.clear_login_guard(&credentials.email).await?;
+            }
             let token = app.tokens.issue(&user.user_id);
             Ok((user, token))
         }
-        _ => Err(LoginError::BadCredentials),
+        _ => {
+            let failures = guard.as_ref().map_or(0, |g| g.failures) + 1;
+            let lock = guard::lock_for(failures).map(|d| now + d.as_secs() as i64);
+            let expires_at = lock.unwrap_or(now) + guard::WINDOW.as_secs() as i64;
+            app.store
+                .record_login_failure(&credentials.email, guard.is_none(), expires_at, lock)
+                .await?;
+            tracing::info!(failures, locked = lock.is_some(), "login failed");
+            Err(LoginError::BadCredentials)
+        }
     }
 }
 
@@ -108,6 +171,22 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let input: Input = http::parse_json(request)?;
     let credentials = Credentials::try_from(input.user)?;
-    let (user, token) = login(app, credentials).await?;
+    let (user, token) = login(app, credentials, Timestamp::now()).await?;
     Ok(http::json(StatusCode::OK, &UserBody::new(&user, token)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guard::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_lock_starts_at_the_threshold_and_doubles_up_to_the_cap() {
+        assert_eq!(lock_for(THRESHOLD - 1), None);
+        assert_eq!(lock_for(THRESHOLD), Some(Duration::from_secs(1)));
+        assert_eq!(lock_for(THRESHOLD + 1), Some(Duration::from_secs(2)));
+        assert_eq!(lock_for(THRESHOLD + 3), Some(Duration::from_secs(8)));
+        assert_eq!(lock_for(THRESHOLD + 40), Some(MAX_LOCK));
+        assert_eq!(lock_for(u32::MAX), Some(MAX_LOCK));
+    }
 }

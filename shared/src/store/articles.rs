@@ -19,7 +19,7 @@ use super::items::{
 };
 use super::keys::{self, Key};
 use super::users::ProfileRequest;
-use super::{Index, Store, StoreError, TxOutcome, index, n, s};
+use super::{Bounded, Index, Store, StoreError, TxOutcome, index, n, s};
 use crate::domain::{ArticleId, CommentId, Page, Slug, Tag, Timestamp, UserId};
 
 /// A new article, already validated.
@@ -510,7 +510,8 @@ impl Store {
                 .request_items(self.table(), pending)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await
+                .bounded("BatchWriteItem")
+                .await?
                 .map_err(|e| StoreError::request("BatchWriteItem", e))?;
             self.meter.record(output.consumed_capacity.as_deref());
             pending = output
@@ -782,7 +783,8 @@ impl Store {
             .return_values(ReturnValue::UpdatedNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
-            .await;
+            .bounded("UpdateItem")
+            .await?;
         let output = match result {
             Ok(output) => output,
             Err(SdkError::ServiceError(e))
@@ -885,7 +887,8 @@ impl Store {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
-            .await;
+            .bounded("DeleteItem")
+            .await?;
         match result {
             Ok(output) => {
                 self.meter

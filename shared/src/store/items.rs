@@ -166,6 +166,21 @@ pub struct ClaimRecord {
     pub user_id: UserId,
 }
 
+/// Recent failed logins against one email; DynamoDB's TTL removes it at
+/// `expires_at` (and readers ignore it from then on, since TTL deletes late).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoginGuardRecord {
+    /// Failed attempts in the current window.
+    #[serde(default)]
+    pub failures: u32,
+    /// Unix time (seconds) before which every attempt is refused, if locked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<i64>,
+    /// Unix time (seconds) the record expires: the TTL attribute.
+    #[serde(default)]
+    pub expires_at: i64,
+}
+
 /// A follow edge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FollowRecord {

@@ -45,6 +45,16 @@ pub fn email_claim(canonical: &str) -> Key {
     Key::new(format!("EMAIL#{canonical}"), "EMAIL")
 }
 
+/// Failed logins against one email (canonical), whether or not anyone holds it.
+pub fn login_guard(canonical_email: &str) -> Key {
+    Key::new(format!("LOGIN#{canonical_email}"), "LOGIN")
+}
+
+/// A key no item ever has: what a login for an unknown email reads instead of a user.
+pub fn login_decoy() -> Key {
+    Key::new("USER#~".to_owned(), "USER")
+}
+
 /// `follower` follows `followee`.
 pub fn follow(follower: &UserId, followee: &UserId) -> Key {
     Key::new(

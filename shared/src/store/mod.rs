@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put,
@@ -24,10 +25,23 @@ use rand::Rng;
 use items::{Item, key_item, key_of};
 use keys::Key;
 
-/// An unexpected storage failure: a 500 whose cause goes to the log only.
+/// A storage failure. [`StoreError::Unavailable`] and [`StoreError::Contended`]
+/// are DynamoDB being unreachable, slow, throttling or contended: a 503 the
+/// client may retry. The rest are unexpected: a 500. Either way the cause goes
+/// to the log only.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The request to DynamoDB failed.
+    /// DynamoDB could not be reached, did not answer within the time budget,
+    /// throttled the request or failed on its side (5xx); retrying later may work.
+    #[error("DynamoDB {operation} request failed transiently")]
+    Unavailable {
+        /// Which operation.
+        operation: &'static str,
+        /// The SDK error, or the deadline that ran out.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The request to DynamoDB failed in a way retrying will not fix.
     #[error("DynamoDB {operation} request failed")]
     Request {
         /// Which operation.
@@ -45,16 +59,85 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    fn request<E>(operation: &'static str, source: SdkError<E>) -> Self
+    /// The error for a failed SDK request, transient or not (see [`is_transient`]).
+    fn request<E>(operation: &'static str, source: SdkError<E, HttpResponse>) -> Self
     where
-        E: std::error::Error + Send + Sync + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        Self::Request {
-            operation,
-            source: Box::new(source),
+        if is_transient(&source) {
+            Self::Unavailable {
+                operation,
+                source: Box::new(source),
+            }
+        } else {
+            Self::Request {
+                operation,
+                source: Box::new(source),
+            }
+        }
+    }
+
+    /// Whether the client may retry the request later (a 503 rather than a 500).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable { .. } | Self::Contended(_))
+    }
+}
+
+/// Error codes DynamoDB uses for throttling and for failures on its side.
+const TRANSIENT_CODES: [&str; 6] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
+
+/// Whether an SDK failure is DynamoDB being unavailable rather than our
+/// request being wrong: no connection, no answer in time (the SDK's own
+/// retries included), a broken response, throttling, or a 5xx.
+fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || service.err().code().is_some_and(|code| {
+                    TRANSIENT_CODES
+                        .iter()
+                        .any(|transient| code.ends_with(transient))
+                })
+        }
+        // ConstructionFailure and anything new: our bug, not DynamoDB's state.
+        _ => false,
+    }
+}
+
+/// The deadline of the invocation ran out before DynamoDB answered.
+#[derive(Debug, thiserror::Error)]
+#[error("no answer within the invocation's time budget")]
+pub struct DeadlineExceeded;
+
+/// Bounds an SDK request by what is left of the invocation's time (the SDK's
+/// own timeouts bound each request; this bounds all of them together).
+pub(crate) trait Bounded: std::future::Future + Sized {
+    async fn bounded(self, operation: &'static str) -> Result<Self::Output, StoreError> {
+        match crate::invocation::remaining() {
+            None => Ok(self.await),
+            Some(left) => {
+                tokio::time::timeout(left, self)
+                    .await
+                    .map_err(|_| StoreError::Unavailable {
+                        operation,
+                        source: Box::new(DeadlineExceeded),
+                    })
+            }
         }
     }
 }
+
+impl<F: std::future::Future> Bounded for F {}
 
 /// Counts DynamoDB requests and the capacity they consumed, for logs and benchmarks.
 #[derive(Debug, Default)]
@@ -179,7 +262,8 @@ impl Store {
             .consistent_read(consistent)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
-            .await
+            .bounded("GetItem")
+            .await?
             .map_err(|e| StoreError::request("GetItem", e))?;
         self.meter
             .record(output.consumed_capacity().map(std::slice::from_ref));
@@ -235,7 +319,8 @@ impl Store {
                 .request_items(self.table.as_ref(), request)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await
+                .bounded("BatchGetItem")
+                .await?
                 .map_err(|e| StoreError::request("BatchGetItem", e))?;
             self.meter.record(output.consumed_capacity.as_deref());
             if let Some(mut responses) = output.responses {
@@ -299,7 +384,8 @@ impl Store {
             }
             let output = page
                 .send()
-                .await
+                .bounded("Query")
+                .await?
                 .map_err(|e| StoreError::request("Query", e))?;
             self.meter
                 .record(output.consumed_capacity().map(std::slice::from_ref));
@@ -310,6 +396,47 @@ impl Store {
                 return Ok(items);
             }
         }
+    }
+
+    /// One UpdateItem, unconditional (counters and bookkeeping).
+    pub(crate) async fn update_one(
+        &self,
+        key: &Key,
+        expression: &str,
+        vals: Values<'_>,
+    ) -> Result<(), StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key_item(key)))
+            .update_expression(expression)
+            .set_expression_attribute_values(values(vals))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .bounded("UpdateItem")
+            .await?
+            .map_err(|e| StoreError::request("UpdateItem", e))?;
+        self.meter
+            .record(output.consumed_capacity().map(std::slice::from_ref));
+        Ok(())
+    }
+
+    /// One DeleteItem, unconditional (idempotent).
+    pub(crate) async fn delete_one(&self, key: &Key) -> Result<(), StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key_item(key)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .bounded("DeleteItem")
+            .await?
+            .map_err(|e| StoreError::request("DeleteItem", e))?;
+        self.meter
+            .record(output.consumed_capacity().map(std::slice::from_ref));
+        Ok(())
     }
 
     /// Applies `writes` atomically. Losing to a concurrent transaction is
@@ -326,9 +453,11 @@ impl Store {
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(writes.clone()))
+                .client_request_token(crate::invocation::transaction_token())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await;
+                .bounded("TransactWriteItems")
+                .await?;
             match result {
                 Ok(output) => {
                     self.meter.record(output.consumed_capacity.as_deref());
@@ -341,6 +470,12 @@ impl Store {
                             return Ok(TxOutcome::ConditionFailed(failed));
                         }
                         Cancellation::Contended => continue,
+                        Cancellation::Throttled => {
+                            return Err(StoreError::Unavailable {
+                                operation: "TransactWriteItems",
+                                source: Box::new(error),
+                            });
+                        }
                         Cancellation::Other => {
                             return Err(StoreError::request("TransactWriteItems", error));
                         }
@@ -352,13 +487,21 @@ impl Store {
     }
 }
 
+/// What a refused transaction means for the caller.
+#[derive(Debug, PartialEq, Eq)]
 enum Cancellation {
+    /// Conditions failed, `true` at each failing position: a domain outcome.
     Conditions(Vec<bool>),
+    /// Lost to a concurrent transaction on the same items: nothing was
+    /// written, so trying again (with a new token) is safe and likely to work.
     Contended,
+    /// DynamoDB throttled it (the SDK has already retried): a 503.
+    Throttled,
+    /// Anything else: unexpected, a 500 (or a 503 if transient, see [`is_transient`]).
     Other,
 }
 
-fn classify(error: &SdkError<TransactWriteItemsError>) -> Cancellation {
+fn classify(error: &SdkError<TransactWriteItemsError, HttpResponse>) -> Cancellation {
     let Some(service) = error.as_service_error() else {
         return Cancellation::Other;
     };
@@ -369,36 +512,43 @@ fn classify(error: &SdkError<TransactWriteItemsError>) -> Cancellation {
                 .iter()
                 .map(|r| r.code().unwrap_or("None"))
                 .collect();
-            if codes.contains(&"ConditionalCheckFailed") {
-                Cancellation::Conditions(
-                    codes
-                        .iter()
-                        .map(|c| *c == "ConditionalCheckFailed")
-                        .collect(),
-                )
-            } else if codes.iter().all(|c| {
-                matches!(
-                    *c,
-                    "None"
-                        | "TransactionConflict"
-                        | "ThrottlingError"
-                        | "ProvisionedThroughputExceeded"
-                )
-            }) {
-                Cancellation::Contended
-            } else {
-                Cancellation::Other
-            }
+            cancellation(&codes)
         }
-        TransactWriteItemsError::TransactionInProgressException(_)
-        | TransactWriteItemsError::ProvisionedThroughputExceededException(_)
+        TransactWriteItemsError::TransactionInProgressException(_) => Cancellation::Contended,
+        TransactWriteItemsError::ProvisionedThroughputExceededException(_)
         | TransactWriteItemsError::RequestLimitExceeded(_)
-        | TransactWriteItemsError::ThrottlingException(_) => Cancellation::Contended,
+        | TransactWriteItemsError::ThrottlingException(_) => Cancellation::Throttled,
         _ => Cancellation::Other,
     }
 }
 
+/// Reads a cancellation's per-item reason codes (`None` where that item was fine).
+fn cancellation(codes: &[&str]) -> Cancellation {
+    if codes.contains(&"ConditionalCheckFailed") {
+        Cancellation::Conditions(
+            codes
+                .iter()
+                .map(|c| *c == "ConditionalCheckFailed")
+                .collect(),
+        )
+    } else if codes
+        .iter()
+        .any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded"))
+    {
+        Cancellation::Throttled
+    } else if codes
+        .iter()
+        .all(|c| matches!(*c, "None" | "TransactionConflict"))
+    {
+        Cancellation::Contended
+    } else {
+        Cancellation::Other
+    }
+}
+
 /// Full-jitter exponential backoff: up to 10 ms, 20 ms, … capped at 320 ms.
+/// Inside an invocation every retry loop is also bounded by its deadline,
+/// since each request after the wait is (see [`Bounded`]).
 pub(crate) async fn backoff(attempt: u32) {
     let cap = 10u64 << attempt.min(5);
     let wait = rand::rng().random_range(1..=cap);
@@ -486,4 +636,86 @@ pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
 /// A number attribute.
 pub(crate) fn n(value: impl std::fmt::Display) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::error::{ConnectorError, ErrorMetadata};
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn service(status: u16, code: &str) -> SdkError<GetItemError, HttpResponse> {
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        let error = GetItemError::generic(ErrorMetadata::builder().code(code).build());
+        SdkError::service_error(error, raw)
+    }
+
+    #[test]
+    fn no_connection_no_answer_throttling_and_5xx_are_transient() {
+        let cases: Vec<SdkError<GetItemError, HttpResponse>> = vec![
+            SdkError::timeout_error(std::io::Error::other("attempt timed out")),
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(std::io::Error::from(
+                std::io::ErrorKind::ConnectionRefused,
+            )))),
+            service(400, "ProvisionedThroughputExceededException"),
+            service(400, "com.amazonaws.dynamodb.v20120810#ThrottlingException"),
+            service(400, "RequestLimitExceeded"),
+            service(500, "InternalServerError"),
+            service(503, "ServiceUnavailable"),
+        ];
+        for error in cases {
+            let described = format!("{error:?}");
+            let error = StoreError::request("GetItem", error);
+            assert!(error.is_transient(), "{described}");
+        }
+    }
+
+    #[test]
+    fn a_request_dynamodb_rejects_as_wrong_is_not_transient() {
+        for code in [
+            "ValidationException",
+            "ResourceNotFoundException",
+            "AccessDeniedException",
+        ] {
+            let error = StoreError::request("GetItem", service(400, code));
+            assert!(!error.is_transient(), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_cancelled_transaction_is_read_by_its_reasons() {
+        assert_eq!(
+            cancellation(&["None", "ConditionalCheckFailed"]),
+            Cancellation::Conditions(vec![false, true])
+        );
+        assert_eq!(
+            cancellation(&["TransactionConflict", "None"]),
+            Cancellation::Contended
+        );
+        assert_eq!(
+            cancellation(&["None", "ThrottlingError"]),
+            Cancellation::Throttled
+        );
+        assert_eq!(
+            cancellation(&["ProvisionedThroughputExceeded"]),
+            Cancellation::Throttled
+        );
+        assert_eq!(cancellation(&["ValidationError"]), Cancellation::Other);
+    }
+
+    #[test]
+    fn contention_that_outlived_the_retries_is_transient() {
+        assert!(StoreError::Contended(40).is_transient());
+    }
+
+    #[tokio::test]
+    async fn a_request_past_the_invocations_deadline_is_unavailable() {
+        let past = std::time::SystemTime::now();
+        let invocation = crate::invocation::Invocation::new("x", Some(past));
+        let result = invocation
+            .scope(std::future::pending::<()>().bounded("GetItem"))
+            .await;
+        assert!(matches!(result, Err(StoreError::Unavailable { .. })));
+    }
 }

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 use super::items::{
-    ClaimRecord, FollowRecord, Item, UserRecord, from_item, key_item, to_item, user_item,
+    ClaimRecord, FollowRecord, Item, LoginGuardRecord, UserRecord, from_item, key_item, to_item,
+    user_item,
 };
 use super::keys::{self, Key};
-use super::{Store, StoreError, TxOutcome, s};
+use super::{Bounded, Store, StoreError, TxOutcome, n, s};
 use crate::auth::PasswordHashString;
 use crate::domain::{Email, UserId, Username};
 
@@ -248,7 +249,8 @@ impl Store {
                 .set_item(Some(to_item(&key, &[], &record)))
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await
+                .bounded("PutItem")
+                .await?
                 .map_err(|e| StoreError::request("PutItem", e))?;
             self.meter
                 .record(output.consumed_capacity().map(std::slice::from_ref));
@@ -260,7 +262,8 @@ impl Store {
                 .set_key(Some(key_item(&key)))
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await
+                .bounded("DeleteItem")
+                .await?
                 .map_err(|e| StoreError::request("DeleteItem", e))?;
             self.meter
                 .record(output.consumed_capacity().map(std::slice::from_ref));
@@ -337,5 +340,69 @@ impl<'a> ProfileRequest<'a> {
             profiles.insert(user.clone(), (record, following));
         }
         Ok(profiles)
+    }
+}
+
+/// Failed-login bookkeeping. The policy (how many, how long) is the login use
+/// case's; this only stores it, keyed by the canonical email so an unknown
+/// email is treated exactly like a known one.
+impl Store {
+    /// The failed-login record of `email`, read strongly consistently.
+    pub async fn login_guard(&self, email: &Email) -> Result<Option<LoginGuardRecord>, StoreError> {
+        self.get(&keys::login_guard(&email.canonical()), true)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Records one more failed login: a new window (count 1) when `fresh`,
+    /// else one more in the current one; sets the expiry and, when given, the
+    /// lock. One UpdateItem; the count is exact under concurrent attempts.
+    pub async fn record_login_failure(
+        &self,
+        email: &Email,
+        fresh: bool,
+        expires_at: i64,
+        locked_until: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut set = vec!["expires_at = :expires"];
+        let mut vals = vec![(":expires", n(expires_at)), (":one", n(1))];
+        if fresh {
+            set.push("failures = :one");
+        }
+        if let Some(until) = locked_until {
+            set.push("locked_until = :until");
+            vals.push((":until", n(until)));
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !fresh {
+            expression.push_str(" ADD failures :one");
+        }
+        if fresh && locked_until.is_none() {
+            expression.push_str(" REMOVE locked_until");
+        }
+        self.update_one(&keys::login_guard(&email.canonical()), &expression, &vals)
+            .await
+    }
+
+    /// Forgets the failed logins of `email` (after a successful one).
+    pub async fn clear_login_guard(&self, email: &Email) -> Result<(), StoreError> {
+        self.delete_one(&keys::login_guard(&email.canonical()))
+            .await
+    }
+
+    /// The user `id`, or, when there is none, a read of an item that does not
+    /// exist: both paths of a login cost the same request.
+    pub async fn user_for_login(
+        &self,
+        id: Option<&UserId>,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        match id {
+            Some(id) => self.user(id, true).await,
+            None => {
+                self.get(&keys::login_decoy(), true).await?;
+                Ok(None)
+            }
+        }
     }
 }
