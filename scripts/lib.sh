@@ -8,7 +8,9 @@ VENV="$TOOLS/venv"
 NODE_DIR="$ROOT/scripts/node"
 # Hurl runs the official RealWorld suite; pinned to the newest release this toolchain builds.
 HURL_VERSION="8.0.1"
-export PATH="$TOOLS/hurl/bin:$VENV/bin:$NODE_DIR/node_modules/.bin:$PATH"
+# cargo-deny checks licenses, bans, sources and advisories (deny.toml).
+CARGO_DENY_VERSION="0.20.2"
+export PATH="$TOOLS/hurl/bin:$TOOLS/cargo-deny/bin:$VENV/bin:$NODE_DIR/node_modules/.bin:$PATH"
 # The SDK reads these; DynamoDB Local accepts any credentials.
 export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
@@ -38,6 +40,17 @@ setup_tools() {
     touch "$NODE_DIR/node_modules"
   fi
   setup_hurl
+  setup_cargo_deny
+}
+
+# cargo-deny from crates.io into .tools/cargo-deny.
+setup_cargo_deny() {
+  if [ -x "$TOOLS/cargo-deny/bin/cargo-deny" ] && [ "$("$TOOLS/cargo-deny/bin/cargo-deny" --version | awk '{print $2}')" = "$CARGO_DENY_VERSION" ]; then
+    return 0
+  fi
+  log "installing cargo-deny $CARGO_DENY_VERSION from crates.io into .tools/cargo-deny (about 3 min, once)"
+  cargo install cargo-deny --locked --quiet --version "$CARGO_DENY_VERSION" --root "$TOOLS/cargo-deny" \
+    || die "cargo install cargo-deny failed"
 }
 
 # Hurl from crates.io into .tools/hurl. Its build links libcurl and libxml2 and

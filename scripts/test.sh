@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (CI runs exactly this, through .ci/run). From a fresh
 # clone it installs what it needs, then: cargo fmt --check, clippy -D warnings,
-# sam validate --lint, every unit and integration test against DynamoDB Local,
+# cargo deny, sam validate --lint, every unit and integration test against DynamoDB Local,
 # every events/*.json through the real Lambda runtime (cargo lambda), and the
 # official RealWorld 2.0.0 Hurl suite, unmodified, twice, against the locally
 # running API.
@@ -37,6 +37,17 @@ ok
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+ok
+
+step "cargo deny check (licenses, bans, sources; advisories where the database is reachable)"
+cargo deny --log-level warn check licenses bans sources
+# The RustSec database comes from GitHub, which some machines (this project's
+# CI among them) cannot reach: check advisories wherever it can be fetched.
+if timeout 60 cargo deny --log-level error fetch db >/dev/null 2>&1; then
+  cargo deny --log-level warn check advisories
+else
+  echo "advisories: SKIPPED (the RustSec advisory database could not be fetched from GitHub here)"
+fi
 ok
 
 step "sam validate --lint"
