@@ -145,7 +145,7 @@ impl UserId {
     }
 
     /// Wraps an id read back from storage or a verified token.
-    pub fn from_trusted(raw: String) -> Self {
+    pub(crate) fn from_trusted(raw: String) -> Self {
         Self(raw)
     }
 
@@ -180,8 +180,9 @@ impl Username {
         }
     }
 
+    #[cfg(test)]
     /// Wraps a username read back from storage.
-    pub fn from_trusted(raw: String) -> Self {
+    pub(crate) fn from_trusted(raw: String) -> Self {
         Self(raw)
     }
 
@@ -223,8 +224,9 @@ impl Email {
         }
     }
 
+    #[cfg(test)]
     /// Wraps an address read back from storage.
-    pub fn from_trusted(raw: String) -> Self {
+    pub(crate) fn from_trusted(raw: String) -> Self {
         Self(raw)
     }
 
@@ -277,6 +279,54 @@ impl fmt::Debug for Password {
     }
 }
 
+/// Declares a required text: trimmed, not blank, at most `max` of `measure`
+/// (characters or bytes). `parse` is the only way to make one.
+macro_rules! required_text {
+    ($(#[$meta:meta])* $name:ident, $max:expr, $measure:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses user input: trimmed, not blank, within the limit.
+            pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+                Ok(Self($measure(required(raw)?, $max)?.to_owned()))
+            }
+
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+required_text!(
+    /// An article's title, up to 200 characters; its slug is derived from it.
+    Title,
+    limits::TITLE_MAX,
+    at_most
+);
+required_text!(
+    /// An article's one-line description, up to 1,000 characters.
+    Description,
+    limits::DESCRIPTION_MAX,
+    at_most
+);
+required_text!(
+    /// An article's Markdown body, up to 100,000 bytes (stored apart from the article).
+    ArticleText,
+    limits::ARTICLE_BODY_MAX,
+    at_most_bytes
+);
+required_text!(
+    /// A comment's text, up to 10,000 bytes.
+    CommentText,
+    limits::COMMENT_BODY_MAX,
+    at_most_bytes
+);
+
 /// An optional profile text: `null` or an empty string clears it.
 fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, String> {
     match raw.map(str::trim) {
@@ -285,33 +335,46 @@ fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, String
     }
 }
 
-/// A profile bio.
-pub fn parse_bio(raw: Option<&str>) -> Result<Option<String>, String> {
-    optional_text(raw, limits::BIO_MAX)
-}
+/// A profile bio, up to 1,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Bio(String);
 
-/// A profile image: an absolute http(s) URL.
-pub fn parse_image(raw: Option<&str>) -> Result<Option<String>, String> {
-    let image = optional_text(raw, limits::IMAGE_MAX)?;
-    match &image {
-        Some(url)
-            if !(url.starts_with("https://") || url.starts_with("http://"))
-                || url.chars().any(char::is_whitespace) =>
-        {
-            Err("must be an http(s) URL".into())
-        }
-        _ => Ok(image),
+impl Bio {
+    /// Parses user input: `None` (clear the bio) for `null`, empty or blank.
+    pub fn parse(raw: Option<&str>) -> Result<Option<Self>, String> {
+        Ok(optional_text(raw, limits::BIO_MAX)?.map(Self))
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-/// A required, trimmed text field bounded in characters.
-pub fn parse_text(raw: Option<&str>, max_chars: usize) -> Result<String, String> {
-    Ok(at_most(required(raw)?, max_chars)?.to_owned())
-}
+/// A profile image: an absolute http(s) URL of up to 2,048 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ImageUrl(String);
 
-/// A required, trimmed text field bounded in bytes (article and comment bodies).
-pub fn parse_body(raw: Option<&str>, max_bytes: usize) -> Result<String, String> {
-    Ok(at_most_bytes(required(raw)?, max_bytes)?.to_owned())
+impl ImageUrl {
+    /// Parses user input: `None` (clear the image) for `null`, empty or blank.
+    pub fn parse(raw: Option<&str>) -> Result<Option<Self>, String> {
+        let Some(url) = optional_text(raw, limits::IMAGE_MAX)? else {
+            return Ok(None);
+        };
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url.chars().any(char::is_whitespace)
+        {
+            return Err("must be an http(s) URL".into());
+        }
+        Ok(Some(Self(url)))
+    }
+
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A tag: trimmed, lowercased, 1..=40 characters.
@@ -338,8 +401,9 @@ impl Tag {
         Ok(Self(value.to_lowercase()))
     }
 
+    #[cfg(test)]
     /// Wraps a tag read back from storage.
-    pub fn from_trusted(raw: String) -> Self {
+    pub(crate) fn from_trusted(raw: String) -> Self {
         Self(raw)
     }
 
@@ -379,7 +443,7 @@ impl ArticleId {
     }
 
     /// Wraps an id read back from storage.
-    pub fn from_trusted(raw: String) -> Self {
+    pub(crate) fn from_trusted(raw: String) -> Self {
         Self(raw)
     }
 
@@ -431,19 +495,43 @@ impl Slug {
         well_formed.then(|| (Self(raw.to_owned()), ArticleId(id.to_owned())))
     }
 
-    /// Wraps a slug read back from storage.
-    pub fn from_trusted(raw: String) -> Self {
-        Self(raw)
-    }
-
     /// The slug as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-/// A comment id: an integer, unique within its article, as the spec says.
-pub type CommentId = u64;
+/// A comment's id: a positive integer, unique within its article (the spec
+/// wants integers), handed out by a per-article counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CommentId(u64);
+
+impl CommentId {
+    /// Parses a path parameter: digits naming a positive integer.
+    pub fn parse(raw: &str) -> Option<Self> {
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        raw.parse().ok().filter(|id| *id > 0).map(Self)
+    }
+
+    /// The id the per-article counter handed out as `value` (storage only).
+    pub(crate) fn from_counter(value: u64) -> Self {
+        Self(value)
+    }
+
+    /// The id as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for CommentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
 
 /// Page selection for list endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -590,10 +678,34 @@ mod tests {
 
     #[test]
     fn images_must_be_http_urls_and_empty_clears_them() {
-        assert_eq!(parse_image(Some("")).unwrap(), None);
-        assert_eq!(parse_image(None).unwrap(), None);
-        assert!(parse_image(Some("javascript:alert(1)")).is_err());
-        assert!(parse_image(Some("https://x.io/a.png")).unwrap().is_some());
+        assert_eq!(ImageUrl::parse(Some("")).unwrap(), None);
+        assert_eq!(ImageUrl::parse(None).unwrap(), None);
+        assert!(ImageUrl::parse(Some("javascript:alert(1)")).is_err());
+        assert!(
+            ImageUrl::parse(Some("https://x.io/a.png"))
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn texts_are_trimmed_required_and_bounded() {
+        assert_eq!(Title::parse(Some("  Hi ")).unwrap().as_str(), "Hi");
+        assert_eq!(Title::parse(Some(" ")).unwrap_err(), "can't be blank");
+        assert!(Title::parse(Some(&"x".repeat(201))).is_err());
+        assert!(Description::parse(None).is_err());
+        assert!(ArticleText::parse(Some(&"é".repeat(50_001))).is_err());
+        assert!(CommentText::parse(Some("ok")).is_ok());
+        assert_eq!(Bio::parse(Some("  ")).unwrap(), None);
+        assert!(Bio::parse(Some(&"b".repeat(1001))).is_err());
+    }
+
+    #[test]
+    fn comment_ids_are_positive_integers() {
+        assert_eq!(CommentId::parse("42").map(CommentId::get), Some(42));
+        for bad in ["", "0", "-1", "+1", "1.0", "x", "99999999999999999999999"] {
+            assert!(CommentId::parse(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

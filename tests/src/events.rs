@@ -4,8 +4,11 @@
 
 use anyhow::{Context, Result, ensure};
 use conduit::App;
-use conduit::domain::{Page, Slug, UserId};
-use conduit::store::articles::{ArticleDraft, ListFilter};
+use conduit::api::create_article::{ArticleDraft, create_article};
+use conduit::domain::{
+    ArticleText, CommentText, Description, Page, Slug, Timestamp, Title, UserId,
+};
+use conduit::store::articles::ListFilter;
 
 /// The demo user the events act as.
 pub const EVENT_USER: &str = "jake";
@@ -56,7 +59,12 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
         if filled.contains("${COMMENT_ID}") {
             let comment = app
                 .store
-                .add_comment(&article.article_id, &jake, "A comment to delete")
+                .add_comment(
+                    &article.article_id,
+                    &jake,
+                    &CommentText::parse(Some("A comment to delete")).map_err(anyhow::Error::msg)?,
+                    Timestamp::now(),
+                )
                 .await?;
             filled = filled.replace("${COMMENT_ID}", &comment.id.to_string());
         }
@@ -69,14 +77,16 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
 }
 
 async fn throwaway(app: &App, author: &UserId) -> Result<Slug> {
-    let user = app.store.user(author, true).await?.context("demo user")?;
-    let draft = ArticleDraft {
-        title: "An article to delete".into(),
-        description: "Created for events/delete_article.json".into(),
-        body: "Nothing to see.".into(),
-        tags: Vec::new(),
-    };
-    Ok(app.store.create_article(&user, &draft).await?.slug)
+    let text = |raw: &str| Some(raw.to_owned());
+    let draft = ArticleDraft::new(
+        Title::parse(text("An article to delete").as_deref()).map_err(anyhow::Error::msg)?,
+        Description::parse(text("Created for events/delete_article.json").as_deref())
+            .map_err(anyhow::Error::msg)?,
+        ArticleText::parse(text("Nothing to see.").as_deref()).map_err(anyhow::Error::msg)?,
+        Vec::new(),
+    );
+    let view = create_article(app, author, draft, Timestamp::now()).await?;
+    Ok(view.article.slug)
 }
 
 /// Checks what `cargo lambda invoke --output-format json` printed for

@@ -3,9 +3,12 @@
 
 use anyhow::{Context, Result, anyhow};
 use conduit::App;
+use conduit::api::create_article::ArticleDraft;
 use conduit::api::{add_comment, create_article, favoriting, following, register, update_user};
-use conduit::domain::{Email, Password, Slug, UserId, Username, parse_tag_list};
-use conduit::store::articles::ArticleDraft;
+use conduit::domain::{
+    ArticleText, Description, Email, Password, Slug, Timestamp, Title, UserId, Username,
+    parse_tag_list,
+};
 
 /// Password of every demo user.
 pub const DEMO_PASSWORD: &str = "password123";
@@ -83,16 +86,18 @@ pub async fn seed(app: &App) -> Result<bool> {
                 format!("{title}, part {}", round + 1)
             };
             let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
-            let draft = ArticleDraft {
-                description: format!("Notes on {}", title.to_lowercase()),
-                body: format!(
-                    "# {title}\n\nThis is demo content for the local Conduit API.\n\n- one\n- two\n- three\n"
-                ),
-                tags: parse_tag_list(Some(&tags)).map_err(|e| anyhow!(e))?,
-                title,
-            };
-            let article = create_article::create_article(app, author, draft).await?;
-            slugs.push(Slug::from_trusted(article.slug));
+            let description = format!("Notes on {}", title.to_lowercase());
+            let body = format!(
+                "# {title}\n\nThis is demo content for the local Conduit API.\n\n- one\n- two\n- three\n"
+            );
+            let draft = ArticleDraft::new(
+                Title::parse(Some(&title)).map_err(|e| anyhow!(e))?,
+                Description::parse(Some(&description)).map_err(|e| anyhow!(e))?,
+                ArticleText::parse(Some(&body)).map_err(|e| anyhow!(e))?,
+                parse_tag_list(Some(&tags)).map_err(|e| anyhow!(e))?,
+            );
+            let view = create_article::create_article(app, author, draft, Timestamp::now()).await?;
+            slugs.push(view.article.slug);
         }
     }
     for (i, follower) in users.iter().enumerate() {
@@ -113,7 +118,7 @@ pub async fn seed(app: &App) -> Result<bool> {
                     serde_json::json!({"body": format!("Great read! (comment {k}-{u})")}),
                 )?
                 .try_into()?;
-                add_comment::add_comment(app, slug, &id, user, comment).await?;
+                add_comment::add_comment(app, slug, &id, user, comment, Timestamp::now()).await?;
             }
         }
     }

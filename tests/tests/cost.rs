@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use conduit::domain::{Tag, UserId};
+use conduit::api::create_article::{ArticleDraft, create_article};
+use conduit::domain::{ArticleText, CommentText, Description, Tag, Timestamp, Title, UserId};
 use conduit::store::Usage;
-use conduit::store::articles::ArticleDraft;
 use conduit::store::items::UserRecord;
 use conduit_tests::TestApi;
 use futures::StreamExt;
@@ -24,23 +24,21 @@ async fn articles(
         async move {
             let mut created = Vec::new();
             for i in 0..n {
-                let current = api.app.store.user(&author, true).await.unwrap().unwrap();
-                let draft = ArticleDraft {
-                    title: format!("Benchmark article {i}"),
-                    description: "A description of typical length for a list item.".into(),
-                    body: "A body that list pages never read. ".repeat(50),
-                    tags: vec![
+                let draft = ArticleDraft::new(
+                    Title::parse(Some(&format!("Benchmark article {i}"))).unwrap(),
+                    Description::parse(Some("A description of typical length for a list item."))
+                        .unwrap(),
+                    ArticleText::parse(Some(&"A body that list pages never read. ".repeat(50)))
+                        .unwrap(),
+                    vec![
                         Tag::parse("bench").unwrap(),
                         Tag::parse(&format!("t{}", i % 7)).unwrap(),
                     ],
-                };
-                created.push(
-                    api.app
-                        .store
-                        .create_article(&current, &draft)
-                        .await
-                        .unwrap(),
                 );
+                let view = create_article(&api.app, &author, draft, Timestamp::now())
+                    .await
+                    .unwrap();
+                created.push(view.article);
             }
             created
         }
@@ -142,7 +140,12 @@ async fn first_page_cost_does_not_grow_with_the_table() {
             .unwrap();
         api.app
             .store
-            .add_comment(&article.article_id, &reader.user_id, "nice")
+            .add_comment(
+                &article.article_id,
+                &reader.user_id,
+                &CommentText::parse(Some("nice")).unwrap(),
+                Timestamp::now(),
+            )
             .await
             .unwrap();
     }

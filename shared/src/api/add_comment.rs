@@ -5,11 +5,13 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
+use super::dto::CommentDto;
 use crate::App;
 use crate::auth::TokenError;
-use crate::domain::{ArticleId, Slug, UserId, ValidationErrors, limits, parse_body};
-use crate::http::{self, ApiError, CommentDto};
-use crate::store::articles::CommentView;
+use crate::domain::{ArticleId, CommentText, Slug, Timestamp, UserId, ValidationErrors};
+use crate::http::{self, ApiError};
+use crate::store::StoreError;
+use crate::store::articles::{ArticleWriteError, CommentView};
 
 #[derive(Deserialize)]
 struct Input {
@@ -29,18 +31,42 @@ struct CommentBody {
 
 /// A valid comment text.
 #[derive(Debug)]
-pub struct NewComment(String);
+pub struct NewComment(CommentText);
 
 impl TryFrom<NewCommentDto> for NewComment {
     type Error = ValidationErrors;
     fn try_from(dto: NewCommentDto) -> Result<Self, Self::Error> {
-        parse_body(dto.body.as_deref(), limits::COMMENT_BODY_MAX)
+        CommentText::parse(dto.body.as_deref())
             .map(Self)
             .map_err(|m| ValidationErrors::single("body", m))
     }
 }
 
-/// Adds a comment to a live article whose current slug is `slug`.
+/// Why a comment could not be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddCommentError {
+    /// No live article has this slug (or it is being deleted).
+    #[error("article not found")]
+    NotFound,
+    /// The token names a user that no longer exists.
+    #[error("author no longer exists")]
+    Gone,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<AddCommentError> for ApiError {
+    fn from(error: AddCommentError) -> Self {
+        match error {
+            AddCommentError::NotFound => ApiError::NotFound("article"),
+            AddCommentError::Gone => ApiError::Unauthorized(TokenError::Invalid),
+            AddCommentError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Adds a comment, written at `now`, to a live article whose current slug is `slug`.
 #[instrument(skip(app, comment))]
 pub async fn add_comment(
     app: &App,
@@ -48,17 +74,24 @@ pub async fn add_comment(
     id: &ArticleId,
     caller: &UserId,
     comment: NewComment,
-) -> Result<CommentDto, ApiError> {
+    now: Timestamp,
+) -> Result<CommentView, AddCommentError> {
     let (author, article) =
         tokio::try_join!(app.store.user(caller, true), app.store.article(id, true))?;
-    let author = author.ok_or(ApiError::Unauthorized(TokenError::Invalid))?;
-    super::current(article, slug)?;
-    let comment = app.store.add_comment(id, caller, &comment.0).await?;
-    Ok(CommentDto::new(&CommentView {
+    let author = author.ok_or(AddCommentError::Gone)?;
+    if article.is_none_or(|a| a.slug != *slug) {
+        return Err(AddCommentError::NotFound);
+    }
+    let comment = match app.store.add_comment(id, caller, &comment.0, now).await {
+        Ok(comment) => comment,
+        Err(ArticleWriteError::Store(e)) => return Err(e.into()),
+        Err(_) => return Err(AddCommentError::NotFound),
+    };
+    Ok(CommentView {
         comment,
         author,
         following: false,
-    }))
+    })
 }
 
 /// Lambda entry point.
@@ -71,6 +104,7 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let (slug, id) = http::slug_param(request)?;
     let input: Input = http::parse_json(request)?;
     let comment = NewComment::try_from(input.comment)?;
-    let comment = add_comment(app, &slug, &id, &caller.id, comment).await?;
+    let view = add_comment(app, &slug, &id, &caller.id, comment, Timestamp::now()).await?;
+    let comment = CommentDto::new(&view);
     Ok(http::json(StatusCode::CREATED, &CommentBody { comment }))
 }

@@ -5,12 +5,17 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
 
+use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::auth::TokenError;
-use crate::domain::{UserId, ValidationErrors, limits, parse_body, parse_tag_list, parse_text};
-use crate::http::{self, ApiError, ArticleBody, ArticleDto};
+use crate::domain::{
+    ArticleId, ArticleText, Description, Slug, Tag, Timestamp, Title, UserId, ValidationErrors,
+    parse_tag_list,
+};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
-use crate::store::articles::{ArticleDraft, ArticleView};
+use crate::store::articles::{ArticleView, CreateError};
+use crate::store::items::ArticleRecord;
 
 #[derive(Deserialize)]
 struct Input {
@@ -26,28 +31,60 @@ struct NewArticleDto {
     tag_list: Option<Vec<String>>,
 }
 
+/// A valid new article, as the author wrote it.
+#[derive(Debug, Clone)]
+pub struct ArticleDraft {
+    title: Title,
+    description: Description,
+    body: ArticleText,
+    tags: Vec<Tag>,
+}
+
+impl ArticleDraft {
+    /// A draft from parsed parts (tags as [`parse_tag_list`] leaves them).
+    pub fn new(title: Title, description: Description, body: ArticleText, tags: Vec<Tag>) -> Self {
+        Self {
+            title,
+            description,
+            body,
+            tags,
+        }
+    }
+
+    /// The article this draft becomes under `id` at `now`: the slug is the
+    /// title's words and the id, so the same title twice is two articles.
+    fn article(&self, id: ArticleId, author: &UserId, now: Timestamp) -> ArticleRecord {
+        ArticleRecord {
+            slug: Slug::new(self.title.as_str(), &id),
+            article_id: id,
+            title: self.title.clone(),
+            description: self.description.clone(),
+            tag_list: self.tags.clone(),
+            author_id: author.clone(),
+            created_at: now,
+            updated_at: now,
+            favorites_count: 0,
+            comment_seq: 0,
+            deleting: false,
+            version: 0,
+        }
+    }
+}
+
 impl TryFrom<NewArticleDto> for ArticleDraft {
     type Error = ValidationErrors;
     fn try_from(dto: NewArticleDto) -> Result<Self, Self::Error> {
         let mut errors = ValidationErrors::default();
-        let title = errors.check("title", parse_text(dto.title.as_deref(), limits::TITLE_MAX));
+        let title = errors.check("title", Title::parse(dto.title.as_deref()));
         let description = errors.check(
             "description",
-            parse_text(dto.description.as_deref(), limits::DESCRIPTION_MAX),
+            Description::parse(dto.description.as_deref()),
         );
-        let body = errors.check(
-            "body",
-            parse_body(dto.body.as_deref(), limits::ARTICLE_BODY_MAX),
-        );
+        let body = errors.check("body", ArticleText::parse(dto.body.as_deref()));
         let tags = errors.check("tagList", parse_tag_list(dto.tag_list.as_deref()));
         match (title, description, body, tags) {
             (Some(title), Some(description), Some(body), Some(tags)) if errors.is_empty() => {
-                Ok(Self {
-                    title,
-                    description,
-                    body,
-                    tags,
-                })
+                Ok(Self::new(title, description, body, tags))
             }
             _ => Err(errors),
         }
@@ -74,27 +111,40 @@ impl From<CreateArticleError> for ApiError {
     }
 }
 
-/// Creates an article; its slug is derived from the title and made unique by
-/// the article id, so the same title twice is two articles.
+/// Fresh ids tried when one is already taken (each clash is a 1 in 36^12 event).
+const ID_ATTEMPTS: u32 = 3;
+
+/// Creates an article by `author` at `now`, with a fresh id.
 #[instrument(skip_all, fields(author = %author))]
 pub async fn create_article(
     app: &App,
     author: &UserId,
     draft: ArticleDraft,
-) -> Result<ArticleDto, CreateArticleError> {
+    now: Timestamp,
+) -> Result<ArticleView, CreateArticleError> {
     let user = app
         .store
         .user(author, true)
         .await?
         .ok_or(CreateArticleError::Gone)?;
-    let article = app.store.create_article(&user, &draft).await?;
-    let view = ArticleView {
-        article,
-        author: user,
-        following: false,
-        favorited: false,
-    };
-    Ok(ArticleDto::new(&view, Some(draft.body)))
+    for _ in 0..ID_ATTEMPTS {
+        let article = draft.article(ArticleId::generate(), author, now);
+        match app.store.create_article(&user, &article, &draft.body).await {
+            Ok(()) => {
+                return Ok(ArticleView {
+                    article,
+                    author: user,
+                    following: false,
+                    favorited: false,
+                    body: Some(draft.body),
+                });
+            }
+            Err(CreateError::IdTaken) => continue,
+            Err(CreateError::AuthorGone) => return Err(CreateArticleError::Gone),
+            Err(CreateError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Contended(ID_ATTEMPTS).into())
 }
 
 /// Lambda entry point.
@@ -106,6 +156,11 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let caller = http::require_auth(app, request)?;
     let input: Input = http::parse_json(request)?;
     let draft = ArticleDraft::try_from(input.article)?;
-    let article = create_article(app, &caller.id, draft).await?;
-    Ok(http::json(StatusCode::CREATED, &ArticleBody { article }))
+    let view = create_article(app, &caller.id, draft, Timestamp::now()).await?;
+    Ok(http::json(
+        StatusCode::CREATED,
+        &ArticleBody {
+            article: ArticleDto::new(&view),
+        },
+    ))
 }

@@ -36,7 +36,8 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
     let comment: CommentId = http::path_param(request, "id")
-        .and_then(|raw| raw.parse().ok())
+        .as_deref()
+        .and_then(CommentId::parse)
         .ok_or(ApiError::NotFound("comment"))?;
     delete_comment(app, &slug, &id, comment, &caller.id).await?;
     Ok(http::no_content())

@@ -4,9 +4,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
+use super::dto::{ProfileBody, ProfileDto};
 use crate::App;
 use crate::domain::{UserId, ValidationErrors};
-use crate::http::{self, ApiError, ProfileBody, ProfileDto};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 
 /// Why a follow or unfollow failed.

@@ -4,9 +4,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
+use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
-use crate::http::{self, ApiError, ArticleBody, ArticleDto};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::articles::ArticleView;
 
@@ -41,16 +42,13 @@ pub async fn article(
     slug: &Slug,
     id: &ArticleId,
     viewer: Option<&UserId>,
-) -> Result<ArticleDto, GetArticleError> {
-    let current =
-        |found: Option<(ArticleView, String)>| found.filter(|(view, _)| view.article.slug == *slug);
-    let found = match current(app.store.article_view(id, viewer, false).await?) {
-        Some(found) => found,
+) -> Result<ArticleView, GetArticleError> {
+    let current = |found: Option<ArticleView>| found.filter(|view| view.article.slug == *slug);
+    match current(app.store.article_view(id, viewer, false).await?) {
+        Some(view) => Ok(view),
         None => current(app.store.article_view(id, viewer, true).await?)
-            .ok_or(GetArticleError::NotFound)?,
-    };
-    let (view, body) = found;
-    Ok(ArticleDto::new(&view, Some(body)))
+            .ok_or(GetArticleError::NotFound),
+    }
 }
 
 /// Lambda entry point.
@@ -61,6 +59,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let viewer = http::optional_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
-    let article = article(app, &slug, &id, viewer.as_ref().map(|c| &c.id)).await?;
+    let view = article(app, &slug, &id, viewer.as_ref().map(|c| &c.id)).await?;
+    let article = ArticleDto::new(&view);
     Ok(http::json(StatusCode::OK, &ArticleBody { article }))
 }

@@ -4,10 +4,11 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
+use super::dto::UserBody;
 use crate::App;
 use crate::auth::TokenError;
 use crate::domain::UserId;
-use crate::http::{self, ApiError, UserBody};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
 

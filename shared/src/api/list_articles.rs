@@ -4,9 +4,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
+use super::dto::{ArticleDto, ArticlesBody};
 use crate::App;
 use crate::domain::{Page, Tag, UserId, ValidationErrors};
-use crate::http::{self, ApiError, ArticleDto, ArticlesBody};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::articles::{ArticlePage, ListFilter};
 
@@ -93,11 +94,7 @@ pub async fn list(
 /// Renders a page of articles (list items carry no body).
 pub fn page_body(page: &ArticlePage) -> ArticlesBody {
     ArticlesBody {
-        articles: page
-            .articles
-            .iter()
-            .map(|v| ArticleDto::new(v, None))
-            .collect(),
+        articles: page.articles.iter().map(ArticleDto::new).collect(),
         articles_count: page.count,
     }
 }

@@ -5,9 +5,10 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tracing::instrument;
 
+use super::dto::CommentDto;
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
-use crate::http::{self, ApiError, CommentDto};
+use crate::http::{self, ApiError};
 
 #[derive(Serialize)]
 struct CommentsBody {

@@ -5,10 +5,11 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
 
+use super::dto::UserBody;
 use crate::App;
 use crate::auth::verify_password_blocking;
 use crate::domain::{Email, Password, Timestamp, ValidationErrors};
-use crate::http::{self, ApiError, UserBody};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
 

@@ -6,6 +6,7 @@ pub mod add_comment;
 pub mod create_article;
 pub mod delete_article;
 pub mod delete_comment;
+pub mod dto;
 pub mod favorite_article;
 pub mod favoriting;
 pub mod follow_user;
@@ -28,9 +29,9 @@ use serde::{Deserialize, Deserializer};
 
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId, ValidationErrors};
-use crate::http::{ApiError, ArticleDto};
+use crate::http::ApiError;
 use crate::store::StoreError;
-use crate::store::articles::ArticleWriteError;
+use crate::store::articles::{ArticleView, ArticleWriteError};
 use crate::store::items::ArticleRecord;
 use crate::store::users::Taken;
 
@@ -89,9 +90,8 @@ pub(crate) async fn reload(
     app: &App,
     id: &ArticleId,
     caller: &UserId,
-) -> Result<Option<ArticleDto>, StoreError> {
-    let view = app.store.article_view(id, Some(caller), true).await?;
-    Ok(view.map(|(view, body)| ArticleDto::new(&view, Some(body))))
+) -> Result<Option<ArticleView>, StoreError> {
+    app.store.article_view(id, Some(caller), true).await
 }
 
 impl From<ArticleWriteError> for ApiError {

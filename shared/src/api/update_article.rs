@@ -6,14 +6,15 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
 
+use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::domain::{
-    ArticleId, Slug, Tag, Timestamp, UserId, ValidationErrors, limits, parse_body, parse_tag_list,
-    parse_text,
+    ArticleId, ArticleText, Description, Slug, Tag, Timestamp, Title, UserId, ValidationErrors,
+    parse_tag_list,
 };
-use crate::http::{self, ApiError, ArticleBody, ArticleDto};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
-use crate::store::articles::ArticleWriteError;
+use crate::store::articles::{ArticleView, ArticleWriteError};
 use crate::store::items::ArticleRecord;
 
 #[derive(Deserialize)]
@@ -38,9 +39,9 @@ struct UpdateArticleDto {
 /// A valid edit. `None` keeps a field; `tags: Some(vec![])` removes every tag.
 #[derive(Debug, Clone, Default)]
 pub struct ArticleChanges {
-    title: Option<String>,
-    description: Option<String>,
-    body: Option<String>,
+    title: Option<Title>,
+    description: Option<Description>,
+    body: Option<ArticleText>,
     tags: Option<Vec<Tag>>,
 }
 
@@ -48,14 +49,12 @@ impl TryFrom<UpdateArticleDto> for ArticleChanges {
     type Error = ValidationErrors;
     fn try_from(dto: UpdateArticleDto) -> Result<Self, Self::Error> {
         let mut errors = ValidationErrors::default();
-        let title = super::sent(&mut errors, "title", dto.title, |t| {
-            parse_text(Some(&t), limits::TITLE_MAX)
-        });
+        let title = super::sent(&mut errors, "title", dto.title, |t| Title::parse(Some(&t)));
         let description = super::sent(&mut errors, "description", dto.description, |d| {
-            parse_text(Some(&d), limits::DESCRIPTION_MAX)
+            Description::parse(Some(&d))
         });
         let body = super::sent(&mut errors, "body", dto.body, |b| {
-            parse_body(Some(&b), limits::ARTICLE_BODY_MAX)
+            ArticleText::parse(Some(&b))
         });
         let tags = super::sent(&mut errors, "tagList", dto.tag_list, |t| {
             parse_tag_list(Some(&t))
@@ -75,7 +74,7 @@ impl ArticleChanges {
     fn apply(&self, article: &ArticleRecord, now: Timestamp) -> ArticleRecord {
         let mut next = article.clone();
         if let Some(title) = &self.title {
-            next.slug = Slug::new(title, &article.article_id);
+            next.slug = Slug::new(title.as_str(), &article.article_id);
             next.title = title.clone();
         }
         if let Some(description) = &self.description {
@@ -130,7 +129,8 @@ pub async fn update_article(
     id: &ArticleId,
     caller: &UserId,
     changes: ArticleChanges,
-) -> Result<ArticleDto, UpdateArticleError> {
+    now: Timestamp,
+) -> Result<ArticleView, UpdateArticleError> {
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             crate::store::backoff(attempt).await;
@@ -144,10 +144,10 @@ pub async fn update_article(
         if &article.author_id != caller {
             return Err(UpdateArticleError::Forbidden);
         }
-        let next = changes.apply(&article, Timestamp::now());
+        let next = changes.apply(&article, now);
         match app
             .store
-            .edit_article(&article, &next, changes.body.as_deref())
+            .edit_article(&article, &next, changes.body.as_ref())
             .await
         {
             Ok(()) => {
@@ -174,7 +174,8 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let (slug, id) = http::slug_param(request)?;
     let input: Input = http::parse_json(request)?;
     let changes = ArticleChanges::try_from(input.article)?;
-    let article = update_article(app, &slug, &id, &caller.id, changes).await?;
+    let view = update_article(app, &slug, &id, &caller.id, changes, Timestamp::now()).await?;
+    let article = ArticleDto::new(&view);
     Ok(http::json(StatusCode::OK, &ArticleBody { article }))
 }
 

@@ -5,10 +5,11 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
 
+use super::dto::UserBody;
 use crate::App;
 use crate::auth::{TokenError, hash_password_blocking};
-use crate::domain::{Email, Password, UserId, Username, ValidationErrors, parse_bio, parse_image};
-use crate::http::{self, ApiError, UserBody};
+use crate::domain::{Bio, Email, ImageUrl, Password, UserId, Username, ValidationErrors};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
 use crate::store::users::{Taken, UserChanges, UserWriteError};
@@ -39,8 +40,8 @@ pub struct UserUpdate {
     username: Option<Username>,
     email: Option<Email>,
     password: Option<Password>,
-    bio: Option<Option<String>>,
-    image: Option<Option<String>>,
+    bio: Option<Option<Bio>>,
+    image: Option<Option<ImageUrl>>,
 }
 
 impl TryFrom<UpdateUserDto> for UserUpdate {
@@ -56,9 +57,9 @@ impl TryFrom<UpdateUserDto> for UserUpdate {
         let password = super::sent(&mut errors, "password", dto.password, |p| {
             Password::parse(Some(&p))
         });
-        let bio = dto.bio.map(|b| parse_bio(b.as_deref()));
+        let bio = dto.bio.map(|b| Bio::parse(b.as_deref()));
         let bio = errors.check("bio", bio.transpose()).flatten();
-        let image = dto.image.map(|i| parse_image(i.as_deref()));
+        let image = dto.image.map(|i| ImageUrl::parse(i.as_deref()));
         let image = errors.check("image", image.transpose()).flatten();
         let nothing = username.is_none()
             && email.is_none()

@@ -20,20 +20,9 @@ use super::items::{
 use super::keys::{self, Key};
 use super::users::ProfileRequest;
 use super::{Bounded, Index, Store, StoreError, TxOutcome, index, n, s};
-use crate::domain::{ArticleId, CommentId, Page, Slug, Tag, Timestamp, UserId};
-
-/// A new article, already validated.
-#[derive(Debug, Clone)]
-pub struct ArticleDraft {
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub description: String,
-    /// Body.
-    pub body: String,
-    /// Sorted, de-duplicated tags.
-    pub tags: Vec<Tag>,
-}
+use crate::domain::{
+    ArticleId, ArticleText, CommentId, CommentText, Page, Slug, Tag, Timestamp, UserId,
+};
 
 /// Which articles a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +48,8 @@ pub struct ArticleView {
     pub following: bool,
     /// Whether the viewer favorited the article.
     pub favorited: bool,
+    /// The body, on single-article reads only (lists never read it).
+    pub body: Option<ArticleText>,
 }
 
 /// One page of a list, with the total the list has.
@@ -79,6 +70,20 @@ pub struct CommentView {
     pub author: UserRecord,
     /// Whether the viewer follows the author.
     pub following: bool,
+}
+
+/// Why a new article was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// An article with this id exists (about one chance in 36^12): pick another id.
+    #[error("article id already taken")]
+    IdTaken,
+    /// The author's user item is gone.
+    #[error("author no longer exists")]
+    AuthorGone,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why an article write did not apply.
@@ -125,46 +130,33 @@ struct Head {
 const AUTHOR_ATTEMPTS: u32 = 40;
 
 impl Store {
-    /// Creates an article with its body, tag links and counters in one transaction.
+    /// Writes a new article (decided by the use case: id, slug, times) with
+    /// its body, tag links and every count in one transaction. The author's
+    /// item guards `recent` and `article_count` by its version: when another
+    /// write moved it on, it is re-read and the transaction retried (a storage
+    /// concern, invisible to the caller).
     pub async fn create_article(
         &self,
         author: &UserRecord,
-        draft: &ArticleDraft,
-    ) -> Result<ArticleRecord, StoreError> {
+        article: &ArticleRecord,
+        body: &ArticleText,
+    ) -> Result<(), CreateError> {
         let mut author = author.clone();
         for attempt in 0..AUTHOR_ATTEMPTS {
             if attempt > 0 {
                 super::backoff(attempt).await;
             }
-            let now = Timestamp::now();
-            let id = ArticleId::generate();
-            let article = ArticleRecord {
-                slug: Slug::new(&draft.title, &id),
-                article_id: id,
-                title: draft.title.clone(),
-                description: draft.description.clone(),
-                tag_list: draft.tags.clone(),
-                author_id: author.user_id.clone(),
-                created_at: now,
-                updated_at: now,
-                favorites_count: 0,
-                comment_seq: 0,
-                deleting: false,
-                version: 0,
-            };
             let mut recent = author.recent.clone();
             recent.insert(0, article.timeline());
             recent.sort_by(|a, b| b.cmp(a));
             recent.truncate(RECENT_MAX);
             let mut writes = vec![
-                self.put(article_item(&article), Some(ABSENT)),
+                self.put(article_item(article), Some(ABSENT)),
                 self.put(
                     to_item(
                         &keys::article_body(&article.article_id),
                         &[],
-                        &BodyRecord {
-                            body: draft.body.clone(),
-                        },
+                        &BodyRecord { body: body.clone() },
                     ),
                     Some(ABSENT),
                 ),
@@ -172,23 +164,24 @@ impl Store {
                 self.global_count(1),
             ];
             for tag in &article.tag_list {
-                writes.push(self.put(tag_link_item(&article, tag), None));
+                writes.push(self.put(tag_link_item(article, tag), None));
                 writes.push(self.tag_count(tag, 1));
             }
             match self.transact(writes).await? {
-                TxOutcome::Committed => return Ok(article),
-                // The author item moved on (another article, a delete), or, far
-                // less likely, the id clashed: re-read the author and try again.
-                TxOutcome::ConditionFailed(failed) => {
-                    tracing::debug!(?failed, "article creation raced; retrying");
+                TxOutcome::Committed => return Ok(()),
+                TxOutcome::ConditionFailed(failed) if failed[0] || failed[1] => {
+                    return Err(CreateError::IdTaken);
+                }
+                // The author item moved on (another article, a delete): re-read it.
+                TxOutcome::ConditionFailed(_) => {
                     author = self
                         .user(&author.user_id, true)
                         .await?
-                        .ok_or(StoreError::Contended(0))?;
+                        .ok_or(CreateError::AuthorGone)?;
                 }
             }
         }
-        Err(StoreError::Contended(AUTHOR_ATTEMPTS))
+        Err(StoreError::Contended(AUTHOR_ATTEMPTS).into())
     }
 
     fn author_counts(
@@ -260,7 +253,7 @@ impl Store {
         id: &ArticleId,
         viewer: Option<&UserId>,
         consistent: bool,
-    ) -> Result<Option<(ArticleView, String)>, StoreError> {
+    ) -> Result<Option<ArticleView>, StoreError> {
         let found = self
             .batch_get([keys::article(id), keys::article_body(id)], consistent)
             .await?;
@@ -276,7 +269,10 @@ impl Store {
             return Ok(None);
         }
         let mut views = self.hydrate(viewer, vec![Entry::Loaded(article)]).await?;
-        Ok(views.pop().map(|view| (view, body.body)))
+        Ok(views.pop().map(|view| ArticleView {
+            body: Some(body.body),
+            ..view
+        }))
     }
 
     /// Replaces the editable fields of `old` with those of `new` (title, slug,
@@ -290,16 +286,16 @@ impl Store {
         &self,
         old: &ArticleRecord,
         new: &ArticleRecord,
-        body: Option<&str>,
+        body: Option<&ArticleText>,
     ) -> Result<(), ArticleWriteError> {
         let tags =
             serde_dynamo::to_attribute_value(&new.tag_list).map_err(StoreError::Malformed)?;
         let (version_condition, mut vals) = version_guard(old.version);
         vals.extend([
             (":me", s(old.author_id.as_str())),
-            (":title", s(&new.title)),
+            (":title", s(new.title.as_str())),
             (":slug", s(new.slug.as_str())),
-            (":description", s(&new.description)),
+            (":description", s(new.description.as_str())),
             (":tags", tags),
             (":now", s(new.updated_at.render())),
             (":next", n(new.version)),
@@ -318,9 +314,7 @@ impl Store {
                 to_item(
                     &keys::article_body(&old.article_id),
                     &[],
-                    &BodyRecord {
-                        body: body.to_owned(),
-                    },
+                    &BodyRecord { body: body.clone() },
                 ),
                 None,
             ));
@@ -718,6 +712,7 @@ impl Store {
                 author: author.clone(),
                 following: *following,
                 favorited,
+                body: None,
                 article,
             });
         }
@@ -764,13 +759,14 @@ impl Store {
         }
     }
 
-    /// Adds a comment; ids come from a per-article counter, so concurrent
-    /// comments get distinct ids.
+    /// Adds a comment written at `now`; its id comes from a per-article
+    /// counter, so concurrent comments get distinct ids.
     pub async fn add_comment(
         &self,
         article: &ArticleId,
         author: &UserId,
-        body: &str,
+        body: &CommentText,
+        now: Timestamp,
     ) -> Result<CommentRecord, ArticleWriteError> {
         let result = self
             .client
@@ -799,13 +795,12 @@ impl Store {
             .record(output.consumed_capacity().map(std::slice::from_ref));
         #[derive(Deserialize)]
         struct Seq {
-            comment_seq: CommentId,
+            comment_seq: u64,
         }
         let seq: Seq = from_item(output.attributes.unwrap_or_default())?;
-        let now = Timestamp::now();
         let comment = CommentRecord {
-            id: seq.comment_seq,
-            body: body.to_owned(),
+            id: CommentId::from_counter(seq.comment_seq),
+            body: body.clone(),
             author_id: author.clone(),
             created_at: now,
             updated_at: now,

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use super::keys::{self, Key};
 use crate::auth::PasswordHashString;
-use crate::domain::{ArticleId, CommentId, Email, Slug, Tag, Timestamp, UserId, Username};
+use crate::domain::{
+    ArticleId, ArticleText, Bio, CommentId, CommentText, Description, Email, ImageUrl, Slug, Tag,
+    Timestamp, Title, UserId, Username,
+};
 
 /// A raw DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -32,10 +35,10 @@ pub struct UserRecord {
     pub password_hash: PasswordHashString,
     /// Optional bio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bio: Option<String>,
+    pub bio: Option<Bio>,
     /// Optional image URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    pub image: Option<ImageUrl>,
     /// Articles written (exact: changed in the same transaction as the article).
     #[serde(default)]
     pub article_count: u64,
@@ -76,10 +79,10 @@ pub struct ArticleRecord {
     pub article_id: ArticleId,
     /// Current slug.
     pub slug: Slug,
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub description: String,
+    /// Title (the slug's words come from it).
+    pub title: Title,
+    /// One-line description.
+    pub description: Description,
     /// Sorted, de-duplicated tags.
     pub tag_list: Vec<Tag>,
     /// Author.
@@ -91,9 +94,9 @@ pub struct ArticleRecord {
     /// Exact count of favorite items.
     #[serde(default)]
     pub favorites_count: u64,
-    /// Last comment id handed out.
+    /// The last comment id handed out (0: none yet).
     #[serde(default)]
-    pub comment_seq: CommentId,
+    pub comment_seq: u64,
     /// Set while a delete is in progress: the article reads as gone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleting: bool,
@@ -114,7 +117,7 @@ impl ArticleRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BodyRecord {
     /// Markdown body.
-    pub body: String,
+    pub body: ArticleText,
 }
 
 /// A comment as stored.
@@ -123,7 +126,7 @@ pub struct CommentRecord {
     /// Integer id, unique within the article.
     pub id: CommentId,
     /// Text.
-    pub body: String,
+    pub body: CommentText,
     /// Author.
     pub author_id: UserId,
     /// Creation time.
@@ -293,7 +296,7 @@ mod tests {
             email: Email::from_trusted("jake@jake.jake".into()),
             password_hash: serde_json::from_str("\"$argon2id$x\"").unwrap(),
             bio: None,
-            image: Some("https://x.io/a.png".into()),
+            image: ImageUrl::parse(Some("https://x.io/a.png")).unwrap(),
             article_count: 2,
             favorite_count: 0,
             recent: vec!["2026-01-01T00:00:00.000Z#abcdefghijkl".into()],
@@ -306,8 +309,8 @@ mod tests {
         ArticleRecord {
             slug: Slug::new("Hello", &id),
             article_id: id,
-            title: "Hello".into(),
-            description: "d".into(),
+            title: Title::parse(Some("Hello")).unwrap(),
+            description: Description::parse(Some("d")).unwrap(),
             tag_list: vec![Tag::from_trusted("a".into())],
             author_id: UserId::from_trusted("u1".into()),
             created_at: Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap(),

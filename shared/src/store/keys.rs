@@ -92,7 +92,7 @@ pub const BODY_SK: &str = "TEXT";
 pub fn comment(article: &ArticleId, id: CommentId) -> Key {
     Key::new(
         article_partition(article),
-        format!("{COMMENT_PREFIX}{id:020}"),
+        format!("{COMMENT_PREFIX}{:020}", id.get()),
     )
 }
 
@@ -150,7 +150,10 @@ mod tests {
     #[test]
     fn comment_keys_sort_in_numeric_order() {
         let a = ArticleId::from_trusted("abcdefghijkl".into());
-        assert!(comment(&a, 9).sk < comment(&a, 10).sk);
+        assert!(
+            comment(&a, CommentId::from_counter(9)).sk
+                < comment(&a, CommentId::from_counter(10)).sk
+        );
     }
 
     #[test]
@@ -160,8 +163,8 @@ mod tests {
         let t = Tag::from_trusted("t".into());
         let order = [
             article(&a).sk,
-            comment(&a, 1).sk,
-            comment(&a, u64::MAX).sk,
+            comment(&a, CommentId::from_counter(1)).sk,
+            comment(&a, CommentId::from_counter(u64::MAX)).sk,
             COMMENTS_END.to_owned(),
             favorite(&a, &u).sk,
             tag_link(&a, &t).sk,

@@ -11,7 +11,7 @@ use super::items::{
 use super::keys::{self, Key};
 use super::{Bounded, Store, StoreError, TxOutcome, n, s};
 use crate::auth::PasswordHashString;
-use crate::domain::{Email, UserId, Username};
+use crate::domain::{Bio, Email, ImageUrl, UserId, Username};
 
 /// Which uniqueness claims were already held by someone else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,9 +46,9 @@ pub struct UserChanges {
     /// New password hash.
     pub password_hash: Option<PasswordHashString>,
     /// New bio (`Some(None)` clears it).
-    pub bio: Option<Option<String>>,
+    pub bio: Option<Option<Bio>>,
     /// New image (`Some(None)` clears it).
-    pub image: Option<Option<String>>,
+    pub image: Option<Option<ImageUrl>>,
 }
 
 impl UserChanges {
@@ -159,14 +159,14 @@ impl Store {
         match &next.bio {
             Some(bio) => {
                 set.push("bio = :bio");
-                vals.push((":bio", s(bio)));
+                vals.push((":bio", s(bio.as_str())));
             }
             None => remove.push("bio"),
         }
         match &next.image {
             Some(image) => {
                 set.push("image = :image");
-                vals.push((":image", s(image)));
+                vals.push((":image", s(image.as_str())));
             }
             None => remove.push("image"),
         }

@@ -1,0 +1,172 @@
+//! The response bodies of the RealWorld spec: what each use case's result
+//! looks like on the wire. Only `serve` functions build them.
+
+use serde::Serialize;
+
+use crate::store::articles::{ArticleView, CommentView};
+use crate::store::items::UserRecord;
+
+/// `{"user": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct UserBody {
+    /// The user.
+    pub user: UserDto,
+}
+
+/// A user with their token.
+#[derive(Debug, Serialize)]
+pub struct UserDto {
+    /// Email.
+    pub email: String,
+    /// JWT.
+    pub token: String,
+    /// Username.
+    pub username: String,
+    /// Bio or null.
+    pub bio: Option<String>,
+    /// Image URL or null.
+    pub image: Option<String>,
+}
+
+impl UserBody {
+    /// The body for `user` holding `token`.
+    pub fn new(user: &UserRecord, token: String) -> Self {
+        Self {
+            user: UserDto {
+                email: user.email.as_str().to_owned(),
+                token,
+                username: user.username.as_str().to_owned(),
+                bio: user.bio.as_ref().map(|b| b.as_str().to_owned()),
+                image: user.image.as_ref().map(|i| i.as_str().to_owned()),
+            },
+        }
+    }
+}
+
+/// `{"profile": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct ProfileBody {
+    /// The profile.
+    pub profile: ProfileDto,
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileDto {
+    /// Username.
+    pub username: String,
+    /// Bio or null.
+    pub bio: Option<String>,
+    /// Image URL or null.
+    pub image: Option<String>,
+    /// Whether the viewer follows them.
+    pub following: bool,
+}
+
+impl ProfileDto {
+    /// `user` as seen by a viewer who does or does not follow them.
+    pub fn new(user: &UserRecord, following: bool) -> Self {
+        Self {
+            username: user.username.as_str().to_owned(),
+            bio: user.bio.as_ref().map(|b| b.as_str().to_owned()),
+            image: user.image.as_ref().map(|i| i.as_str().to_owned()),
+            following,
+        }
+    }
+}
+
+/// An article; `body` is present on single-article responses only.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticleDto {
+    /// Slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Body (single-article responses only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Sorted tags.
+    pub tag_list: Vec<String>,
+    /// ISO 8601 with milliseconds.
+    pub created_at: String,
+    /// ISO 8601 with milliseconds.
+    pub updated_at: String,
+    /// Whether the viewer favorited it.
+    pub favorited: bool,
+    /// Favorites in all.
+    pub favorites_count: u64,
+    /// The author as the viewer sees them.
+    pub author: ProfileDto,
+}
+
+impl ArticleDto {
+    /// The wire form of `view`; with the body when the view has it (single-article reads).
+    pub fn new(view: &ArticleView) -> Self {
+        let article = &view.article;
+        Self {
+            slug: article.slug.as_str().to_owned(),
+            title: article.title.as_str().to_owned(),
+            description: article.description.as_str().to_owned(),
+            body: view.body.as_ref().map(|b| b.as_str().to_owned()),
+            tag_list: article
+                .tag_list
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            created_at: article.created_at.render(),
+            updated_at: article.updated_at.render(),
+            favorited: view.favorited,
+            favorites_count: article.favorites_count,
+            author: ProfileDto::new(&view.author, view.following),
+        }
+    }
+}
+
+/// `{"article": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct ArticleBody {
+    /// The article.
+    pub article: ArticleDto,
+}
+
+/// `{"articles": [...], "articlesCount": n}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArticlesBody {
+    /// This page.
+    pub articles: Vec<ArticleDto>,
+    /// Matching articles on all pages.
+    pub articles_count: u64,
+}
+
+/// A comment.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentDto {
+    /// Integer id.
+    pub id: u64,
+    /// ISO 8601 with milliseconds.
+    pub created_at: String,
+    /// ISO 8601 with milliseconds.
+    pub updated_at: String,
+    /// Text.
+    pub body: String,
+    /// Author as the viewer sees them.
+    pub author: ProfileDto,
+}
+
+impl CommentDto {
+    /// The wire form of `view`.
+    pub fn new(view: &CommentView) -> Self {
+        Self {
+            id: view.comment.id.get(),
+            created_at: view.comment.created_at.render(),
+            updated_at: view.comment.updated_at.render(),
+            body: view.comment.body.as_str().to_owned(),
+            author: ProfileDto::new(&view.author, view.following),
+        }
+    }
+}
