@@ -8,7 +8,7 @@ use conduit::api::create_article::{ArticleDraft, create_article};
 use conduit::domain::{
     ArticleText, CommentText, Description, Page, Slug, Timestamp, Title, UserId,
 };
-use conduit::store::articles::ListFilter;
+use conduit::store::lists::ListFilter;
 
 /// The demo user the events act as.
 pub const EVENT_USER: &str = "jake";

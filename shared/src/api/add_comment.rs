@@ -11,7 +11,8 @@ use crate::auth::TokenError;
 use crate::domain::{ArticleId, CommentText, Slug, Timestamp, UserId, ValidationErrors};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
-use crate::store::articles::{ArticleWriteError, CommentView};
+use crate::store::articles::ArticleWriteError;
+use crate::store::comments::CommentView;
 
 #[derive(Deserialize)]
 struct Input {

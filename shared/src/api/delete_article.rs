@@ -6,17 +6,52 @@ use tracing::instrument;
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
 use crate::http::{self, ApiError};
+use crate::store::StoreError;
+
+/// Why an article could not be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteArticleError {
+    /// No article has this slug.
+    #[error("article not found")]
+    NotFound,
+    /// The article is someone else's.
+    #[error("not the author")]
+    Forbidden,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DeleteArticleError> for ApiError {
+    fn from(error: DeleteArticleError) -> Self {
+        match error {
+            DeleteArticleError::NotFound => ApiError::NotFound("article"),
+            DeleteArticleError::Forbidden => ApiError::Forbidden("article"),
+            DeleteArticleError::Store(e) => e.into(),
+        }
+    }
+}
 
 /// Deletes an article of the caller's; see `Store::delete_article` for how
-/// the delete stays consistent and resumable.
+/// the delete stays consistent and resumable. A delete that failed part-way
+/// left a tombstone, which is still the author's to finish deleting.
 #[instrument(skip(app))]
 pub async fn delete_article(
     app: &App,
     slug: &Slug,
     id: &ArticleId,
     caller: &UserId,
-) -> Result<(), ApiError> {
-    app.store.delete_article(id, slug, caller).await?;
+) -> Result<(), DeleteArticleError> {
+    let article = app
+        .store
+        .article_or_tombstone(id, true)
+        .await?
+        .filter(|a| a.slug == *slug)
+        .ok_or(DeleteArticleError::NotFound)?;
+    if &article.author_id != caller {
+        return Err(DeleteArticleError::Forbidden);
+    }
+    app.store.delete_article(&article).await?;
     Ok(())
 }
 

@@ -6,8 +6,40 @@ use tracing::instrument;
 use crate::App;
 use crate::domain::{ArticleId, CommentId, Slug, UserId};
 use crate::http::{self, ApiError};
+use crate::store::StoreError;
+use crate::store::articles::ArticleWriteError;
 
-/// Deletes a comment of the caller's on the article whose current slug is `slug`.
+/// Why a comment could not be deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteCommentError {
+    /// No live article has this slug.
+    #[error("article not found")]
+    ArticleNotFound,
+    /// The article has no comment with this id.
+    #[error("comment not found")]
+    CommentNotFound,
+    /// The comment is someone else's.
+    #[error("not the comment's author")]
+    Forbidden,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DeleteCommentError> for ApiError {
+    fn from(error: DeleteCommentError) -> Self {
+        match error {
+            DeleteCommentError::ArticleNotFound => ApiError::NotFound("article"),
+            DeleteCommentError::CommentNotFound => ApiError::NotFound("comment"),
+            DeleteCommentError::Forbidden => ApiError::Forbidden("comment"),
+            DeleteCommentError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Deletes a comment of the caller's on the article whose current slug is
+/// `slug`. Whose it is and whether it exists are checked by the delete's own
+/// condition, so a comment cannot change hands between a check and the delete.
 #[instrument(skip(app))]
 pub async fn delete_comment(
     app: &App,
@@ -15,16 +47,17 @@ pub async fn delete_comment(
     id: &ArticleId,
     comment: CommentId,
     caller: &UserId,
-) -> Result<(), ApiError> {
-    super::current(app.store.article(id, true).await?, slug)?;
-    app.store
-        .delete_comment(id, comment, caller)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::NotFound(_) => ApiError::NotFound("comment"),
-            ApiError::Forbidden(_) => ApiError::Forbidden("comment"),
-            other => other,
-        })
+) -> Result<(), DeleteCommentError> {
+    let article = app.store.article(id, true).await?;
+    if article.is_none_or(|a| a.slug != *slug) {
+        return Err(DeleteCommentError::ArticleNotFound);
+    }
+    match app.store.delete_comment(id, comment, caller).await {
+        Ok(()) => Ok(()),
+        Err(ArticleWriteError::Forbidden) => Err(DeleteCommentError::Forbidden),
+        Err(ArticleWriteError::Store(e)) => Err(e.into()),
+        Err(_) => Err(DeleteCommentError::CommentNotFound),
+    }
 }
 
 /// Lambda entry point.

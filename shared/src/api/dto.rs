@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::store::articles::{ArticleView, CommentView};
+use crate::store::articles::ArticleView;
+use crate::store::comments::CommentView;
 use crate::store::items::UserRecord;
 
 /// `{"user": {...}}`.

@@ -8,7 +8,28 @@ use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
 use crate::http::{self, ApiError};
-use crate::store::articles::ArticleView;
+use crate::store::StoreError;
+use crate::store::articles::{ArticleView, ArticleWriteError};
+
+/// Why a favorite could not be set.
+#[derive(Debug, thiserror::Error)]
+pub enum FavoriteError {
+    /// No live article has this slug.
+    #[error("article not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<FavoriteError> for ApiError {
+    fn from(error: FavoriteError) -> Self {
+        match error {
+            FavoriteError::NotFound => ApiError::NotFound("article"),
+            FavoriteError::Store(e) => e.into(),
+        }
+    }
+}
 
 /// Sets whether `caller` favorites the article; idempotent either way, and
 /// the article's count always equals its number of favorites.
@@ -19,12 +40,22 @@ pub async fn set_favorite(
     id: &ArticleId,
     caller: &UserId,
     favorite: bool,
-) -> Result<ArticleView, ApiError> {
-    let article = super::current(app.store.article(id, true).await?, slug)?;
-    app.store.set_favorite(&article, caller, favorite).await?;
+) -> Result<ArticleView, FavoriteError> {
+    let article = app
+        .store
+        .article(id, true)
+        .await?
+        .filter(|a| a.slug == *slug)
+        .ok_or(FavoriteError::NotFound)?;
+    match app.store.set_favorite(&article, caller, favorite).await {
+        Ok(()) => {}
+        Err(ArticleWriteError::Store(e)) => return Err(e.into()),
+        // Deleted (or tombstoned) since it was read.
+        Err(_) => return Err(FavoriteError::NotFound),
+    }
     super::reload(app, id, caller)
         .await?
-        .ok_or(ApiError::NotFound("article"))
+        .ok_or(FavoriteError::NotFound)
 }
 
 pub(crate) async fn serve(

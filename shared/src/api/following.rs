@@ -9,6 +9,7 @@ use crate::App;
 use crate::domain::{UserId, ValidationErrors};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
+use crate::store::users::Profile;
 
 /// Why a follow or unfollow failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +44,7 @@ pub async fn set_following(
     follower: &UserId,
     username: &str,
     following: bool,
-) -> Result<ProfileDto, FollowError> {
+) -> Result<Profile, FollowError> {
     let followee = app
         .store
         .user_id_by_username(username)
@@ -57,7 +58,7 @@ pub async fn set_following(
         app.store.set_following(follower, &followee, following),
     )?;
     let user = user.ok_or(FollowError::NotFound)?;
-    Ok(ProfileDto::new(&user, following))
+    Ok(Profile { user, following })
 }
 
 pub(crate) async fn serve(
@@ -67,6 +68,7 @@ pub(crate) async fn serve(
 ) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
     let username = http::path_param(request, "username").ok_or(ApiError::NotFound("profile"))?;
-    let profile = set_following(app, &caller.id, &username, follow).await?;
+    let found = set_following(app, &caller.id, &username, follow).await?;
+    let profile = ProfileDto::new(&found.user, found.following);
     Ok(http::json(StatusCode::OK, &ProfileBody { profile }))
 }

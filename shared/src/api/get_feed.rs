@@ -8,7 +8,7 @@ use crate::App;
 use crate::domain::{Page, UserId};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
-use crate::store::articles::ArticlePage;
+use crate::store::lists::ArticlePage;
 
 /// Why a feed could not be served.
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ use crate::App;
 use crate::domain::UserId;
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
+use crate::store::users::Profile;
 
 /// Why a profile could not be shown.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +37,7 @@ pub async fn profile(
     app: &App,
     username: &str,
     viewer: Option<&UserId>,
-) -> Result<ProfileDto, ProfileError> {
+) -> Result<Profile, ProfileError> {
     let id = app
         .store
         .user_id_by_username(username)
@@ -44,7 +45,10 @@ pub async fn profile(
         .ok_or(ProfileError::NotFound)?;
     let profiles = app.store.profiles(viewer, [id.clone()]).await?;
     let (user, following) = profiles.get(&id).ok_or(ProfileError::NotFound)?;
-    Ok(ProfileDto::new(user, *following))
+    Ok(Profile {
+        user: user.clone(),
+        following: *following,
+    })
 }
 
 /// Lambda entry point.
@@ -55,6 +59,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let viewer = http::optional_auth(app, request)?;
     let username = http::path_param(request, "username").ok_or(ApiError::NotFound("profile"))?;
-    let profile = profile(app, &username, viewer.as_ref().map(|c| &c.id)).await?;
+    let found = profile(app, &username, viewer.as_ref().map(|c| &c.id)).await?;
+    let profile = ProfileDto::new(&found.user, found.following);
     Ok(http::json(StatusCode::OK, &ProfileBody { profile }))
 }

@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tracing::instrument;
 
+use crate::domain::Tag;
 use crate::http::{self, ApiError};
 use crate::store::{Store, StoreError};
 
@@ -16,19 +17,35 @@ struct TagsBody {
     tags: Vec<String>,
 }
 
+/// Why the tags could not be listed: storage is all that can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum TagsError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<TagsError> for ApiError {
+    fn from(error: TagsError) -> Self {
+        match error {
+            TagsError::Store(e) => e.into(),
+        }
+    }
+}
+
 /// The most used tags, from maintained counts: one query, no scan.
 #[instrument(skip_all)]
-pub async fn tags(store: &Store) -> Result<Vec<String>, StoreError> {
-    let tags = store.popular_tags(TAGS_LIMIT).await?;
-    Ok(tags.into_iter().map(|t| t.as_str().to_owned()).collect())
+pub async fn tags(store: &Store) -> Result<Vec<Tag>, TagsError> {
+    Ok(store.popular_tags(TAGS_LIMIT).await?)
 }
 
 /// Lambda entry point (needs only the table, no secret).
 pub async fn handle(store: &Store, _request: Request) -> Response<Body> {
-    http::respond(
-        tags(store)
-            .await
-            .map(|tags| http::json(StatusCode::OK, &TagsBody { tags }))
-            .map_err(ApiError::from),
-    )
+    http::respond(serve(store).await)
+}
+
+async fn serve(store: &Store) -> Result<Response<Body>, ApiError> {
+    let tags = tags(store).await?;
+    let tags = tags.iter().map(|t| t.as_str().to_owned()).collect();
+    Ok(http::json(StatusCode::OK, &TagsBody { tags }))
 }

@@ -9,7 +9,7 @@ use crate::App;
 use crate::domain::{Page, Tag, UserId, ValidationErrors};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
-use crate::store::articles::{ArticlePage, ListFilter};
+use crate::store::lists::{ArticlePage, ListFilter};
 
 /// The filter as asked for, before usernames are resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]

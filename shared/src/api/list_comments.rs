@@ -9,27 +9,46 @@ use super::dto::CommentDto;
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
 use crate::http::{self, ApiError};
+use crate::store::StoreError;
+use crate::store::comments::CommentView;
 
 #[derive(Serialize)]
 struct CommentsBody {
     comments: Vec<CommentDto>,
 }
 
-/// Comments with their authors: one query and one batch read.
+/// Why comments could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommentsError {
+    /// No live article has this slug.
+    #[error("article not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<CommentsError> for ApiError {
+    fn from(error: CommentsError) -> Self {
+        match error {
+            CommentsError::NotFound => ApiError::NotFound("article"),
+            CommentsError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Comments with their authors as `viewer` sees them: one query and one batch read.
 #[instrument(skip(app, viewer))]
 pub async fn comments(
     app: &App,
     slug: &Slug,
     id: &ArticleId,
     viewer: Option<&UserId>,
-) -> Result<Vec<CommentDto>, ApiError> {
-    let (article, comments) = app
-        .store
-        .comments(id, viewer)
-        .await?
-        .ok_or(ApiError::NotFound("article"))?;
-    super::current(Some(article), slug)?;
-    Ok(comments.iter().map(CommentDto::new).collect())
+) -> Result<Vec<CommentView>, CommentsError> {
+    match app.store.comments(id, viewer).await? {
+        Some((article, comments)) if article.slug == *slug => Ok(comments),
+        _ => Err(CommentsError::NotFound),
+    }
 }
 
 /// Lambda entry point.
@@ -40,6 +59,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let viewer = http::optional_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
-    let comments = comments(app, &slug, &id, viewer.as_ref().map(|c| &c.id)).await?;
+    let views = comments(app, &slug, &id, viewer.as_ref().map(|c| &c.id)).await?;
+    let comments = views.iter().map(CommentDto::new).collect();
     Ok(http::json(StatusCode::OK, &CommentsBody { comments }))
 }

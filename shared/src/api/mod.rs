@@ -28,11 +28,9 @@ pub mod update_user;
 use serde::{Deserialize, Deserializer};
 
 use crate::App;
-use crate::domain::{ArticleId, Slug, UserId, ValidationErrors};
-use crate::http::ApiError;
+use crate::domain::{ArticleId, UserId, ValidationErrors};
 use crate::store::StoreError;
-use crate::store::articles::{ArticleView, ArticleWriteError};
-use crate::store::items::ArticleRecord;
+use crate::store::articles::ArticleView;
 use crate::store::users::Taken;
 
 /// The 409 body for usernames or emails someone else holds.
@@ -74,16 +72,6 @@ pub(crate) fn sent<T, U>(
     }
 }
 
-/// The article, if `slug` is its current slug (an old title part is a 404).
-pub(crate) fn current(
-    article: Option<ArticleRecord>,
-    slug: &Slug,
-) -> Result<ArticleRecord, ApiError> {
-    article
-        .filter(|a| a.slug == *slug)
-        .ok_or(ApiError::NotFound("article"))
-}
-
 /// The article as `caller` now sees it, read strongly consistently after a
 /// write; `None` if it was deleted in between.
 pub(crate) async fn reload(
@@ -92,16 +80,4 @@ pub(crate) async fn reload(
     caller: &UserId,
 ) -> Result<Option<ArticleView>, StoreError> {
     app.store.article_view(id, Some(caller), true).await
-}
-
-impl From<ArticleWriteError> for ApiError {
-    fn from(error: ArticleWriteError) -> Self {
-        match error {
-            ArticleWriteError::NotFound => ApiError::NotFound("article"),
-            ArticleWriteError::Forbidden => ApiError::Forbidden("article"),
-            // Only edits meet it, and they retry on it.
-            ArticleWriteError::Changed => StoreError::Contended(1).into(),
-            ArticleWriteError::Store(e) => e.into(),
-        }
-    }
 }

@@ -79,6 +79,9 @@ impl From<RegisterError> for ApiError {
     }
 }
 
+/// Fresh user ids tried when one is already taken.
+const ID_ATTEMPTS: u32 = 3;
+
 /// Registers a user: hashes the password, then creates the user and claims
 /// username and email in one transaction.
 #[instrument(skip_all)]
@@ -91,17 +94,21 @@ pub async fn register(app: &App, new: NewUser) -> Result<(UserRecord, String), R
     let password_hash = hash_password_blocking(password)
         .await
         .map_err(RegisterError::Hashing)?;
-    let user = UserRecord::new(username, email, password_hash);
-    match app.store.create_user(&user).await {
-        Ok(()) => {}
-        Err(UserWriteError::Taken(taken)) => return Err(RegisterError::Taken(taken)),
-        // A user-id clash (about 2^-82): nobody can be told "taken" for it.
-        Err(UserWriteError::Conflict) => return Err(StoreError::Contended(1).into()),
-        Err(UserWriteError::Store(e)) => return Err(e.into()),
+    // A fresh id per attempt: a clash (about 2^-82) is nobody's "taken".
+    for _ in 0..ID_ATTEMPTS {
+        let user = UserRecord::new(username.clone(), email.clone(), password_hash.clone());
+        match app.store.create_user(&user).await {
+            Ok(()) => {
+                let token = app.tokens.issue(&user.user_id);
+                tracing::info!(user_id = %user.user_id, "user registered");
+                return Ok((user, token));
+            }
+            Err(UserWriteError::Taken(taken)) => return Err(RegisterError::Taken(taken)),
+            Err(UserWriteError::Conflict) => continue,
+            Err(UserWriteError::Store(e)) => return Err(e.into()),
+        }
     }
-    let token = app.tokens.issue(&user.user_id);
-    tracing::info!(user_id = %user.user_id, "user registered");
-    Ok((user, token))
+    Err(StoreError::Contended(ID_ATTEMPTS).into())
 }
 
 /// Lambda entry point.

@@ -1,41 +1,19 @@
-//! Articles, their lists and feed, favorites, comments and tags.
+//! Articles: their lifecycle (create, edit, delete) and the counts that
+//! change with them, and single-article reads. Lists and the feed are in
+//! `lists`, favorites in `favorites`, comments in `comments`, tag counts in `tags`.
 
-use std::cmp::Reverse;
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, ReturnConsumedCapacity, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, WriteRequest,
+    AttributeValue, DeleteRequest, ReturnConsumedCapacity, TransactWriteItem, WriteRequest,
 };
-use futures::future::try_join_all;
-use serde::Deserialize;
 
 use super::items::{
-    ArticlePointer, ArticleRecord, BodyRecord, CommentRecord, RECENT_MAX, TagRecord, UserRecord,
-    article_item, favorite_item, from_item, key_item, key_of, tag_link_item, to_item,
+    ArticleRecord, BodyRecord, RECENT_MAX, UserRecord, article_item, from_item, key_item, key_of,
+    tag_link_item, to_item,
 };
 use super::keys::{self, Key};
-use super::users::ProfileRequest;
-use super::{Bounded, Index, Store, StoreError, TxOutcome, index, n, s};
-use crate::domain::{
-    ArticleId, ArticleText, CommentId, CommentText, Page, Slug, Tag, Timestamp, UserId,
-};
-
-/// Which articles a list shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListFilter {
-    /// Every article.
-    All,
-    /// Articles by one author.
-    Author(UserId),
-    /// Articles with one tag.
-    Tag(Tag),
-    /// Articles one user favorited.
-    FavoritedBy(UserId),
-}
+use super::lists::Entry;
+use super::{Bounded, Store, StoreError, TxOutcome, n, s};
+use crate::domain::{ArticleId, ArticleText, UserId};
 
 /// An article as one viewer sees it.
 #[derive(Debug, Clone)]
@@ -50,26 +28,6 @@ pub struct ArticleView {
     pub favorited: bool,
     /// The body, on single-article reads only (lists never read it).
     pub body: Option<ArticleText>,
-}
-
-/// One page of a list, with the total the list has.
-#[derive(Debug, Clone, Default)]
-pub struct ArticlePage {
-    /// Articles matching the list, all pages together.
-    pub count: u64,
-    /// This page, newest first.
-    pub articles: Vec<ArticleView>,
-}
-
-/// A comment with its author as the viewer sees them.
-#[derive(Debug, Clone)]
-pub struct CommentView {
-    /// The comment.
-    pub comment: CommentRecord,
-    /// Its author.
-    pub author: UserRecord,
-    /// Whether the viewer follows the author.
-    pub following: bool,
 }
 
 /// Why a new article was not written.
@@ -103,7 +61,11 @@ pub enum ArticleWriteError {
     Store(#[from] StoreError),
 }
 
-const LIVE: &str = "attribute_exists(pk) AND attribute_not_exists(deleting)";
+/// Condition: the article exists and no delete has started on it.
+pub(super) const LIVE: &str = "attribute_exists(pk) AND attribute_not_exists(deleting)";
+
+/// Condition: the item does not exist yet.
+pub(super) const ABSENT: &str = "attribute_not_exists(pk)";
 
 /// The condition that an article is still at `version`, with its values.
 /// Articles written before versions existed have no attribute: that is version 0.
@@ -114,16 +76,6 @@ fn version_guard(version: u64) -> (&'static str, Vec<(&'static str, AttributeVal
         "version = :version"
     };
     (condition, vec![(":version", n(version))])
-}
-const ABSENT: &str = "attribute_not_exists(pk)";
-
-/// Counters found at the head of a list partition.
-#[derive(Debug, Default, Deserialize)]
-struct Head {
-    #[serde(default)]
-    article_count: u64,
-    #[serde(default)]
-    favorite_count: u64,
 }
 
 /// Attempts at an author-item update before giving up (each retry re-reads it).
@@ -189,7 +141,7 @@ impl Store {
         author: &UserRecord,
         recent: Vec<String>,
         delta: i64,
-    ) -> aws_sdk_dynamodb::types::TransactWriteItem {
+    ) -> TransactWriteItem {
         self.update(
             &keys::user(&author.user_id),
             "SET recent = :recent, version = :next ADD article_count :delta",
@@ -206,7 +158,7 @@ impl Store {
         )
     }
 
-    fn global_count(&self, delta: i64) -> aws_sdk_dynamodb::types::TransactWriteItem {
+    fn global_count(&self, delta: i64) -> TransactWriteItem {
         self.update(
             &keys::global_stats(),
             "SET gsi2pk = :all, gsi2sk = :head ADD article_count :delta",
@@ -219,32 +171,29 @@ impl Store {
         )
     }
 
-    fn tag_count(&self, tag: &Tag, delta: i64) -> aws_sdk_dynamodb::types::TransactWriteItem {
-        self.update(
-            &keys::tag_stats(tag),
-            "SET tag = :tag, gsi1pk = :list, gsi1sk = :head, gsi3pk = :tags ADD article_count :delta",
-            None,
-            &[
-                (":tag", s(tag.as_str())),
-                (":list", s(keys::tag_partition(tag))),
-                (":head", s(keys::HEAD)),
-                (":tags", s(keys::ALL_TAGS)),
-                (":delta", n(delta)),
-            ],
-        )
-    }
-
     /// An article's metadata, unless it is missing or being deleted.
     pub async fn article(
         &self,
         id: &ArticleId,
         consistent: bool,
     ) -> Result<Option<ArticleRecord>, StoreError> {
-        let Some(item) = self.get(&keys::article(id), consistent).await? else {
-            return Ok(None);
-        };
-        let article: ArticleRecord = from_item(item)?;
-        Ok((!article.deleting).then_some(article))
+        Ok(self
+            .article_or_tombstone(id, consistent)
+            .await?
+            .filter(|a| !a.deleting))
+    }
+
+    /// An article's metadata, also while a delete is in progress (`deleting`),
+    /// so a retried delete can resume.
+    pub async fn article_or_tombstone(
+        &self,
+        id: &ArticleId,
+        consistent: bool,
+    ) -> Result<Option<ArticleRecord>, StoreError> {
+        self.get(&keys::article(id), consistent)
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     /// An article with its body, its author, and the viewer's flags: two requests.
@@ -344,33 +293,21 @@ impl Store {
     /// remove favorites (each with its user's count, transactionally), then
     /// comments and body, then the article item. Each step is idempotent: a
     /// retried delete of a tombstoned article resumes where a failed one stopped.
-    pub async fn delete_article(
-        &self,
-        id: &ArticleId,
-        slug: &Slug,
-        author: &UserId,
-    ) -> Result<(), ArticleWriteError> {
-        let Some(item) = self.get(&keys::article(id), true).await? else {
-            return Err(ArticleWriteError::NotFound);
-        };
-        let article: ArticleRecord = from_item(item)?;
-        if article.slug != *slug {
-            return Err(ArticleWriteError::NotFound);
-        }
-        if &article.author_id != author {
-            return Err(ArticleWriteError::Forbidden);
-        }
+    ///
+    /// `article` is as the caller read it (with [`Store::article_or_tombstone`])
+    /// and decided to delete.
+    pub async fn delete_article(&self, article: &ArticleRecord) -> Result<(), StoreError> {
         if !article.deleting {
-            self.tombstone(&article).await?;
+            self.tombstone(article).await?;
         }
-        self.delete_favorites(&article).await?;
-        self.delete_remaining(id).await?;
+        self.delete_favorites(article).await?;
+        self.delete_remaining(&article.article_id).await?;
         Ok(())
     }
 
     /// Tombstones the article as last read, or, if an edit moved it on (its
     /// tags, and so the links and counts to undo, may differ), as re-read.
-    async fn tombstone(&self, article: &ArticleRecord) -> Result<(), ArticleWriteError> {
+    async fn tombstone(&self, article: &ArticleRecord) -> Result<(), StoreError> {
         let mut article = article.clone();
         for attempt in 0..AUTHOR_ATTEMPTS {
             if attempt > 0 {
@@ -379,7 +316,7 @@ impl Store {
             let author = self
                 .user(&article.author_id, true)
                 .await?
-                .ok_or(ArticleWriteError::NotFound)?;
+                .ok_or_else(|| StoreError::Unexpected("an article's author is missing".into()))?;
             let timeline = article.timeline();
             let recent: Vec<String> = author
                 .recent
@@ -422,7 +359,7 @@ impl Store {
                 TxOutcome::ConditionFailed(_) => continue,
             }
         }
-        Err(StoreError::Contended(AUTHOR_ATTEMPTS).into())
+        Err(StoreError::Contended(AUTHOR_ATTEMPTS))
     }
 
     async fn delete_favorites(&self, article: &ArticleRecord) -> Result<(), StoreError> {
@@ -435,7 +372,7 @@ impl Store {
                 .table_name(self.table())
                 .key_condition_expression("pk = :pk AND begins_with(sk, :fav)")
                 .expression_attribute_values(":pk", s(keys::article_partition(&article.article_id)))
-                .expression_attribute_values(":fav", s("FAV#"))
+                .expression_attribute_values(":fav", s(keys::FAVORITE_PREFIX))
                 .consistent_read(true)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total);
             let favorites = self.collect_query(request, Some(CHUNK)).await?;
@@ -445,12 +382,12 @@ impl Store {
             let mut writes = Vec::new();
             for item in &favorites {
                 let Some(key) = key_of(item) else { continue };
-                let Some(user) = key.sk.strip_prefix("FAV#") else {
+                let Some(user) = keys::favorite_user(&key) else {
                     continue;
                 };
                 writes.push(self.delete(&key, Some("attribute_exists(pk)"), &[]));
                 writes.push(self.update(
-                    &keys::user(&UserId::from_trusted(user.to_owned())),
+                    &keys::user(&user),
                     "ADD favorite_count :minus",
                     None,
                     &[(":minus", n(-1))],
@@ -474,7 +411,7 @@ impl Store {
         let items = self.collect_query(request, None).await?;
         // The article item goes last, so a failure before here leaves the tombstone to resume from.
         let mut children: Vec<Key> = items.iter().filter_map(key_of).collect();
-        children.retain(|key| key.sk != keys::ARTICLE_SK);
+        children.retain(|key| key.sk() != keys::ARTICLE_SK);
         for chunk in children.chunks(25) {
             self.batch_delete(chunk).await?;
         }
@@ -517,437 +454,5 @@ impl Store {
             }
         }
         Ok(())
-    }
-
-    /// One page of a list: a query on the list's index partition (its head item
-    /// carries the total), then one batch read for articles, authors and flags.
-    pub async fn list_articles(
-        &self,
-        filter: &ListFilter,
-        page: Page,
-        viewer: Option<&UserId>,
-    ) -> Result<ArticlePage, StoreError> {
-        let (index, partition) = match filter {
-            ListFilter::All => (Index::Timelines, keys::ALL_ARTICLES.to_owned()),
-            ListFilter::Author(id) => (Index::Lists, keys::author_partition(id)),
-            ListFilter::Tag(tag) => (Index::Lists, keys::tag_partition(tag)),
-            ListFilter::FavoritedBy(id) => (Index::Timelines, keys::favorites_partition(id)),
-        };
-        let mut items = self
-            .query_partition(index, &partition, None, page.depth() + 1)
-            .await?
-            .into_iter()
-            .peekable();
-        let head_sk = match index {
-            Index::Lists => "gsi1sk",
-            _ => "gsi2sk",
-        };
-        let mut count = 0;
-        if let Some(first) = items.peek()
-            && first
-                .get(head_sk)
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-                == Some(keys::HEAD)
-        {
-            let head: Head = from_item(items.next().expect("peeked"))?;
-            count = match filter {
-                ListFilter::FavoritedBy(_) => head.favorite_count,
-                _ => head.article_count,
-            };
-        }
-        let entries = items
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-            .map(|item| match filter {
-                ListFilter::All | ListFilter::Author(_) => from_item(item).map(Entry::Loaded),
-                ListFilter::Tag(_) | ListFilter::FavoritedBy(_) => {
-                    from_item(item).map(Entry::Pointer)
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let articles = self.hydrate(viewer, entries).await?;
-        Ok(ArticlePage { count, articles })
-    }
-
-    /// Articles by the authors `reader` follows, newest first.
-    ///
-    /// Fan-in on read: one query lists the follows, one batch read per 100
-    /// followed authors returns each author's exact article count and newest
-    /// article keys, the page is merged from those in memory, and one batch read
-    /// fetches it. Only when the page reaches past an author's listed articles is
-    /// that author's index partition queried (in parallel).
-    pub async fn feed(&self, reader: &UserId, page: Page) -> Result<ArticlePage, StoreError> {
-        let followed = self.followed_by(reader).await?;
-        if followed.is_empty() {
-            return Ok(ArticlePage::default());
-        }
-        let authors: HashMap<UserId, UserRecord> = self
-            .batch_get(followed.iter().map(keys::user), false)
-            .await?
-            .into_values()
-            .map(from_item::<UserRecord>)
-            .map(|user| user.map(|u| (u.user_id.clone(), u)))
-            .collect::<Result<_, _>>()?;
-        let count = authors.values().map(|a| a.article_count).sum();
-        let depth = page.depth();
-        let mut candidates: Vec<(String, UserId)> = authors
-            .values()
-            .flat_map(|a| a.recent.iter().map(|t| (t.clone(), a.user_id.clone())))
-            .collect();
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
-        let threshold = candidates.get(depth.saturating_sub(1)).map(|c| c.0.clone());
-        let short: Vec<&UserRecord> = authors
-            .values()
-            .filter(|a| (a.recent.len() as u64) < a.article_count)
-            .filter(|a| match (a.recent.last(), &threshold) {
-                (Some(last), Some(threshold)) => last > threshold,
-                _ => true,
-            })
-            .collect();
-        let mut loaded: HashMap<ArticleId, ArticleRecord> = HashMap::new();
-        let older = short.iter().map(|author| {
-            let before = author
-                .recent
-                .last()
-                .cloned()
-                .unwrap_or_else(|| keys::HEAD.into());
-            let partition = keys::author_partition(&author.user_id);
-            async move {
-                self.query_partition(Index::Lists, &partition, Some(&before), depth)
-                    .await
-            }
-        });
-        for items in try_join_all(older).await? {
-            for item in items {
-                let article: ArticleRecord = from_item(item)?;
-                candidates.push((article.timeline(), article.author_id.clone()));
-                loaded.insert(article.article_id.clone(), article);
-            }
-        }
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
-        candidates.dedup();
-        let entries = candidates
-            .into_iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-            .filter_map(|(timeline, author_id)| {
-                let id = ArticleId::from_trusted(timeline.rsplit('#').next()?.to_owned());
-                Some(match loaded.remove(&id) {
-                    Some(article) => Entry::Loaded(article),
-                    None => Entry::Pointer(ArticlePointer {
-                        article_id: id,
-                        author_id,
-                    }),
-                })
-            })
-            .collect();
-        let articles = self
-            .hydrate_with_authors(Some(reader), entries, Some(&authors))
-            .await?;
-        Ok(ArticlePage { count, articles })
-    }
-
-    async fn hydrate(
-        &self,
-        viewer: Option<&UserId>,
-        entries: Vec<Entry>,
-    ) -> Result<Vec<ArticleView>, StoreError> {
-        self.hydrate_with_authors(viewer, entries, None).await
-    }
-
-    /// Completes list entries in one batch read: missing articles, authors
-    /// (unless already known, as in the feed), and the viewer's flags.
-    async fn hydrate_with_authors(
-        &self,
-        viewer: Option<&UserId>,
-        entries: Vec<Entry>,
-        known: Option<&HashMap<UserId, UserRecord>>,
-    ) -> Result<Vec<ArticleView>, StoreError> {
-        if entries.is_empty() {
-            return Ok(Vec::new());
-        }
-        let author_ids: Vec<UserId> = entries.iter().map(|e| e.author_id().clone()).collect();
-        let profiles = ProfileRequest::new(viewer, &author_ids);
-        let mut wanted: Vec<Key> = match known {
-            Some(_) => Vec::new(),
-            None => profiles.keys(),
-        };
-        for entry in &entries {
-            if let Entry::Pointer(pointer) = entry {
-                wanted.push(keys::article(&pointer.article_id));
-            }
-            if let Some(viewer) = viewer {
-                wanted.push(keys::favorite(entry.article_id(), viewer));
-            }
-        }
-        let found = self.batch_get(wanted, false).await?;
-        let authors: HashMap<UserId, (UserRecord, bool)> = match known {
-            Some(known) => known
-                .iter()
-                .map(|(id, user)| (id.clone(), (user.clone(), true)))
-                .collect(),
-            None => profiles.resolve(&found)?,
-        };
-        let mut views = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let article = match entry {
-                Entry::Loaded(article) => article,
-                Entry::Pointer(pointer) => match found.get(&keys::article(&pointer.article_id)) {
-                    Some(item) => from_item(item.clone())?,
-                    // Deleted between the index read and this one.
-                    None => continue,
-                },
-            };
-            let Some((author, following)) = authors.get(&article.author_id) else {
-                continue;
-            };
-            if article.deleting {
-                continue;
-            }
-            let favorited = viewer.is_some_and(|viewer| {
-                found.contains_key(&keys::favorite(&article.article_id, viewer))
-            });
-            views.push(ArticleView {
-                author: author.clone(),
-                following: *following,
-                favorited,
-                body: None,
-                article,
-            });
-        }
-        Ok(views)
-    }
-
-    /// Makes `user` favorite (or stop favoriting) an article. The favorite item,
-    /// the article's count and the user's count change in one transaction, so the
-    /// counts always equal the number of favorite items. Idempotent.
-    pub async fn set_favorite(
-        &self,
-        article: &ArticleRecord,
-        user: &UserId,
-        favorite: bool,
-    ) -> Result<(), ArticleWriteError> {
-        let key = keys::favorite(&article.article_id, user);
-        let (first, delta) = if favorite {
-            (self.put(favorite_item(article, user), Some(ABSENT)), 1)
-        } else {
-            (self.delete(&key, Some("attribute_exists(pk)"), &[]), -1)
-        };
-        let writes = vec![
-            first,
-            self.update(
-                &keys::article(&article.article_id),
-                "ADD favorites_count :delta",
-                Some(LIVE),
-                &[(":delta", n(delta))],
-            ),
-            self.update(
-                &keys::user(user),
-                "ADD favorite_count :delta",
-                Some("attribute_exists(pk)"),
-                &[(":delta", n(delta))],
-            ),
-        ];
-        match self.transact(writes).await? {
-            TxOutcome::Committed => Ok(()),
-            TxOutcome::ConditionFailed(failed) if failed[1] || failed[2] => {
-                Err(ArticleWriteError::NotFound)
-            }
-            // Already in the requested state.
-            TxOutcome::ConditionFailed(_) => Ok(()),
-        }
-    }
-
-    /// Adds a comment written at `now`; its id comes from a per-article
-    /// counter, so concurrent comments get distinct ids.
-    pub async fn add_comment(
-        &self,
-        article: &ArticleId,
-        author: &UserId,
-        body: &CommentText,
-        now: Timestamp,
-    ) -> Result<CommentRecord, ArticleWriteError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&keys::article(article))))
-            .update_expression("ADD comment_seq :one")
-            .condition_expression(LIVE)
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .bounded("UpdateItem")
-            .await?;
-        let output = match result {
-            Ok(output) => output,
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-            {
-                self.meter.record(None);
-                return Err(ArticleWriteError::NotFound);
-            }
-            Err(e) => return Err(StoreError::request("UpdateItem", e).into()),
-        };
-        self.meter
-            .record(output.consumed_capacity().map(std::slice::from_ref));
-        #[derive(Deserialize)]
-        struct Seq {
-            comment_seq: u64,
-        }
-        let seq: Seq = from_item(output.attributes.unwrap_or_default())?;
-        let comment = CommentRecord {
-            id: CommentId::from_counter(seq.comment_seq),
-            body: body.clone(),
-            author_id: author.clone(),
-            created_at: now,
-            updated_at: now,
-        };
-        // The check keeps a comment from landing on an article mid-delete.
-        let writes = vec![
-            self.check(&keys::article(article), LIVE, &[]),
-            self.put(
-                to_item(&keys::comment(article, comment.id), &[], &comment),
-                Some(ABSENT),
-            ),
-        ];
-        match self.transact(writes).await? {
-            TxOutcome::Committed => Ok(comment),
-            TxOutcome::ConditionFailed(_) => Err(ArticleWriteError::NotFound),
-        }
-    }
-
-    /// An article's comments, newest first, with authors and the viewer's
-    /// follow flags: one query (article and comments together) and one batch read.
-    pub async fn comments(
-        &self,
-        article: &ArticleId,
-        viewer: Option<&UserId>,
-    ) -> Result<Option<(ArticleRecord, Vec<CommentView>)>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("pk = :pk AND sk BETWEEN :article AND :end")
-            .expression_attribute_values(":pk", s(keys::article_partition(article)))
-            .expression_attribute_values(":article", s(keys::ARTICLE_SK))
-            .expression_attribute_values(":end", s(keys::COMMENTS_END))
-            .scan_index_forward(false)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        let mut items = self.collect_query(request, None).await?;
-        // Descending, so the article item comes last.
-        let Some(article_item) = items.pop() else {
-            return Ok(None);
-        };
-        let article: ArticleRecord = from_item(article_item)?;
-        if article.deleting {
-            return Ok(None);
-        }
-        let comments: Vec<CommentRecord> =
-            items.into_iter().map(from_item).collect::<Result<_, _>>()?;
-        let authors: Vec<UserId> = comments.iter().map(|c| c.author_id.clone()).collect();
-        let profiles = self.profiles(viewer, authors).await?;
-        Ok(Some((
-            article,
-            comments
-                .into_iter()
-                .filter_map(|comment| {
-                    let (author, following) = profiles.get(&comment.author_id)?.clone();
-                    Some(CommentView {
-                        comment,
-                        author,
-                        following,
-                    })
-                })
-                .collect(),
-        )))
-    }
-
-    /// Deletes a comment of `author`'s, in one conditional request.
-    pub async fn delete_comment(
-        &self,
-        article: &ArticleId,
-        id: CommentId,
-        author: &UserId,
-    ) -> Result<(), ArticleWriteError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&keys::comment(article, id))))
-            .condition_expression("attribute_exists(pk) AND author_id = :me")
-            .expression_attribute_values(":me", s(author.as_str()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .bounded("DeleteItem")
-            .await?;
-        match result {
-            Ok(output) => {
-                self.meter
-                    .record(output.consumed_capacity().map(std::slice::from_ref));
-                Ok(())
-            }
-            Err(SdkError::ServiceError(e)) => {
-                self.meter.record(None);
-                match e.err() {
-                    DeleteItemError::ConditionalCheckFailedException(failed) => {
-                        if failed.item().is_some_and(|item| !item.is_empty()) {
-                            Err(ArticleWriteError::Forbidden)
-                        } else {
-                            Err(ArticleWriteError::NotFound)
-                        }
-                    }
-                    _ => Err(StoreError::request("DeleteItem", SdkError::ServiceError(e)).into()),
-                }
-            }
-            Err(e) => Err(StoreError::request("DeleteItem", e).into()),
-        }
-    }
-
-    /// The most used tags, most used first: one query on the popularity index.
-    pub async fn popular_tags(&self, limit: usize) -> Result<Vec<Tag>, StoreError> {
-        let request = self
-            .client
-            .query()
-            .table_name(self.table())
-            .index_name(index::GSI3)
-            .key_condition_expression("gsi3pk = :tags AND article_count > :zero")
-            .expression_attribute_values(":tags", s(keys::ALL_TAGS))
-            .expression_attribute_values(":zero", n(0))
-            .scan_index_forward(false)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        let items = self.collect_query(request, Some(limit)).await?;
-        let mut tags: Vec<TagRecord> =
-            items.into_iter().map(from_item).collect::<Result<_, _>>()?;
-        // The index orders by count only; ties are ordered by name for stable output.
-        tags.sort_by_key(|t| (Reverse(t.article_count), t.tag.clone()));
-        Ok(tags.into_iter().map(|t| t.tag).collect())
-    }
-}
-
-/// A list entry before hydration.
-enum Entry {
-    /// The index held the whole article.
-    Loaded(ArticleRecord),
-    /// The index held a pointer; the article is read in the batch.
-    Pointer(ArticlePointer),
-}
-
-impl Entry {
-    fn article_id(&self) -> &ArticleId {
-        match self {
-            Entry::Loaded(a) => &a.article_id,
-            Entry::Pointer(p) => &p.article_id,
-        }
-    }
-
-    fn author_id(&self) -> &UserId {
-        match self {
-            Entry::Loaded(a) => &a.author_id,
-            Entry::Pointer(p) => &p.author_id,
-        }
     }
 }

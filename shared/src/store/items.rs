@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use super::keys::{self, Key};
+use super::keys::{self, Key, attr};
 use crate::auth::PasswordHashString;
 use crate::domain::{
     ArticleId, ArticleText, Bio, CommentId, CommentText, Description, Email, ImageUrl, Slug, Tag,
@@ -196,8 +196,8 @@ pub struct FollowRecord {
 /// Serializes `record` and adds its key and index attributes.
 pub fn to_item<T: Serialize>(key: &Key, index: &[(&str, String)], record: &T) -> Item {
     let mut item: Item = serde_dynamo::to_item(record).expect("records always serialize");
-    item.insert("pk".into(), AttributeValue::S(key.pk.clone()));
-    item.insert("sk".into(), AttributeValue::S(key.sk.clone()));
+    item.insert(attr::PK.into(), AttributeValue::S(key.pk().to_owned()));
+    item.insert(attr::SK.into(), AttributeValue::S(key.sk().to_owned()));
     for (name, value) in index {
         item.insert((*name).into(), AttributeValue::S(value.clone()));
     }
@@ -212,18 +212,15 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 /// A key as a DynamoDB key map.
 pub fn key_item(key: &Key) -> Item {
     HashMap::from([
-        ("pk".into(), AttributeValue::S(key.pk.clone())),
-        ("sk".into(), AttributeValue::S(key.sk.clone())),
+        (attr::PK.into(), AttributeValue::S(key.pk().to_owned())),
+        (attr::SK.into(), AttributeValue::S(key.sk().to_owned())),
     ])
 }
 
 /// The key of a returned item.
 pub fn key_of(item: &Item) -> Option<Key> {
     let text = |name: &str| item.get(name)?.as_s().ok().cloned();
-    Some(Key {
-        pk: text("pk")?,
-        sk: text("sk")?,
-    })
+    Some(Key::read_back(text(attr::PK)?, text(attr::SK)?))
 }
 
 /// A user item: listed at the head of its author and favorites partitions.
@@ -231,10 +228,10 @@ pub fn user_item(user: &UserRecord) -> Item {
     to_item(
         &keys::user(&user.user_id),
         &[
-            ("gsi1pk", keys::author_partition(&user.user_id)),
-            ("gsi1sk", keys::HEAD.into()),
-            ("gsi2pk", keys::favorites_partition(&user.user_id)),
-            ("gsi2sk", keys::HEAD.into()),
+            (attr::GSI1PK, keys::author_partition(&user.user_id)),
+            (attr::GSI1SK, keys::HEAD.into()),
+            (attr::GSI2PK, keys::favorites_partition(&user.user_id)),
+            (attr::GSI2SK, keys::HEAD.into()),
         ],
         user,
     )
@@ -246,10 +243,10 @@ pub fn article_item(article: &ArticleRecord) -> Item {
     to_item(
         &keys::article(&article.article_id),
         &[
-            ("gsi1pk", keys::author_partition(&article.author_id)),
-            ("gsi1sk", timeline.clone()),
-            ("gsi2pk", keys::ALL_ARTICLES.into()),
-            ("gsi2sk", timeline),
+            (attr::GSI1PK, keys::author_partition(&article.author_id)),
+            (attr::GSI1SK, timeline.clone()),
+            (attr::GSI2PK, keys::ALL_ARTICLES.into()),
+            (attr::GSI2SK, timeline),
         ],
         article,
     )
@@ -260,8 +257,8 @@ pub fn tag_link_item(article: &ArticleRecord, tag: &Tag) -> Item {
     to_item(
         &keys::tag_link(&article.article_id, tag),
         &[
-            ("gsi1pk", keys::tag_partition(tag)),
-            ("gsi1sk", article.timeline()),
+            (attr::GSI1PK, keys::tag_partition(tag)),
+            (attr::GSI1SK, article.timeline()),
         ],
         &ArticlePointer {
             article_id: article.article_id.clone(),
@@ -275,8 +272,8 @@ pub fn favorite_item(article: &ArticleRecord, user: &UserId) -> Item {
     to_item(
         &keys::favorite(&article.article_id, user),
         &[
-            ("gsi2pk", keys::favorites_partition(user)),
-            ("gsi2sk", article.timeline()),
+            (attr::GSI2PK, keys::favorites_partition(user)),
+            (attr::GSI2SK, article.timeline()),
         ],
         &ArticlePointer {
             article_id: article.article_id.clone(),

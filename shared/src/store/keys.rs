@@ -15,18 +15,50 @@ pub const ALL_ARTICLES: &str = "ARTICLES";
 /// Partition of GSI3 holding every tag by popularity.
 pub const ALL_TAGS: &str = "TAGS";
 
-/// A primary key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Names of the key attributes of the table and its indexes (see `template.yaml`).
+pub mod attr {
+    /// Table partition key.
+    pub const PK: &str = "pk";
+    /// Table sort key.
+    pub const SK: &str = "sk";
+    /// GSI1 (author and tag lists) partition key.
+    pub const GSI1PK: &str = "gsi1pk";
+    /// GSI1 sort key: a timeline position, or [`super::HEAD`].
+    pub const GSI1SK: &str = "gsi1sk";
+    /// GSI2 (all articles, favorites) partition key.
+    pub const GSI2PK: &str = "gsi2pk";
+    /// GSI2 sort key: a timeline position, or [`super::HEAD`].
+    pub const GSI2SK: &str = "gsi2sk";
+    /// GSI3 (tags by popularity) partition key; its sort key is `article_count`.
+    pub const GSI3PK: &str = "gsi3pk";
+}
+
+/// A primary key. Built only by the functions of this module (and read back
+/// from items by the item mapping), so every key has the documented shape.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Key {
-    /// Partition key.
-    pub pk: String,
-    /// Sort key.
-    pub sk: String,
+    pk: String,
+    sk: String,
 }
 
 impl Key {
     fn new(pk: String, sk: impl Into<String>) -> Self {
         Self { pk, sk: sk.into() }
+    }
+
+    /// The key of an item DynamoDB returned (its `pk` and `sk` attributes).
+    pub(crate) fn read_back(pk: String, sk: String) -> Self {
+        Self { pk, sk }
+    }
+
+    /// Partition key.
+    pub fn pk(&self) -> &str {
+        &self.pk
+    }
+
+    /// Sort key.
+    pub fn sk(&self) -> &str {
+        &self.sk
     }
 }
 
@@ -105,7 +137,20 @@ pub const COMMENTS_END: &str = "COMMENT$";
 
 /// `user` favorited `article`.
 pub fn favorite(article: &ArticleId, user: &UserId) -> Key {
-    Key::new(article_partition(article), format!("FAV#{user}"))
+    Key::new(
+        article_partition(article),
+        format!("{FAVORITE_PREFIX}{user}"),
+    )
+}
+
+/// Sort-key prefix of an article's favorite items.
+pub const FAVORITE_PREFIX: &str = "FAV#";
+
+/// Who a favorite item (by its key) belongs to.
+pub fn favorite_user(key: &Key) -> Option<UserId> {
+    key.sk
+        .strip_prefix(FAVORITE_PREFIX)
+        .map(|user| UserId::from_trusted(user.to_owned()))
 }
 
 /// Links `article` to `tag`, and places it in the tag's list partition.

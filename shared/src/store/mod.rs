@@ -2,8 +2,12 @@
 //! records and domain outcomes (taken, not found, forbidden), never an SDK error.
 
 pub mod articles;
+pub mod comments;
+pub mod favorites;
 pub mod items;
 pub mod keys;
+pub mod lists;
+pub mod tags;
 pub mod users;
 
 use std::collections::HashMap;
@@ -23,7 +27,7 @@ use futures::future::try_join_all;
 use rand::Rng;
 
 use items::{Item, key_item, key_of};
-use keys::Key;
+use keys::{Key, attr};
 
 /// A storage failure. [`StoreError::Unavailable`] and [`StoreError::Contended`]
 /// are DynamoDB being unreachable, slow, throttling or contended: a 503 the
@@ -53,6 +57,9 @@ pub enum StoreError {
     /// An item could not be read back as its record type.
     #[error("a stored item is malformed")]
     Malformed(#[source] serde_dynamo::Error),
+    /// Something that cannot happen did (a broken invariant); a 500.
+    #[error("unexpected storage outcome")]
+    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A transaction kept losing to concurrent writers.
     #[error("transaction still conflicting after {0} attempts")]
     Contended(u32),
@@ -278,7 +285,7 @@ impl Store {
         consistent: bool,
     ) -> Result<HashMap<Key, Item>, StoreError> {
         let mut unique: Vec<Key> = keys.into_iter().collect();
-        unique.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+        unique.sort();
         unique.dedup();
         let chunks = unique
             .chunks(BATCH_GET_MAX)
@@ -347,8 +354,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Item>, StoreError> {
         let (name, pk, sk) = match index {
-            Index::Lists => (Some(index::GSI1), "gsi1pk", "gsi1sk"),
-            Index::Timelines => (Some(index::GSI2), "gsi2pk", "gsi2sk"),
+            Index::Lists => (Some(index::GSI1), attr::GSI1PK, attr::GSI1SK),
+            Index::Timelines => (Some(index::GSI2), attr::GSI2PK, attr::GSI2SK),
         };
         let condition = match before {
             Some(_) => format!("{pk} = :pk AND {sk} < :before"),

@@ -278,7 +278,7 @@ impl Store {
             .query()
             .table_name(self.table())
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(keys::user(follower).pk))
+            .expression_attribute_values(":pk", s(keys::user(follower).pk()))
             .expression_attribute_values(":prefix", s(keys::FOLLOWS_PREFIX))
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
         self.collect_query(request, None)
@@ -341,6 +341,15 @@ impl<'a> ProfileRequest<'a> {
         }
         Ok(profiles)
     }
+}
+
+/// A user as one viewer sees them.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The user.
+    pub user: UserRecord,
+    /// Whether the viewer follows them.
+    pub following: bool,
 }
 
 /// Failed-login bookkeeping. The policy (how many, how long) is the login use

@@ -1,0 +1,177 @@
+//! Comments: ids from a per-article counter, the article and its comments
+//! read in one query, deletes conditioned on the author.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
+};
+use serde::Deserialize;
+
+use super::articles::{ABSENT, ArticleWriteError, LIVE};
+use super::items::{ArticleRecord, CommentRecord, UserRecord, from_item, key_item, to_item};
+use super::keys;
+use super::{Bounded, Store, StoreError, TxOutcome, n, s};
+use crate::domain::{ArticleId, CommentId, CommentText, Timestamp, UserId};
+
+/// A comment with its author as the viewer sees them.
+#[derive(Debug, Clone)]
+pub struct CommentView {
+    /// The comment.
+    pub comment: CommentRecord,
+    /// Its author.
+    pub author: UserRecord,
+    /// Whether the viewer follows the author.
+    pub following: bool,
+}
+
+impl Store {
+    /// Adds a comment written at `now`; its id comes from a per-article
+    /// counter, so concurrent comments get distinct ids.
+    pub async fn add_comment(
+        &self,
+        article: &ArticleId,
+        author: &UserId,
+        body: &CommentText,
+        now: Timestamp,
+    ) -> Result<CommentRecord, ArticleWriteError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::article(article))))
+            .update_expression("ADD comment_seq :one")
+            .condition_expression(LIVE)
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .bounded("UpdateItem")
+            .await?;
+        let output = match result {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
+                self.meter.record(None);
+                return Err(ArticleWriteError::NotFound);
+            }
+            Err(e) => return Err(StoreError::request("UpdateItem", e).into()),
+        };
+        self.meter
+            .record(output.consumed_capacity().map(std::slice::from_ref));
+        #[derive(Deserialize)]
+        struct Seq {
+            comment_seq: u64,
+        }
+        let seq: Seq = from_item(output.attributes.unwrap_or_default())?;
+        let comment = CommentRecord {
+            id: CommentId::from_counter(seq.comment_seq),
+            body: body.clone(),
+            author_id: author.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        // The check keeps a comment from landing on an article mid-delete.
+        let writes = vec![
+            self.check(&keys::article(article), LIVE, &[]),
+            self.put(
+                to_item(&keys::comment(article, comment.id), &[], &comment),
+                Some(ABSENT),
+            ),
+        ];
+        match self.transact(writes).await? {
+            TxOutcome::Committed => Ok(comment),
+            TxOutcome::ConditionFailed(_) => Err(ArticleWriteError::NotFound),
+        }
+    }
+
+    /// An article's comments, newest first, with authors and the viewer's
+    /// follow flags: one query (article and comments together) and one batch read.
+    pub async fn comments(
+        &self,
+        article: &ArticleId,
+        viewer: Option<&UserId>,
+    ) -> Result<Option<(ArticleRecord, Vec<CommentView>)>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk AND sk BETWEEN :article AND :end")
+            .expression_attribute_values(":pk", s(keys::article_partition(article)))
+            .expression_attribute_values(":article", s(keys::ARTICLE_SK))
+            .expression_attribute_values(":end", s(keys::COMMENTS_END))
+            .scan_index_forward(false)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        let mut items = self.collect_query(request, None).await?;
+        // Descending, so the article item comes last.
+        let Some(article_item) = items.pop() else {
+            return Ok(None);
+        };
+        let article: ArticleRecord = from_item(article_item)?;
+        if article.deleting {
+            return Ok(None);
+        }
+        let comments: Vec<CommentRecord> =
+            items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let authors: Vec<UserId> = comments.iter().map(|c| c.author_id.clone()).collect();
+        let profiles = self.profiles(viewer, authors).await?;
+        Ok(Some((
+            article,
+            comments
+                .into_iter()
+                .filter_map(|comment| {
+                    let (author, following) = profiles.get(&comment.author_id)?.clone();
+                    Some(CommentView {
+                        comment,
+                        author,
+                        following,
+                    })
+                })
+                .collect(),
+        )))
+    }
+
+    /// Deletes a comment of `author`'s, in one conditional request.
+    pub async fn delete_comment(
+        &self,
+        article: &ArticleId,
+        id: CommentId,
+        author: &UserId,
+    ) -> Result<(), ArticleWriteError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&keys::comment(article, id))))
+            .condition_expression("attribute_exists(pk) AND author_id = :me")
+            .expression_attribute_values(":me", s(author.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .bounded("DeleteItem")
+            .await?;
+        match result {
+            Ok(output) => {
+                self.meter
+                    .record(output.consumed_capacity().map(std::slice::from_ref));
+                Ok(())
+            }
+            Err(SdkError::ServiceError(e)) => {
+                self.meter.record(None);
+                match e.err() {
+                    DeleteItemError::ConditionalCheckFailedException(failed) => {
+                        if failed.item().is_some_and(|item| !item.is_empty()) {
+                            Err(ArticleWriteError::Forbidden)
+                        } else {
+                            Err(ArticleWriteError::NotFound)
+                        }
+                    }
+                    _ => Err(StoreError::request("DeleteItem", SdkError::ServiceError(e)).into()),
+                }
+            }
+            Err(e) => Err(StoreError::request("DeleteItem", e).into()),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Article lists (all, by author, by tag, favorited by) and the feed: one
+//! index query each (its head item carries the total), then one batch read
+//! for the page's articles, authors and the viewer's flags.
+
+use std::collections::HashMap;
+
+use futures::future::try_join_all;
+use serde::Deserialize;
+
+use super::articles::ArticleView;
+use super::items::{ArticlePointer, ArticleRecord, UserRecord, from_item};
+use super::keys::{self, Key};
+use super::users::ProfileRequest;
+use super::{Index, Store, StoreError};
+use crate::domain::{ArticleId, Page, Tag, UserId};
+
+/// Which articles a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListFilter {
+    /// Every article.
+    All,
+    /// Articles by one author.
+    Author(UserId),
+    /// Articles with one tag.
+    Tag(Tag),
+    /// Articles one user favorited.
+    FavoritedBy(UserId),
+}
+
+/// One page of a list, with the total the list has.
+#[derive(Debug, Clone, Default)]
+pub struct ArticlePage {
+    /// Articles matching the list, all pages together.
+    pub count: u64,
+    /// This page, newest first.
+    pub articles: Vec<ArticleView>,
+}
+
+/// Counters found at the head of a list partition.
+#[derive(Debug, Default, Deserialize)]
+struct Head {
+    #[serde(default)]
+    article_count: u64,
+    #[serde(default)]
+    favorite_count: u64,
+}
+
+impl Store {
+    /// One page of a list: a query on the list's index partition (its head item
+    /// carries the total), then one batch read for articles, authors and flags.
+    pub async fn list_articles(
+        &self,
+        filter: &ListFilter,
+        page: Page,
+        viewer: Option<&UserId>,
+    ) -> Result<ArticlePage, StoreError> {
+        let (index, partition) = match filter {
+            ListFilter::All => (Index::Timelines, keys::ALL_ARTICLES.to_owned()),
+            ListFilter::Author(id) => (Index::Lists, keys::author_partition(id)),
+            ListFilter::Tag(tag) => (Index::Lists, keys::tag_partition(tag)),
+            ListFilter::FavoritedBy(id) => (Index::Timelines, keys::favorites_partition(id)),
+        };
+        let mut items = self
+            .query_partition(index, &partition, None, page.depth() + 1)
+            .await?
+            .into_iter()
+            .peekable();
+        let head_sk = match index {
+            Index::Lists => keys::attr::GSI1SK,
+            Index::Timelines => keys::attr::GSI2SK,
+        };
+        let mut count = 0;
+        if let Some(first) = items.peek()
+            && first
+                .get(head_sk)
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some(keys::HEAD)
+        {
+            let head: Head = from_item(items.next().expect("peeked"))?;
+            count = match filter {
+                ListFilter::FavoritedBy(_) => head.favorite_count,
+                _ => head.article_count,
+            };
+        }
+        let entries = items
+            .skip(page.offset as usize)
+            .take(page.limit as usize)
+            .map(|item| match filter {
+                ListFilter::All | ListFilter::Author(_) => from_item(item).map(Entry::Loaded),
+                ListFilter::Tag(_) | ListFilter::FavoritedBy(_) => {
+                    from_item(item).map(Entry::Pointer)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let articles = self.hydrate(viewer, entries).await?;
+        Ok(ArticlePage { count, articles })
+    }
+
+    /// Articles by the authors `reader` follows, newest first.
+    ///
+    /// Fan-in on read: one query lists the follows, one batch read per 100
+    /// followed authors returns each author's exact article count and newest
+    /// article keys, the page is merged from those in memory, and one batch read
+    /// fetches it. Only when the page reaches past an author's listed articles is
+    /// that author's index partition queried (in parallel).
+    pub async fn feed(&self, reader: &UserId, page: Page) -> Result<ArticlePage, StoreError> {
+        let followed = self.followed_by(reader).await?;
+        if followed.is_empty() {
+            return Ok(ArticlePage::default());
+        }
+        let authors: HashMap<UserId, UserRecord> = self
+            .batch_get(followed.iter().map(keys::user), false)
+            .await?
+            .into_values()
+            .map(from_item::<UserRecord>)
+            .map(|user| user.map(|u| (u.user_id.clone(), u)))
+            .collect::<Result<_, _>>()?;
+        let count = authors.values().map(|a| a.article_count).sum();
+        let depth = page.depth();
+        let mut candidates: Vec<(String, UserId)> = authors
+            .values()
+            .flat_map(|a| a.recent.iter().map(|t| (t.clone(), a.user_id.clone())))
+            .collect();
+        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        let threshold = candidates.get(depth.saturating_sub(1)).map(|c| c.0.clone());
+        let short: Vec<&UserRecord> = authors
+            .values()
+            .filter(|a| (a.recent.len() as u64) < a.article_count)
+            .filter(|a| match (a.recent.last(), &threshold) {
+                (Some(last), Some(threshold)) => last > threshold,
+                _ => true,
+            })
+            .collect();
+        let mut loaded: HashMap<ArticleId, ArticleRecord> = HashMap::new();
+        let older = short.iter().map(|author| {
+            let before = author
+                .recent
+                .last()
+                .cloned()
+                .unwrap_or_else(|| keys::HEAD.into());
+            let partition = keys::author_partition(&author.user_id);
+            async move {
+                self.query_partition(Index::Lists, &partition, Some(&before), depth)
+                    .await
+            }
+        });
+        for items in try_join_all(older).await? {
+            for item in items {
+                let article: ArticleRecord = from_item(item)?;
+                candidates.push((article.timeline(), article.author_id.clone()));
+                loaded.insert(article.article_id.clone(), article);
+            }
+        }
+        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        candidates.dedup();
+        let entries = candidates
+            .into_iter()
+            .skip(page.offset as usize)
+            .take(page.limit as usize)
+            .filter_map(|(timeline, author_id)| {
+                let id = ArticleId::from_trusted(timeline.rsplit('#').next()?.to_owned());
+                Some(match loaded.remove(&id) {
+                    Some(article) => Entry::Loaded(article),
+                    None => Entry::Pointer(ArticlePointer {
+                        article_id: id,
+                        author_id,
+                    }),
+                })
+            })
+            .collect();
+        let articles = self
+            .hydrate_with_authors(Some(reader), entries, Some(&authors))
+            .await?;
+        Ok(ArticlePage { count, articles })
+    }
+
+    pub(super) async fn hydrate(
+        &self,
+        viewer: Option<&UserId>,
+        entries: Vec<Entry>,
+    ) -> Result<Vec<ArticleView>, StoreError> {
+        self.hydrate_with_authors(viewer, entries, None).await
+    }
+
+    /// Completes list entries in one batch read: missing articles, authors
+    /// (unless already known, as in the feed), and the viewer's flags.
+    async fn hydrate_with_authors(
+        &self,
+        viewer: Option<&UserId>,
+        entries: Vec<Entry>,
+        known: Option<&HashMap<UserId, UserRecord>>,
+    ) -> Result<Vec<ArticleView>, StoreError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let author_ids: Vec<UserId> = entries.iter().map(|e| e.author_id().clone()).collect();
+        let profiles = ProfileRequest::new(viewer, &author_ids);
+        let mut wanted: Vec<Key> = match known {
+            Some(_) => Vec::new(),
+            None => profiles.keys(),
+        };
+        for entry in &entries {
+            if let Entry::Pointer(pointer) = entry {
+                wanted.push(keys::article(&pointer.article_id));
+            }
+            if let Some(viewer) = viewer {
+                wanted.push(keys::favorite(entry.article_id(), viewer));
+            }
+        }
+        let found = self.batch_get(wanted, false).await?;
+        let authors: HashMap<UserId, (UserRecord, bool)> = match known {
+            Some(known) => known
+                .iter()
+                .map(|(id, user)| (id.clone(), (user.clone(), true)))
+                .collect(),
+            None => profiles.resolve(&found)?,
+        };
+        let mut views = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let article = match entry {
+                Entry::Loaded(article) => article,
+                Entry::Pointer(pointer) => match found.get(&keys::article(&pointer.article_id)) {
+                    Some(item) => from_item(item.clone())?,
+                    // Deleted between the index read and this one.
+                    None => continue,
+                },
+            };
+            let Some((author, following)) = authors.get(&article.author_id) else {
+                continue;
+            };
+            if article.deleting {
+                continue;
+            }
+            let favorited = viewer.is_some_and(|viewer| {
+                found.contains_key(&keys::favorite(&article.article_id, viewer))
+            });
+            views.push(ArticleView {
+                author: author.clone(),
+                following: *following,
+                favorited,
+                body: None,
+                article,
+            });
+        }
+        Ok(views)
+    }
+}
+
+/// A list entry before hydration.
+pub(super) enum Entry {
+    /// The index held the whole article.
+    Loaded(ArticleRecord),
+    /// The index held a pointer; the article is read in the batch.
+    Pointer(ArticlePointer),
+}
+
+impl Entry {
+    fn article_id(&self) -> &ArticleId {
+        match self {
+            Entry::Loaded(a) => &a.article_id,
+            Entry::Pointer(p) => &p.article_id,
+        }
+    }
+
+    fn author_id(&self) -> &UserId {
+        match self {
+            Entry::Loaded(a) => &a.author_id,
+            Entry::Pointer(p) => &p.author_id,
+        }
+    }
+}
