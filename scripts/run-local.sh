@@ -16,9 +16,19 @@ TABLE="${TABLE_NAME:-conduit}"
 trap 'echo; log "stopping"; cleanup; exit 0' INT TERM
 trap cleanup EXIT
 
+# Another stack (or anything) on these ports would answer in place of ours:
+# refuse before starting anything, and again after the build, which can be long.
+require_ports_free() {
+  require_free_port "$API_PORT" API_PORT
+  require_free_port "$DYNAMODB_PORT" DYNAMODB_PORT
+  require_free_port "$RUNTIME_PORT" RUNTIME_PORT
+}
+require_ports_free
+
 setup_tools
 log "building the functions (debug)"
 cargo build --workspace --quiet
+require_ports_free
 log "starting DynamoDB Local on 127.0.0.1:$DYNAMODB_PORT"
 start_dynamodb "$DYNAMODB_PORT"
 prepare_table "$TABLE"
@@ -37,4 +47,8 @@ cat <<MSG
   Stop:         Ctrl-C (stops DynamoDB Local too; its data lives in memory)
 
 MSG
-wait
+# Until Ctrl-C, or until any of them exits: then check_running names it and its
+# log, and the EXIT trap stops the rest (half a stack is no use).
+while check_running; do
+  wait -n "${PIDS[@]}" || true
+done
