@@ -59,6 +59,7 @@ fn log_usage(store: &Store, before: crate::store::Usage, response: &Response<Bod
         status = response.status().as_u16(),
         dynamodb_requests = used.requests,
         dynamodb_capacity_units = used.capacity_units,
+        dynamodb_failed_requests = used.failed_requests,
         "request served"
     );
 }

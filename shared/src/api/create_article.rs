@@ -16,6 +16,7 @@ use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::articles::{ArticleView, CreateError};
 use crate::store::items::ArticleRecord;
+use crate::store::retry::{Retry, limits};
 
 #[derive(Deserialize)]
 struct Input {
@@ -111,9 +112,6 @@ impl From<CreateArticleError> for ApiError {
     }
 }
 
-/// Fresh ids tried when one is already taken (each clash is a 1 in 36^12 event).
-const ID_ATTEMPTS: u32 = 3;
-
 /// Creates an article by `author` at `now`, with a fresh id.
 #[instrument(skip_all, fields(author = %author))]
 pub async fn create_article(
@@ -127,7 +125,8 @@ pub async fn create_article(
         .user(author, true)
         .await?
         .ok_or(CreateArticleError::Gone)?;
-    for _ in 0..ID_ATTEMPTS {
+    let mut retry = Retry::new(limits::FRESH_ID);
+    while retry.next().await {
         let article = draft.article(ArticleId::generate(), author, now);
         match app.store.create_article(&user, &article, &draft.body).await {
             Ok(()) => {
@@ -144,7 +143,7 @@ pub async fn create_article(
             Err(CreateError::Store(e)) => return Err(e.into()),
         }
     }
-    Err(StoreError::Contended(ID_ATTEMPTS).into())
+    Err(retry.exhausted().into())
 }
 
 /// Lambda entry point.

@@ -114,18 +114,19 @@ pub async fn login(
     credentials: Credentials,
     now: Timestamp,
 ) -> Result<(UserRecord, String), LoginError> {
-    let now = now.unix_seconds();
+    let (now_s, now_ms) = (now.unix_seconds(), now.unix_millis());
     let (id, guard) = tokio::try_join!(
         app.store.user_id_by_email(&credentials.email),
         app.store.login_guard(&credentials.email),
     )?;
     // DynamoDB's TTL deletes late: an expired record is no record.
-    let guard = guard.filter(|g| g.expires_at > now);
+    let guard = guard.filter(|g| g.expires_at > now_s);
     if let Some(until) = guard.as_ref().and_then(|g| g.locked_until)
-        && until > now
+        && until > now_ms
     {
         return Err(LoginError::Locked {
-            retry_after: (until - now) as u64,
+            // Whole seconds, rounded up: retrying after them always gets a hearing.
+            retry_after: ((until - now_ms) as u64).div_ceil(1000),
         });
     }
     let user = app.store.user_for_login(id.as_ref()).await?;
@@ -153,8 +154,9 @@ pub async fn login(
         }
         _ => {
             let failures = guard.as_ref().map_or(0, |g| g.failures) + 1;
-            let lock = guard::lock_for(failures).map(|d| now + d.as_secs() as i64);
-            let expires_at = lock.unwrap_or(now) + guard::WINDOW.as_secs() as i64;
+            let lock = guard::lock_for(failures).map(|d| now_ms + d.as_millis() as i64);
+            let expires_at =
+                lock.map_or(now_s, |ms| (ms + 999) / 1000) + guard::WINDOW.as_secs() as i64;
             app.store
                 .record_login_failure(&credentials.email, guard.is_none(), expires_at, lock)
                 .await?;

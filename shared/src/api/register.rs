@@ -12,6 +12,7 @@ use crate::domain::{Email, Password, Username, ValidationErrors};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
+use crate::store::retry::{Retry, limits};
 use crate::store::users::{Taken, UserWriteError};
 
 #[derive(Deserialize)]
@@ -79,9 +80,6 @@ impl From<RegisterError> for ApiError {
     }
 }
 
-/// Fresh user ids tried when one is already taken.
-const ID_ATTEMPTS: u32 = 3;
-
 /// Registers a user: hashes the password, then creates the user and claims
 /// username and email in one transaction.
 #[instrument(skip_all)]
@@ -95,7 +93,8 @@ pub async fn register(app: &App, new: NewUser) -> Result<(UserRecord, String), R
         .await
         .map_err(RegisterError::Hashing)?;
     // A fresh id per attempt: a clash (about 2^-82) is nobody's "taken".
-    for _ in 0..ID_ATTEMPTS {
+    let mut retry = Retry::new(limits::FRESH_ID);
+    while retry.next().await {
         let user = UserRecord::new(username.clone(), email.clone(), password_hash.clone());
         match app.store.create_user(&user).await {
             Ok(()) => {
@@ -108,7 +107,7 @@ pub async fn register(app: &App, new: NewUser) -> Result<(UserRecord, String), R
             Err(UserWriteError::Store(e)) => return Err(e.into()),
         }
     }
-    Err(StoreError::Contended(ID_ATTEMPTS).into())
+    Err(retry.exhausted().into())
 }
 
 /// Lambda entry point.

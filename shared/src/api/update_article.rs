@@ -16,6 +16,7 @@ use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::articles::{ArticleView, ArticleWriteError};
 use crate::store::items::ArticleRecord;
+use crate::store::retry::{Retry, limits};
 
 #[derive(Deserialize)]
 struct Input {
@@ -115,11 +116,6 @@ impl From<UpdateArticleError> for ApiError {
     }
 }
 
-/// Edits lost to a concurrent edit of the same article are re-read and
-/// re-applied, after a jittered backoff, this many times before giving up
-/// (enough for twenty simultaneous editors of one article).
-const ATTEMPTS: u32 = 25;
-
 /// Applies changes to the caller's article, tags included: links and tag
 /// counts move in the same transaction as the article, guarded by its version.
 #[instrument(skip(app, changes))]
@@ -131,10 +127,9 @@ pub async fn update_article(
     changes: ArticleChanges,
     now: Timestamp,
 ) -> Result<ArticleView, UpdateArticleError> {
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            crate::store::backoff(attempt).await;
-        }
+    // Lost to a concurrent edit: re-read, re-decide, re-apply.
+    let mut retry = Retry::new(limits::EDIT);
+    while retry.next().await {
         let article = app
             .store
             .article(id, true)
@@ -161,7 +156,7 @@ pub async fn update_article(
             Err(ArticleWriteError::Store(e)) => return Err(e.into()),
         }
     }
-    Err(StoreError::Contended(ATTEMPTS).into())
+    Err(retry.exhausted().into())
 }
 
 /// Lambda entry point.

@@ -12,6 +12,7 @@ use crate::domain::{Bio, Email, ImageUrl, Password, UserId, Username, Validation
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
+use crate::store::retry::{Retry, limits};
 use crate::store::users::{Taken, UserChanges, UserWriteError};
 
 #[derive(Deserialize)]
@@ -110,9 +111,6 @@ impl From<UpdateUserError> for ApiError {
     }
 }
 
-/// Attempts when the user changes under us (e.g. two renames at once).
-const ATTEMPTS: usize = 5;
-
 /// Applies an update; username and email claims move atomically with the user.
 /// Keeping one's own username or email (in any case) is not a conflict.
 #[instrument(skip_all, fields(user_id = %id))]
@@ -136,7 +134,9 @@ pub async fn update_user(
         bio: update.bio,
         image: update.image,
     };
-    for _ in 0..ATTEMPTS {
+    // Lost to a concurrent update of the same user: re-read and re-apply.
+    let mut retry = Retry::new(limits::EDIT);
+    while retry.next().await {
         let current = app
             .store
             .user(id, true)
@@ -149,7 +149,7 @@ pub async fn update_user(
             Err(UserWriteError::Store(e)) => return Err(e.into()),
         }
     }
-    Err(StoreError::Contended(ATTEMPTS as u32).into())
+    Err(retry.exhausted().into())
 }
 
 /// Lambda entry point.

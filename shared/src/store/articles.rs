@@ -12,7 +12,8 @@ use super::items::{
 };
 use super::keys::{self, Key};
 use super::lists::Entry;
-use super::{Bounded, Store, StoreError, TxOutcome, n, s};
+use super::retry::{Retry, limits};
+use super::{Store, StoreError, TxOutcome, n, s};
 use crate::domain::{ArticleId, ArticleText, UserId};
 
 /// An article as one viewer sees it.
@@ -78,9 +79,6 @@ fn version_guard(version: u64) -> (&'static str, Vec<(&'static str, AttributeVal
     (condition, vec![(":version", n(version))])
 }
 
-/// Attempts at an author-item update before giving up (each retry re-reads it).
-const AUTHOR_ATTEMPTS: u32 = 40;
-
 impl Store {
     /// Writes a new article (decided by the use case: id, slug, times) with
     /// its body, tag links and every count in one transaction. The author's
@@ -94,10 +92,8 @@ impl Store {
         body: &ArticleText,
     ) -> Result<(), CreateError> {
         let mut author = author.clone();
-        for attempt in 0..AUTHOR_ATTEMPTS {
-            if attempt > 0 {
-                super::backoff(attempt).await;
-            }
+        let mut retry = Retry::new(limits::VERSIONED_WRITE);
+        while retry.next().await {
             let mut recent = author.recent.clone();
             recent.insert(0, article.timeline());
             recent.sort_by(|a, b| b.cmp(a));
@@ -133,7 +129,7 @@ impl Store {
                 }
             }
         }
-        Err(StoreError::Contended(AUTHOR_ATTEMPTS).into())
+        Err(retry.exhausted().into())
     }
 
     fn author_counts(
@@ -309,10 +305,8 @@ impl Store {
     /// tags, and so the links and counts to undo, may differ), as re-read.
     async fn tombstone(&self, article: &ArticleRecord) -> Result<(), StoreError> {
         let mut article = article.clone();
-        for attempt in 0..AUTHOR_ATTEMPTS {
-            if attempt > 0 {
-                super::backoff(attempt).await;
-            }
+        let mut retry = Retry::new(limits::VERSIONED_WRITE);
+        while retry.next().await {
             let author = self
                 .user(&article.author_id, true)
                 .await?
@@ -359,7 +353,7 @@ impl Store {
                 TxOutcome::ConditionFailed(_) => continue,
             }
         }
-        Err(StoreError::Contended(AUTHOR_ATTEMPTS))
+        Err(retry.exhausted())
     }
 
     async fn delete_favorites(&self, article: &ArticleRecord) -> Result<(), StoreError> {
@@ -429,29 +423,22 @@ impl Store {
                 WriteRequest::builder().delete_request(delete).build()
             })
             .collect();
-        let mut attempt = 0;
+        let mut retry = Retry::new(limits::UNPROCESSED_BATCH);
         while !pending.is_empty() {
-            if attempt > 0 {
-                super::backoff(attempt).await;
+            if !retry.next().await {
+                return Err(retry.exhausted());
             }
-            attempt += 1;
-            let output = self
+            let request = self
                 .client
                 .batch_write_item()
                 .request_items(self.table(), pending)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .bounded("BatchWriteItem")
-                .await?
-                .map_err(|e| StoreError::request("BatchWriteItem", e))?;
-            self.meter.record(output.consumed_capacity.as_deref());
+                .send();
+            let output = self.send("BatchWriteItem", request).await?;
             pending = output
                 .unprocessed_items
                 .and_then(|mut u| u.remove(self.table()))
                 .unwrap_or_default();
-            if attempt > 40 && !pending.is_empty() {
-                return Err(StoreError::Contended(attempt));
-            }
         }
         Ok(())
     }

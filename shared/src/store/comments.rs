@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::articles::{ABSENT, ArticleWriteError, LIVE};
 use super::items::{ArticleRecord, CommentRecord, UserRecord, from_item, key_item, to_item};
 use super::keys;
-use super::{Bounded, Store, StoreError, TxOutcome, n, s};
+use super::{Store, StoreError, TxOutcome, n, s};
 use crate::domain::{ArticleId, CommentId, CommentText, Timestamp, UserId};
 
 /// A comment with its author as the viewer sees them.
@@ -36,7 +36,7 @@ impl Store {
         body: &CommentText,
         now: Timestamp,
     ) -> Result<CommentRecord, ArticleWriteError> {
-        let result = self
+        let request = self
             .client
             .update_item()
             .table_name(self.table())
@@ -46,21 +46,16 @@ impl Store {
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::UpdatedNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .bounded("UpdateItem")
-            .await?;
-        let output = match result {
+            .send();
+        let output = match self.call("UpdateItem", request).await? {
             Ok(output) => output,
             Err(SdkError::ServiceError(e))
                 if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
             {
-                self.meter.record(None);
                 return Err(ArticleWriteError::NotFound);
             }
             Err(e) => return Err(StoreError::request("UpdateItem", e).into()),
         };
-        self.meter
-            .record(output.consumed_capacity().map(std::slice::from_ref));
         #[derive(Deserialize)]
         struct Seq {
             comment_seq: u64,
@@ -140,7 +135,7 @@ impl Store {
         id: CommentId,
         author: &UserId,
     ) -> Result<(), ArticleWriteError> {
-        let result = self
+        let request = self
             .client
             .delete_item()
             .table_name(self.table())
@@ -149,28 +144,19 @@ impl Store {
             .expression_attribute_values(":me", s(author.as_str()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .bounded("DeleteItem")
-            .await?;
-        match result {
-            Ok(output) => {
-                self.meter
-                    .record(output.consumed_capacity().map(std::slice::from_ref));
-                Ok(())
-            }
-            Err(SdkError::ServiceError(e)) => {
-                self.meter.record(None);
-                match e.err() {
-                    DeleteItemError::ConditionalCheckFailedException(failed) => {
-                        if failed.item().is_some_and(|item| !item.is_empty()) {
-                            Err(ArticleWriteError::Forbidden)
-                        } else {
-                            Err(ArticleWriteError::NotFound)
-                        }
+            .send();
+        match self.call("DeleteItem", request).await? {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                DeleteItemError::ConditionalCheckFailedException(failed) => {
+                    if failed.item().is_some_and(|item| !item.is_empty()) {
+                        Err(ArticleWriteError::Forbidden)
+                    } else {
+                        Err(ArticleWriteError::NotFound)
                     }
-                    _ => Err(StoreError::request("DeleteItem", SdkError::ServiceError(e)).into()),
                 }
-            }
+                _ => Err(StoreError::request("DeleteItem", SdkError::ServiceError(e)).into()),
+            },
             Err(e) => Err(StoreError::request("DeleteItem", e).into()),
         }
     }

@@ -176,7 +176,7 @@ pub struct LoginGuardRecord {
     /// Failed attempts in the current window.
     #[serde(default)]
     pub failures: u32,
-    /// Unix time (seconds) before which every attempt is refused, if locked.
+    /// Unix time (milliseconds) before which every attempt is refused, if locked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<i64>,
     /// Unix time (seconds) the record expires: the TTL attribute.

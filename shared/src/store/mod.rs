@@ -7,13 +7,13 @@ pub mod favorites;
 pub mod items;
 pub mod keys;
 pub mod lists;
+pub mod retry;
 pub mod tags;
 pub mod users;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -24,10 +24,10 @@ use aws_sdk_dynamodb::types::{
     ReturnConsumedCapacity, TransactWriteItem, Update,
 };
 use futures::future::try_join_all;
-use rand::Rng;
 
 use items::{Item, key_item, key_of};
 use keys::{Key, attr};
+use retry::{Retry, limits};
 
 /// A storage failure. [`StoreError::Unavailable`] and [`StoreError::Contended`]
 /// are DynamoDB being unreachable, slow, throttling or contended: a 503 the
@@ -146,10 +146,13 @@ pub(crate) trait Bounded: std::future::Future + Sized {
 
 impl<F: std::future::Future> Bounded for F {}
 
-/// Counts DynamoDB requests and the capacity they consumed, for logs and benchmarks.
+/// Counts DynamoDB requests (failed ones too) and the capacity they
+/// consumed, for logs and benchmarks. Every request goes through
+/// [`Store::call`], which records it here.
 #[derive(Debug, Default)]
 pub struct Meter {
     requests: AtomicU64,
+    failed: AtomicU64,
     capacity_milli: AtomicU64,
 }
 
@@ -160,18 +163,20 @@ pub struct Usage {
     pub requests: u64,
     /// Capacity units consumed, reads and writes together.
     pub capacity_units: f64,
+    /// Requests among them that failed (refused, timed out, unreachable).
+    pub failed_requests: u64,
 }
 
 impl Meter {
-    fn record(&self, capacity: Option<&[ConsumedCapacity]>) {
+    fn record(&self, units: f64) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let units: f64 = capacity
-            .unwrap_or_default()
-            .iter()
-            .filter_map(ConsumedCapacity::capacity_units)
-            .sum();
         self.capacity_milli
             .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    fn record_failure(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.failed.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The totals so far.
@@ -179,6 +184,7 @@ impl Meter {
         Usage {
             requests: self.requests.load(Ordering::Relaxed),
             capacity_units: self.capacity_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+            failed_requests: self.failed.load(Ordering::Relaxed),
         }
     }
 }
@@ -189,9 +195,59 @@ impl std::ops::Sub for Usage {
         Usage {
             requests: self.requests - rhs.requests,
             capacity_units: self.capacity_units - rhs.capacity_units,
+            failed_requests: self.failed_requests - rhs.failed_requests,
         }
     }
 }
+
+/// The capacity an SDK output reports consuming (we always ask for totals).
+pub(crate) trait Consumed {
+    /// Capacity units, reads and writes together.
+    fn consumed(&self) -> f64;
+}
+
+fn units(capacity: &[ConsumedCapacity]) -> f64 {
+    capacity
+        .iter()
+        .filter_map(ConsumedCapacity::capacity_units)
+        .sum()
+}
+
+macro_rules! consumed_one {
+    ($($output:ty),*) => {$(
+        impl Consumed for $output {
+            fn consumed(&self) -> f64 {
+                units(self.consumed_capacity().map(std::slice::from_ref).unwrap_or_default())
+            }
+        }
+    )*};
+}
+
+macro_rules! consumed_many {
+    ($($output:ty),*) => {$(
+        impl Consumed for $output {
+            fn consumed(&self) -> f64 {
+                units(self.consumed_capacity())
+            }
+        }
+    )*};
+}
+
+consumed_one!(
+    aws_sdk_dynamodb::operation::get_item::GetItemOutput,
+    aws_sdk_dynamodb::operation::query::QueryOutput,
+    aws_sdk_dynamodb::operation::put_item::PutItemOutput,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput
+);
+consumed_many!(
+    aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput,
+    aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput,
+    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput
+);
+
+/// What an SDK request resolves to.
+pub(crate) type SdkResult<T, E> = Result<T, SdkError<E, HttpResponse>>;
 
 /// Names of the table's global secondary indexes (see `docs/data-model.md`).
 pub mod index {
@@ -229,9 +285,6 @@ pub struct Store {
     meter: Arc<Meter>,
 }
 
-/// Most attempts a contended transaction gets before giving up with a 500.
-const TX_ATTEMPTS: u32 = 40;
-
 /// Most keys in one BatchGetItem.
 const BATCH_GET_MAX: usize = 100;
 
@@ -255,6 +308,42 @@ impl Store {
         self.meter.usage()
     }
 
+    /// Sends one SDK request: bounded by the invocation's deadline, metered
+    /// (failures counted too). Returns the SDK's own result, for callers that
+    /// read a refusal (a failed condition) as a domain outcome.
+    pub(crate) async fn call<T, E>(
+        &self,
+        operation: &'static str,
+        request: impl std::future::Future<Output = SdkResult<T, E>>,
+    ) -> Result<SdkResult<T, E>, StoreError>
+    where
+        T: Consumed,
+    {
+        // Boxed: SDK futures are large, and moving them down the layers of
+        // an unoptimised build costs stack on every frame.
+        let result = Box::pin(request).bounded(operation).await;
+        match &result {
+            Ok(Ok(output)) => self.meter.record(output.consumed()),
+            _ => self.meter.record_failure(),
+        }
+        result
+    }
+
+    /// Sends one SDK request as [`Store::call`] does, any failure an error.
+    pub(crate) async fn send<T, E>(
+        &self,
+        operation: &'static str,
+        request: impl std::future::Future<Output = SdkResult<T, E>>,
+    ) -> Result<T, StoreError>
+    where
+        T: Consumed,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.call(operation, request)
+            .await?
+            .map_err(|e| StoreError::request(operation, e))
+    }
+
     /// One item, strongly consistent when `consistent`.
     pub(crate) async fn get(
         &self,
@@ -262,18 +351,17 @@ impl Store {
         consistent: bool,
     ) -> Result<Option<Item>, StoreError> {
         let output = self
-            .client
-            .get_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(key_item(key)))
-            .consistent_read(consistent)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .bounded("GetItem")
-            .await?
-            .map_err(|e| StoreError::request("GetItem", e))?;
-        self.meter
-            .record(output.consumed_capacity().map(std::slice::from_ref));
+            .send(
+                "GetItem",
+                self.client
+                    .get_item()
+                    .table_name(self.table.as_ref())
+                    .set_key(Some(key_item(key)))
+                    .consistent_read(consistent)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send(),
+            )
+            .await?;
         Ok(output.item)
     }
 
@@ -314,22 +402,21 @@ impl Store {
                 .build()
                 .expect("keys are set"),
         );
-        let mut attempt = 0;
+        let mut retry = Retry::new(limits::UNPROCESSED_BATCH);
         while let Some(request) = pending.take() {
-            if attempt > 0 {
-                backoff(attempt).await;
+            if !retry.next().await {
+                return Err(retry.exhausted());
             }
-            attempt += 1;
             let output = self
-                .client
-                .batch_get_item()
-                .request_items(self.table.as_ref(), request)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .bounded("BatchGetItem")
-                .await?
-                .map_err(|e| StoreError::request("BatchGetItem", e))?;
-            self.meter.record(output.consumed_capacity.as_deref());
+                .send(
+                    "BatchGetItem",
+                    self.client
+                        .batch_get_item()
+                        .request_items(self.table.as_ref(), request)
+                        .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                        .send(),
+                )
+                .await?;
             if let Some(mut responses) = output.responses {
                 items.extend(responses.remove(self.table.as_ref()).unwrap_or_default());
             }
@@ -337,9 +424,6 @@ impl Store {
                 .unprocessed_keys
                 .and_then(|mut u| u.remove(self.table.as_ref()))
                 .filter(|k| !k.keys().is_empty());
-            if attempt >= TX_ATTEMPTS && pending.is_some() {
-                return Err(StoreError::Contended(attempt));
-            }
         }
         Ok(items)
     }
@@ -389,13 +473,7 @@ impl Store {
             if let Some(limit) = limit {
                 page = page.limit((limit - items.len()) as i32);
             }
-            let output = page
-                .send()
-                .bounded("Query")
-                .await?
-                .map_err(|e| StoreError::request("Query", e))?;
-            self.meter
-                .record(output.consumed_capacity().map(std::slice::from_ref));
+            let output = self.send("Query", page.send()).await?;
             items.extend(output.items.unwrap_or_default());
             start = output.last_evaluated_key;
             let full = limit.is_some_and(|limit| items.len() >= limit);
@@ -412,37 +490,33 @@ impl Store {
         expression: &str,
         vals: Values<'_>,
     ) -> Result<(), StoreError> {
-        let output = self
-            .client
-            .update_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(key_item(key)))
-            .update_expression(expression)
-            .set_expression_attribute_values(values(vals))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .bounded("UpdateItem")
-            .await?
-            .map_err(|e| StoreError::request("UpdateItem", e))?;
-        self.meter
-            .record(output.consumed_capacity().map(std::slice::from_ref));
+        self.send(
+            "UpdateItem",
+            self.client
+                .update_item()
+                .table_name(self.table.as_ref())
+                .set_key(Some(key_item(key)))
+                .update_expression(expression)
+                .set_expression_attribute_values(values(vals))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send(),
+        )
+        .await?;
         Ok(())
     }
 
     /// One DeleteItem, unconditional (idempotent).
     pub(crate) async fn delete_one(&self, key: &Key) -> Result<(), StoreError> {
-        let output = self
-            .client
-            .delete_item()
-            .table_name(self.table.as_ref())
-            .set_key(Some(key_item(key)))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .bounded("DeleteItem")
-            .await?
-            .map_err(|e| StoreError::request("DeleteItem", e))?;
-        self.meter
-            .record(output.consumed_capacity().map(std::slice::from_ref));
+        self.send(
+            "DeleteItem",
+            self.client
+                .delete_item()
+                .table_name(self.table.as_ref())
+                .set_key(Some(key_item(key)))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send(),
+        )
+        .await?;
         Ok(())
     }
 
@@ -452,45 +526,35 @@ impl Store {
         &self,
         writes: Vec<TransactWriteItem>,
     ) -> Result<TxOutcome, StoreError> {
-        for attempt in 0..TX_ATTEMPTS {
-            if attempt > 0 {
-                backoff(attempt).await;
-            }
-            let result = self
+        let mut retry = Retry::new(limits::CONTENDED_TRANSACTION);
+        while retry.next().await {
+            let request = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(writes.clone()))
                 .client_request_token(crate::invocation::transaction_token())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .bounded("TransactWriteItems")
-                .await?;
-            match result {
-                Ok(output) => {
-                    self.meter.record(output.consumed_capacity.as_deref());
-                    return Ok(TxOutcome::Committed);
-                }
-                Err(error) => {
-                    self.meter.record(None);
-                    match classify(&error) {
-                        Cancellation::Conditions(failed) => {
-                            return Ok(TxOutcome::ConditionFailed(failed));
-                        }
-                        Cancellation::Contended => continue,
-                        Cancellation::Throttled => {
-                            return Err(StoreError::Unavailable {
-                                operation: "TransactWriteItems",
-                                source: Box::new(error),
-                            });
-                        }
-                        Cancellation::Other => {
-                            return Err(StoreError::request("TransactWriteItems", error));
-                        }
+                .send();
+            match self.call("TransactWriteItems", request).await? {
+                Ok(_) => return Ok(TxOutcome::Committed),
+                Err(error) => match classify(&error) {
+                    Cancellation::Conditions(failed) => {
+                        return Ok(TxOutcome::ConditionFailed(failed));
                     }
-                }
+                    Cancellation::Contended => continue,
+                    Cancellation::Throttled => {
+                        return Err(StoreError::Unavailable {
+                            operation: "TransactWriteItems",
+                            source: Box::new(error),
+                        });
+                    }
+                    Cancellation::Other => {
+                        return Err(StoreError::request("TransactWriteItems", error));
+                    }
+                },
             }
         }
-        Err(StoreError::Contended(TX_ATTEMPTS))
+        Err(retry.exhausted())
     }
 }
 
@@ -551,15 +615,6 @@ fn cancellation(codes: &[&str]) -> Cancellation {
     } else {
         Cancellation::Other
     }
-}
-
-/// Full-jitter exponential backoff: up to 10 ms, 20 ms, … capped at 320 ms.
-/// Inside an invocation every retry loop is also bounded by its deadline,
-/// since each request after the wait is (see [`Bounded`]).
-pub(crate) async fn backoff(attempt: u32) {
-    let cap = 10u64 << attempt.min(5);
-    let wait = rand::rng().random_range(1..=cap);
-    tokio::time::sleep(Duration::from_millis(wait)).await;
 }
 
 /// Expression attribute values.

@@ -9,7 +9,7 @@ use super::items::{
     user_item,
 };
 use super::keys::{self, Key};
-use super::{Bounded, Store, StoreError, TxOutcome, n, s};
+use super::{Store, StoreError, TxOutcome, n, s};
 use crate::auth::PasswordHashString;
 use crate::domain::{Bio, Email, ImageUrl, UserId, Username};
 
@@ -242,31 +242,27 @@ impl Store {
                 follower: follower.clone(),
                 followee: followee.clone(),
             };
-            let output = self
-                .client
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(to_item(&key, &[], &record)))
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .bounded("PutItem")
-                .await?
-                .map_err(|e| StoreError::request("PutItem", e))?;
-            self.meter
-                .record(output.consumed_capacity().map(std::slice::from_ref));
+            self.send(
+                "PutItem",
+                self.client
+                    .put_item()
+                    .table_name(self.table())
+                    .set_item(Some(to_item(&key, &[], &record)))
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send(),
+            )
+            .await?;
         } else {
-            let output = self
-                .client
-                .delete_item()
-                .table_name(self.table())
-                .set_key(Some(key_item(&key)))
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .bounded("DeleteItem")
-                .await?
-                .map_err(|e| StoreError::request("DeleteItem", e))?;
-            self.meter
-                .record(output.consumed_capacity().map(std::slice::from_ref));
+            self.send(
+                "DeleteItem",
+                self.client
+                    .delete_item()
+                    .table_name(self.table())
+                    .set_key(Some(key_item(&key)))
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send(),
+            )
+            .await?;
         }
         Ok(())
     }

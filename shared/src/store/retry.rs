@@ -1,0 +1,98 @@
+//! Our own retry loops, in one shape with named limits. The SDK already
+//! retries transient failures of each request (see `config::budget`); these
+//! loops retry what DynamoDB answered definitively but that may go the other
+//! way next time: a transaction that lost to a concurrent one, keys a batch
+//! left unprocessed, a write whose version guard moved on, a random id that
+//! clashed. Each waits a jittered, growing backoff before trying again, and
+//! inside an invocation also ends with its deadline (every request in it is
+//! bounded), so none can outlast the function's `Timeout`.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use super::StoreError;
+
+/// How many times each kind of loop tries before giving up with a 503.
+pub mod limits {
+    /// A transaction cancelled only by `TransactionConflict` (another
+    /// transaction on the same items, e.g. 50 users favoriting one article).
+    pub const CONTENDED_TRANSACTION: u32 = 40;
+    /// A batch read or write whose keys DynamoDB left unprocessed (throttling
+    /// of one partition); each round sends only what is left.
+    pub const UNPROCESSED_BATCH: u32 = 40;
+    /// A write guarded by an item's version that moved on: an author's
+    /// `recent` list and counts (their parallel creates and deletes).
+    pub const VERSIONED_WRITE: u32 = 40;
+    /// An edit of an article or a user that lost to a concurrent edit of the
+    /// same item: re-read, re-decided, re-applied (twenty simultaneous
+    /// editors of one article all get through).
+    pub const EDIT: u32 = 25;
+    /// A fresh random id after a clash (each clash is a 1 in 36^12 event).
+    pub const FRESH_ID: u32 = 3;
+}
+
+/// A retry loop: `while retry.next().await { … }`, then `retry.exhausted()`.
+#[derive(Debug)]
+pub struct Retry {
+    attempt: u32,
+    limit: u32,
+}
+
+impl Retry {
+    /// A loop of at most `limit` attempts (one of the [`limits`]).
+    pub fn new(limit: u32) -> Self {
+        Self { attempt: 0, limit }
+    }
+
+    /// Whether to make another attempt; before every attempt but the first it
+    /// waits a full-jitter backoff of up to 10 ms, 20 ms, … capped at 320 ms.
+    pub async fn next(&mut self) -> bool {
+        if self.attempt >= self.limit {
+            return false;
+        }
+        if self.attempt > 0 {
+            let cap = 10u64 << self.attempt.min(5);
+            let wait = rand::rng().random_range(1..=cap);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
+        self.attempt += 1;
+        true
+    }
+
+    /// The error for a loop that used all its attempts: contention, a 503.
+    pub fn exhausted(&self) -> StoreError {
+        StoreError::Contended(self.limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_loop_makes_exactly_its_limit_of_attempts_then_reports_contention() {
+        let mut retry = Retry::new(3);
+        let mut attempts = 0;
+        while retry.next().await {
+            attempts += 1;
+        }
+        assert_eq!(attempts, 3);
+        assert!(!retry.next().await);
+        assert!(matches!(retry.exhausted(), StoreError::Contended(3)));
+        assert!(retry.exhausted().is_transient());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_retries_wait_and_never_longer_than_the_cap() {
+        let mut retry = Retry::new(10);
+        let start = tokio::time::Instant::now();
+        assert!(retry.next().await);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        for _ in 0..9 {
+            let before = tokio::time::Instant::now();
+            assert!(retry.next().await);
+            assert!(before.elapsed() <= Duration::from_millis(320));
+        }
+    }
+}
