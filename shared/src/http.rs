@@ -264,7 +264,7 @@ fn authorization(request: &Request) -> Option<&str> {
 /// An authenticated caller: the user id and the token they presented.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// Who.
+    /// The user the token was issued to (its `sub`).
     pub id: crate::domain::UserId,
     /// The token as presented (echoed back by `GET /user`).
     pub token: String,

@@ -7,6 +7,8 @@
 //! - [`api`]: one module per endpoint: its use case, its error enum, its handler.
 //! - [`lambda`]: start-up wiring used by each function's `main`.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -24,7 +26,7 @@ use store::Store;
 
 /// What an authenticating function holds for its lifetime.
 pub struct App {
-    /// The table.
+    /// The DynamoDB adapter, built once per cold start.
     pub store: Store,
     /// Token signing and verification.
     pub tokens: TokenKeys,

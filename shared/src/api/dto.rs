@@ -17,15 +17,15 @@ pub struct UserBody {
 /// A user with their token.
 #[derive(Debug, Serialize)]
 pub struct UserDto {
-    /// Email.
+    /// The address as the user typed it (uniqueness ignores case).
     pub email: String,
-    /// JWT.
+    /// The caller's JWT: freshly issued on login and registration, echoed back otherwise.
     pub token: String,
-    /// Username.
+    /// The display username (uniqueness ignores case).
     pub username: String,
-    /// Bio or null.
+    /// Bio, `null` when unset or cleared.
     pub bio: Option<String>,
-    /// Image URL or null.
+    /// Image URL, `null` when unset or cleared.
     pub image: Option<String>,
 }
 
@@ -54,13 +54,13 @@ pub struct ProfileBody {
 /// A user as others see them.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileDto {
-    /// Username.
+    /// The display username (what `/profiles/{username}` takes, in any case).
     pub username: String,
-    /// Bio or null.
+    /// Bio, `null` when unset.
     pub bio: Option<String>,
-    /// Image URL or null.
+    /// Image URL, `null` when unset.
     pub image: Option<String>,
-    /// Whether the viewer follows them.
+    /// Whether the viewer follows them (`false` for anonymous viewers).
     pub following: bool,
 }
 
@@ -80,16 +80,16 @@ impl ProfileDto {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArticleDto {
-    /// Slug.
+    /// URL name: the title's words and the article id; changes with the title.
     pub slug: String,
-    /// Title.
+    /// Title as written (trimmed).
     pub title: String,
-    /// Description.
+    /// One-line summary as written (trimmed).
     pub description: String,
     /// Body (single-article responses only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
-    /// Sorted tags.
+    /// Tags, normalised (lowercase), de-duplicated and sorted.
     pub tag_list: Vec<String>,
     /// ISO 8601 with milliseconds.
     pub created_at: String,
@@ -137,7 +137,7 @@ pub struct ArticleBody {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArticlesBody {
-    /// This page.
+    /// This page, newest first, without bodies.
     pub articles: Vec<ArticleDto>,
     /// Matching articles on all pages.
     pub articles_count: u64,
@@ -147,13 +147,13 @@ pub struct ArticlesBody {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentDto {
-    /// Integer id.
+    /// Integer id, unique within the article (the spec wants integers).
     pub id: u64,
     /// ISO 8601 with milliseconds.
     pub created_at: String,
     /// ISO 8601 with milliseconds.
     pub updated_at: String,
-    /// Text.
+    /// The comment's text as written (trimmed).
     pub body: String,
     /// Author as the viewer sees them.
     pub author: ProfileDto,

@@ -27,7 +27,7 @@ struct LoginDto {
 /// Credentials as sent.
 #[derive(Debug)]
 pub struct Credentials {
-    /// Email.
+    /// Email, matched case-insensitively.
     pub email: Email,
     /// Password; `None` when it breaks the length policy and so cannot match.
     pub password: Option<Password>,

@@ -32,9 +32,9 @@ struct NewUserDto {
 pub struct NewUser {
     /// Wanted username.
     pub username: Username,
-    /// Email.
+    /// Email; must be unused by anyone, compared case-insensitively.
     pub email: Email,
-    /// Password.
+    /// Password, within the length policy; only its argon2id hash is kept.
     pub password: Password,
 }
 

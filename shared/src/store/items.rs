@@ -25,7 +25,7 @@ pub const RECENT_MAX: usize = 20;
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
-    /// Stable id.
+    /// Stable id, the JWT `sub`: usernames change, this never does.
     pub user_id: UserId,
     /// Display username.
     pub username: Username,
@@ -33,7 +33,7 @@ pub struct UserRecord {
     pub email: Email,
     /// argon2id PHC string.
     pub password_hash: PasswordHashString,
-    /// Optional bio.
+    /// Bio; absent when unset or cleared (read back as `null`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bio: Option<Bio>,
     /// Optional image URL.
@@ -75,9 +75,9 @@ impl UserRecord {
 /// An article's metadata as stored (the body is a separate item).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticleRecord {
-    /// Stable id.
+    /// Stable id: the tail of every slug the article ever has, and its partition.
     pub article_id: ArticleId,
-    /// Current slug.
+    /// Current slug; an old one (from an earlier title) no longer resolves.
     pub slug: Slug,
     /// Title (the slug's words come from it).
     pub title: Title,
@@ -85,7 +85,7 @@ pub struct ArticleRecord {
     pub description: Description,
     /// Sorted, de-duplicated tags.
     pub tag_list: Vec<Tag>,
-    /// Author.
+    /// Who wrote it (immutable, so pointers may copy it).
     pub author_id: UserId,
     /// Creation time.
     pub created_at: Timestamp,
@@ -116,7 +116,7 @@ impl ArticleRecord {
 /// An article's body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BodyRecord {
-    /// Markdown body.
+    /// Markdown body, kept in its own item so lists never pay to read it.
     pub body: ArticleText,
 }
 
@@ -125,9 +125,9 @@ pub struct BodyRecord {
 pub struct CommentRecord {
     /// Integer id, unique within the article.
     pub id: CommentId,
-    /// Text.
+    /// The comment's text.
     pub body: CommentText,
-    /// Author.
+    /// Who wrote it: the only one who may delete it.
     pub author_id: UserId,
     /// Creation time.
     pub created_at: Timestamp,
@@ -138,7 +138,7 @@ pub struct CommentRecord {
 /// An entry of a tag or favorites list: enough to fetch the article and its author together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArticlePointer {
-    /// The article.
+    /// The article pointed at.
     pub article_id: ArticleId,
     /// Its author (immutable, so safe to copy).
     pub author_id: UserId,
@@ -155,7 +155,7 @@ pub struct CountRecord {
 /// A tag with its article count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TagRecord {
-    /// The tag.
+    /// The tag (normalised: trimmed, lowercase).
     pub tag: Tag,
     /// Articles carrying it.
     #[serde(default)]
@@ -165,7 +165,7 @@ pub struct TagRecord {
 /// A uniqueness claim pointing at its owner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimRecord {
-    /// Owner.
+    /// The user holding the username or email.
     pub user_id: UserId,
 }
 

@@ -39,9 +39,9 @@ pub enum UserWriteError {
 /// Changes to a user; `None` leaves a field as it is.
 #[derive(Debug, Default)]
 pub struct UserChanges {
-    /// New username.
+    /// New username; its claim moves with it, atomically.
     pub username: Option<Username>,
-    /// New email.
+    /// New email; its claim moves with it, atomically.
     pub email: Option<Email>,
     /// New password hash.
     pub password_hash: Option<PasswordHashString>,
