@@ -3,34 +3,14 @@
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
+use super::AuthorOnlyError;
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
 use crate::http::{self, ApiError};
-use crate::store::StoreError;
 
-/// Why an article could not be deleted.
-#[derive(Debug, thiserror::Error)]
-pub enum DeleteArticleError {
-    /// No article has this slug.
-    #[error("article not found")]
-    NotFound,
-    /// The article is someone else's.
-    #[error("not the author")]
-    Forbidden,
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<DeleteArticleError> for ApiError {
-    fn from(error: DeleteArticleError) -> Self {
-        match error {
-            DeleteArticleError::NotFound => ApiError::NotFound("article"),
-            DeleteArticleError::Forbidden => ApiError::Forbidden("article"),
-            DeleteArticleError::Store(e) => e.into(),
-        }
-    }
-}
+/// Why an article could not be deleted: the cases of every author-only
+/// article action.
+pub type DeleteArticleError = super::AuthorOnlyError;
 
 /// Deletes an article of the caller's; see `Store::delete_article` for how
 /// the delete stays consistent and resumable. A delete that failed part-way
@@ -47,9 +27,9 @@ pub async fn delete_article(
         .article_or_tombstone(id, true)
         .await?
         .filter(|a| a.slug == *slug)
-        .ok_or(DeleteArticleError::NotFound)?;
+        .ok_or(AuthorOnlyError::NotFound)?;
     if &article.author_id != caller {
-        return Err(DeleteArticleError::Forbidden);
+        return Err(AuthorOnlyError::Forbidden);
     }
     app.store.delete_article(&article).await?;
     Ok(())

@@ -81,3 +81,27 @@ pub(crate) async fn reload(
 ) -> Result<Option<ArticleView>, StoreError> {
     app.store.article_view(id, Some(caller), true).await
 }
+
+/// Why an action only an article's author may take (edit, delete) did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorOnlyError {
+    /// No live article has this slug.
+    #[error("article not found")]
+    NotFound,
+    /// The article is someone else's.
+    #[error("not the author")]
+    Forbidden,
+    /// Storage failed, or concurrent writers kept winning.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<AuthorOnlyError> for crate::http::ApiError {
+    fn from(error: AuthorOnlyError) -> Self {
+        match error {
+            AuthorOnlyError::NotFound => Self::NotFound("article"),
+            AuthorOnlyError::Forbidden => Self::Forbidden("article"),
+            AuthorOnlyError::Store(e) => e.into(),
+        }
+    }
+}

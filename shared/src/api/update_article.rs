@@ -6,6 +6,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
 
+use super::AuthorOnlyError;
 use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::domain::{
@@ -13,7 +14,6 @@ use crate::domain::{
     parse_tag_list,
 };
 use crate::http::{self, ApiError};
-use crate::store::StoreError;
 use crate::store::articles::{ArticleView, ArticleWriteError};
 use crate::store::items::ArticleRecord;
 use crate::store::retry::{Retry, limits};
@@ -92,29 +92,9 @@ impl ArticleChanges {
     }
 }
 
-/// Why an article could not be updated.
-#[derive(Debug, thiserror::Error)]
-pub enum UpdateArticleError {
-    /// No live article has this slug.
-    #[error("article not found")]
-    NotFound,
-    /// The article is someone else's.
-    #[error("not the author")]
-    Forbidden,
-    /// Storage failed, or concurrent edits kept winning.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<UpdateArticleError> for ApiError {
-    fn from(error: UpdateArticleError) -> Self {
-        match error {
-            UpdateArticleError::NotFound => ApiError::NotFound("article"),
-            UpdateArticleError::Forbidden => ApiError::Forbidden("article"),
-            UpdateArticleError::Store(e) => e.into(),
-        }
-    }
-}
+/// Why an article could not be updated: the cases of every author-only
+/// article action.
+pub type UpdateArticleError = super::AuthorOnlyError;
 
 /// Applies changes to the caller's article, tags included: links and tag
 /// counts move in the same transaction as the article, guarded by its version.
@@ -135,9 +115,9 @@ pub async fn update_article(
             .article(id, true)
             .await?
             .filter(|a| a.slug == *slug)
-            .ok_or(UpdateArticleError::NotFound)?;
+            .ok_or(AuthorOnlyError::NotFound)?;
         if &article.author_id != caller {
-            return Err(UpdateArticleError::Forbidden);
+            return Err(AuthorOnlyError::Forbidden);
         }
         let next = changes.apply(&article, now);
         match app
@@ -148,11 +128,11 @@ pub async fn update_article(
             Ok(()) => {
                 return super::reload(app, id, caller)
                     .await?
-                    .ok_or(UpdateArticleError::NotFound);
+                    .ok_or(AuthorOnlyError::NotFound);
             }
             Err(ArticleWriteError::Changed) => continue,
-            Err(ArticleWriteError::NotFound) => return Err(UpdateArticleError::NotFound),
-            Err(ArticleWriteError::Forbidden) => return Err(UpdateArticleError::Forbidden),
+            Err(ArticleWriteError::NotFound) => return Err(AuthorOnlyError::NotFound),
+            Err(ArticleWriteError::Forbidden) => return Err(AuthorOnlyError::Forbidden),
             Err(ArticleWriteError::Store(e)) => return Err(e.into()),
         }
     }
