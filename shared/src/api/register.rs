@@ -8,7 +8,7 @@ use tracing::instrument;
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::hash_password_blocking;
-use crate::domain::{Email, Password, Username, ValidationErrors};
+use crate::domain::{Email, Password, UserId, Username, ValidationErrors};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
@@ -95,7 +95,12 @@ pub async fn register(app: &App, new: NewUser) -> Result<(UserRecord, String), R
     // A fresh id per attempt: a clash (about 2^-82) is nobody's "taken".
     let mut retry = Retry::new(limits::FRESH_ID);
     while retry.next().await {
-        let user = UserRecord::new(username.clone(), email.clone(), password_hash.clone());
+        let user = UserRecord::new(
+            UserId::generate(),
+            username.clone(),
+            email.clone(),
+            password_hash.clone(),
+        );
         match app.store.create_user(&user).await {
             Ok(()) => {
                 let token = app.tokens.issue(&user.user_id);

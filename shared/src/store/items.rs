@@ -55,10 +55,15 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
-    /// A new user with a fresh id, no profile text and zeroed counters.
-    pub fn new(username: Username, email: Email, password_hash: PasswordHashString) -> Self {
+    /// A new user `user_id` (the caller picks it), with no profile text and zeroed counters.
+    pub fn new(
+        user_id: UserId,
+        username: Username,
+        email: Email,
+        password_hash: PasswordHashString,
+    ) -> Self {
         Self {
-            user_id: UserId::generate(),
+            user_id,
             username,
             email,
             password_hash,
