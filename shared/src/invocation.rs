@@ -1,5 +1,6 @@
 //! What the store needs to know about the invocation it serves: when it must
-//! have answered by, and which invocation it is (for transaction tokens).
+//! have answered by, and which invocation it is (for transaction tokens); and
+//! what the invocation recorded for its metrics and trace.
 //!
 //! Held in a task-local set by [`crate::lambda`] around each invocation, so the
 //! store reads it without every use case passing it down. Outside an
@@ -7,8 +8,11 @@
 //! beyond the SDK's own timeouts, and tokens are random.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
+
+use crate::telemetry::{Call, Counter, Recorder};
 
 /// Time kept back from the Lambda deadline to log and answer a 503 in.
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(1_000);
@@ -24,10 +28,11 @@ pub struct Invocation {
     request_id: String,
     deadline: Instant,
     transactions: AtomicU32,
+    recorder: Recorder,
 }
 
 tokio::task_local! {
-    static CURRENT: Invocation;
+    static CURRENT: Arc<Invocation>;
 }
 
 impl Invocation {
@@ -45,13 +50,41 @@ impl Invocation {
             request_id: request_id.to_owned(),
             deadline: now + left,
             transactions: AtomicU32::new(0),
+            recorder: Recorder::default(),
         }
     }
 
     /// Runs `future` as this invocation.
     pub async fn scope<F: Future>(self, future: F) -> F::Output {
-        CURRENT.scope(self, future).await
+        self.run(future).await.0
     }
+
+    /// Runs `future` as this invocation, and returns what it recorded too.
+    pub async fn run<F: Future>(self, future: F) -> (F::Output, Arc<Invocation>) {
+        let invocation = Arc::new(self);
+        let output = CURRENT.scope(invocation.clone(), future).await;
+        (output, invocation)
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// The counters and DynamoDB requests recorded during the invocation.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+}
+
+/// Counts a domain event of the current invocation (nothing outside one).
+pub fn count(counter: Counter) {
+    let _ = CURRENT.try_with(|i| i.recorder.count(counter));
+}
+
+/// Records a DynamoDB request of the current invocation (nothing outside one).
+pub fn record_call(call: Call) {
+    let _ = CURRENT.try_with(|i| i.recorder.call(call));
 }
 
 /// Time left before the current invocation must answer; `None` outside one.

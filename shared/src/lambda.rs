@@ -1,12 +1,18 @@
-//! Start-up wiring for the function binaries: tracing, config, clients, runtime.
+//! Start-up wiring for the function binaries: tracing, config, clients,
+//! runtime; and what every invocation leaves behind: a log line with its
+//! outcome, one EMF metrics document, and its X-Ray subsegments.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+use tracing::Instrument;
 
 use crate::App;
 use crate::invocation::Invocation;
 use crate::store::Store;
+use crate::telemetry::{self, MetricsConfig, Outcome, TraceHeader};
 
 /// Runs an authenticating function: JSON logs carrying the request id, the app
 /// built once from the environment, then `handler` for every invocation.
@@ -16,13 +22,11 @@ where
     F: Future<Output = Response<Body>> + Send,
 {
     lambda_http::tracing::init_default_subscriber();
+    let metrics: &'static MetricsConfig = Box::leak(Box::new(MetricsConfig::from_env(&binary())));
     // Built once per cold start and kept for the life of the execution environment.
     let app: &'static App = Box::leak(Box::new(App::from_env().await?));
     lambda_http::run(service_fn(move |request: Request| async move {
-        let before = app.store.usage();
-        let response = invocation(&request).scope(handler(app, request)).await;
-        log_usage(&app.store, before, &response);
-        Ok::<_, Error>(response)
+        Ok::<_, Error>(serve(metrics, request, |request| handler(app, request)).await)
     }))
     .await
 }
@@ -34,32 +38,93 @@ where
     F: Future<Output = Response<Body>> + Send,
 {
     lambda_http::tracing::init_default_subscriber();
+    let metrics: &'static MetricsConfig = Box::leak(Box::new(MetricsConfig::from_env(&binary())));
     let store: &'static Store = Box::leak(Box::new(Store::from_env().await?));
     lambda_http::run(service_fn(move |request: Request| async move {
-        let before = store.usage();
-        let response = invocation(&request).scope(handler(store, request)).await;
-        log_usage(store, before, &response);
-        Ok::<_, Error>(response)
+        Ok::<_, Error>(serve(metrics, request, |request| handler(store, request)).await)
     }))
     .await
 }
 
-/// The invocation `request` belongs to: its request id and its deadline.
-fn invocation(request: &Request) -> Invocation {
-    let context = request.lambda_context_ref();
-    Invocation::new(
-        context.map_or("", |c| c.request_id.as_str()),
-        context.map(|c| c.deadline()),
-    )
+/// Whether the next invocation is this execution environment's first.
+static COLD: AtomicBool = AtomicBool::new(true);
+
+/// The binary's name: the function's name when Lambda does not say it.
+fn binary() -> String {
+    std::env::args()
+        .next()
+        .and_then(|path| {
+            std::path::Path::new(&path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "conduit".into())
 }
 
-fn log_usage(store: &Store, before: crate::store::Usage, response: &Response<Body>) {
-    let used = store.usage() - before;
-    tracing::info!(
-        status = response.status().as_u16(),
-        dynamodb_requests = used.requests,
-        dynamodb_capacity_units = used.capacity_units,
-        dynamodb_failed_requests = used.failed_requests,
-        "request served"
+/// One invocation: inside a span naming the function and whether the start
+/// was cold (so every log line of it carries both, beside the runtime's request
+/// and trace ids), under the invocation's deadline; then its outcome.
+async fn serve<F>(
+    metrics: &MetricsConfig,
+    request: Request,
+    handler: impl FnOnce(Request) -> F,
+) -> Response<Body>
+where
+    F: Future<Output = Response<Body>>,
+{
+    let cold_start = COLD.swap(false, Ordering::Relaxed);
+    let context = request.lambda_context_ref();
+    let request_id = context.map_or("", |c| c.request_id.as_str()).to_owned();
+    let trace = context.and_then(|c| c.xray_trace_id.clone());
+    let invocation = Invocation::new(&request_id, context.map(|c| c.deadline()));
+    let span = tracing::info_span!(
+        "invocation",
+        function = %metrics.function,
+        cold_start,
     );
+    let (started, started_at) = (Instant::now(), SystemTime::now());
+    let (response, invocation) = invocation
+        .run(handler(request))
+        .instrument(span.clone())
+        .await;
+    let outcome = Outcome {
+        status: response.status().as_u16(),
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        cold_start,
+        timestamp_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64,
+    };
+    let recorder = invocation.recorder();
+    let calls = recorder.calls();
+    span.in_scope(|| {
+        tracing::info!(
+            status = outcome.status,
+            latency_ms = outcome.latency_ms,
+            dynamodb_requests = calls.len(),
+            dynamodb_failed_requests = calls.iter().filter(|c| c.failed).count(),
+            dynamodb_capacity_units = calls.iter().map(|c| c.capacity).sum::<f64>(),
+            "request served"
+        );
+    });
+    // One line of its own, not a tracing event: CloudWatch reads EMF from the
+    // raw log line.
+    let document =
+        telemetry::emf_document(metrics, outcome, recorder, &request_id, trace.as_deref());
+    println!("{document}");
+    if let Some(header) = trace.as_deref().and_then(TraceHeader::parse)
+        && header.sampled
+    {
+        let documents = telemetry::xray_documents(
+            &header,
+            &metrics.function,
+            telemetry::epoch_seconds(started_at),
+            telemetry::epoch_seconds(SystemTime::now()),
+            outcome.status,
+            &calls,
+        );
+        telemetry::send_to_daemon(&documents);
+    }
+    response
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod invocation;
 pub mod lambda;
 pub mod store;
+pub mod telemetry;
 
 use secrecy::SecretString;
 

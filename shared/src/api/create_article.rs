@@ -17,6 +17,7 @@ use crate::store::StoreError;
 use crate::store::articles::{ArticleView, CreateError};
 use crate::store::items::ArticleRecord;
 use crate::store::retry::{Retry, limits};
+use crate::telemetry::Counter;
 
 #[derive(Deserialize)]
 struct Input {
@@ -130,6 +131,7 @@ pub async fn create_article(
         let article = draft.article(ArticleId::generate(), author, now);
         match app.store.create_article(&user, &article, &draft.body).await {
             Ok(()) => {
+                crate::invocation::count(Counter::ArticleCreated);
                 return Ok(ArticleView {
                     article,
                     author: user,

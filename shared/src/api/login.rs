@@ -12,6 +12,7 @@ use crate::domain::{Email, Password, Timestamp, ValidationErrors};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
+use crate::telemetry::Counter;
 
 #[derive(Deserialize)]
 struct Input {
@@ -124,6 +125,7 @@ pub async fn login(
     if let Some(until) = guard.as_ref().and_then(|g| g.locked_until)
         && until > now_ms
     {
+        crate::invocation::count(Counter::FailedLogin);
         return Err(LoginError::Locked {
             // Whole seconds, rounded up: retrying after them always gets a hearing.
             retry_after: ((until - now_ms) as u64).div_ceil(1000),
@@ -161,6 +163,7 @@ pub async fn login(
                 .record_login_failure(&credentials.email, guard.is_none(), expires_at, lock)
                 .await?;
             tracing::info!(failures, locked = lock.is_some(), "login failed");
+            crate::invocation::count(Counter::FailedLogin);
             Err(LoginError::BadCredentials)
         }
     }

@@ -14,6 +14,7 @@ use crate::store::StoreError;
 use crate::store::items::UserRecord;
 use crate::store::retry::{Retry, limits};
 use crate::store::users::{Taken, UserWriteError};
+use crate::telemetry::Counter;
 
 #[derive(Deserialize)]
 struct Input {
@@ -105,6 +106,7 @@ pub async fn register(app: &App, new: NewUser) -> Result<(UserRecord, String), R
             Ok(()) => {
                 let token = app.tokens.issue(&user.user_id);
                 tracing::info!(user_id = %user.user_id, "user registered");
+                crate::invocation::count(Counter::Registration);
                 return Ok((user, token));
             }
             Err(UserWriteError::Taken(taken)) => return Err(RegisterError::Taken(taken)),

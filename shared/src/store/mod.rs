@@ -319,13 +319,28 @@ impl Store {
     where
         T: Consumed,
     {
+        let start = std::time::SystemTime::now();
         // Boxed: SDK futures are large, and moving them down the layers of
         // an unoptimised build costs stack on every frame.
         let result = Box::pin(request).bounded(operation).await;
-        match &result {
-            Ok(Ok(output)) => self.meter.record(output.consumed()),
-            _ => self.meter.record_failure(),
+        let capacity = match &result {
+            Ok(Ok(output)) => output.consumed(),
+            _ => 0.0,
+        };
+        let failed = !matches!(result, Ok(Ok(_)));
+        if failed {
+            self.meter.record_failure();
+        } else {
+            self.meter.record(capacity);
         }
+        crate::invocation::record_call(crate::telemetry::Call {
+            operation,
+            table: self.table.to_string(),
+            start: crate::telemetry::epoch_seconds(start),
+            end: crate::telemetry::epoch_seconds(std::time::SystemTime::now()),
+            capacity,
+            failed,
+        });
         result
     }
 
