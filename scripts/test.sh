@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (CI runs exactly this, through .ci/run). From a fresh
 # clone it installs what it needs, then: cargo fmt --check, clippy -D warnings,
-# cargo deny, sam validate --lint, every unit and integration test against DynamoDB Local,
-# every events/*.json through the real Lambda runtime (cargo lambda), and the
+# cargo deny, sam validate --lint, every unit and integration test against
+# DynamoDB Local, the cost benchmark (ignored by a plain `cargo test`), every
+# events/*.json through the real Lambda runtime (cargo lambda), and the
 # official RealWorld 2.0.0 Hurl suite, unmodified, twice, against the locally
 # running API.
 set -euo pipefail
@@ -59,6 +60,15 @@ start_dynamodb "$(free_port)"
 
 step "cargo test (unit and integration tests against DynamoDB Local)"
 cargo test --workspace
+ok
+
+# The cost benchmark's tests are #[ignore]d in the default `cargo test`: run them
+# here, and make sure the filter still matches some (0 run would pass silently).
+step "cost benchmark (requests and capacity at 100 and 2,000 articles)"
+cargo test -p conduit-tests --test integration -- --ignored --nocapture cost:: \
+  | tee "$TOOLS/cost-benchmark.txt"
+grep -Eq '^test result: ok\. [1-9][0-9]* passed' "$TOOLS/cost-benchmark.txt" \
+  || die "the cost benchmark ran no test (filter cost:: with --ignored)"
 ok
 
 step "building the function binaries"
@@ -118,6 +128,13 @@ for run in 1 2; do
   HOST="http://127.0.0.1:$API_PORT" UID_VAL="$(date +%s)$$$run" bash "$SUITE/run-api-tests-hurl.sh"
   ok
 done
+
+step "function logs: one EMF document per invocation, request and trace ids on every line, no secrets"
+# Everything the stack logged above (events, CORS, both suite runs). The
+# secrets: the signing key, and every password the seed and the suite send.
+target/debug/conduit-dev check-logs "$TOOLS/cargo-lambda.log" "$(local_jwt_secret)" \
+  password123 wrongpassword bonjour1 "$(printf 'a%.0s' {1..64})"
+ok
 
 log "all checks passed in $((SECONDS - START)) s"
 echo "summary: $PASSED passed, 0 failed"

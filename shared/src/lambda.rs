@@ -104,7 +104,7 @@ where
             latency_ms = outcome.latency_ms,
             dynamodb_requests = calls.len(),
             dynamodb_failed_requests = calls.iter().filter(|c| c.failed).count(),
-            dynamodb_capacity_units = calls.iter().map(|c| c.capacity).sum::<f64>(),
+            dynamodb_capacity_units = calls.iter().fold(0.0, |sum, c| sum + c.capacity),
             "request served"
         );
     });

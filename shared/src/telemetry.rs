@@ -178,7 +178,7 @@ pub fn emf_document(
         (
             "DynamoDBCapacityUnits",
             "Count",
-            json!(calls.iter().map(|c| c.capacity).sum::<f64>()),
+            json!(calls.iter().fold(0.0, |sum, c| sum + c.capacity)),
         ),
     ];
     for counter in Counter::ALL {
@@ -461,5 +461,53 @@ mod tests {
         assert_eq!(query["aws"]["table_name"], "t");
         assert_eq!(query["fault"], true);
         assert_eq!(query["trace_id"], "1-a-b");
+    }
+}
+
+#[cfg(test)]
+mod cost {
+    use super::*;
+
+    /// What the instrumentation costs an invocation: its EMF document and its
+    /// X-Ray documents (five DynamoDB requests) built and rendered. A
+    /// measurement, not an assertion: run with
+    /// `cargo test --release -p conduit --lib telemetry::cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "measurement: prints the per-invocation cost"]
+    fn per_invocation_cost_of_metrics_and_traces() {
+        let config = MetricsConfig::from_env("bench");
+        let header = TraceHeader::parse("Root=1-a-b;Parent=53995c3f42cd8ad8;Sampled=1").unwrap();
+        const N: u32 = 20_000;
+        let started = std::time::Instant::now();
+        let mut bytes = 0;
+        for i in 0..N {
+            let recorder = Recorder::default();
+            for _ in 0..5 {
+                recorder.call(Call {
+                    operation: "Query",
+                    table: "conduit".into(),
+                    start: 1.0,
+                    end: 1.004,
+                    capacity: 0.5,
+                    failed: false,
+                });
+            }
+            recorder.count(Counter::ArticleCreated);
+            let outcome = Outcome {
+                status: 200,
+                latency_ms: 4.2,
+                cold_start: i == 0,
+                timestamp_ms: 1_795_255_200_000,
+            };
+            let document = emf_document(&config, outcome, &recorder, "req", Some("Root=1-a"));
+            bytes += document.to_string().len();
+            let traces = xray_documents(&header, "bench", 1.0, 1.02, 200, &recorder.calls());
+            bytes += traces.iter().map(String::len).sum::<usize>();
+        }
+        let each = started.elapsed() / N;
+        println!(
+            "telemetry per invocation: {each:?} ({} bytes)",
+            bytes / N as usize
+        );
     }
 }

@@ -5,9 +5,11 @@
 pub mod events;
 pub mod faults;
 pub mod gateway;
+pub mod logs;
 pub mod seed;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -179,6 +181,54 @@ pub fn endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| "http://127.0.0.1:8000".into())
 }
 
+/// Whether something accepts connections at [`endpoint`]: probed once per
+/// test binary, so that without DynamoDB Local every test fails at once with
+/// the same one line (the `Err`), saying how to get it.
+pub fn dynamodb_local_reachable() -> Result<(), &'static str> {
+    static PROBE: OnceLock<Result<(), String>> = OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let url = endpoint();
+            if accepts_connections(&url) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "DynamoDB Local is not reachable at {url}: run ./scripts/test.sh (which starts it), \
+                     or start it and set AWS_ENDPOINT_URL_DYNAMODB (README, \"Testing\")"
+                ))
+            }
+        })
+        .as_ref()
+        .map(|_| ())
+        .map_err(String::as_str)
+}
+
+/// Fails the calling test with [`dynamodb_local_reachable`]'s one line when
+/// DynamoDB Local is not there: that line and nothing else (an unwind that
+/// skips the panic hook, so no location or backtrace, whatever `RUST_BACKTRACE` says).
+pub fn require_dynamodb_local() {
+    if let Err(line) = dynamodb_local_reachable() {
+        eprintln!("{line}");
+        std::panic::resume_unwind(Box::new(line));
+    }
+}
+
+/// Whether a TCP connection to `url`'s host and port (80 or 443 by default) opens within 2 s.
+fn accepts_connections(url: &str) -> bool {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let authority = rest.split('/').next().unwrap_or_default();
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    let addresses = authority.to_socket_addrs().or_else(|_| {
+        let host = authority.trim_start_matches('[').trim_end_matches(']');
+        (host, default_port).to_socket_addrs()
+    });
+    addresses.is_ok_and(|mut addresses| {
+        addresses
+            .any(|address| TcpStream::connect_timeout(&address, Duration::from_secs(2)).is_ok())
+    })
+}
+
 /// A client for DynamoDB Local (dummy credentials; the emulator ignores them).
 pub async fn local_client() -> Client {
     client_at(&endpoint()).await
@@ -221,7 +271,9 @@ pub async fn test_app() -> App {
 }
 
 /// Creates a table of its own for a test, from the template; returns its name.
+/// Fails the test with one line saying how to get DynamoDB Local when it is not reachable.
 pub async fn fresh_table() -> String {
+    require_dynamodb_local();
     let name = format!("conduit-test-{}", conduit::domain::UserId::generate());
     TableSpec::from_template()
         .expect("template.yaml declares the table")
@@ -229,7 +281,7 @@ pub async fn fresh_table() -> String {
         .await
         .unwrap_or_else(|e| {
             panic!(
-                "DynamoDB Local must be running at {} (scripts/test.sh starts it): {e:#}",
+                "creating a table on DynamoDB Local at {}: {e:#}",
                 endpoint()
             )
         });
@@ -415,7 +467,7 @@ pub async fn dispatch(app: &App, function: &str, request: Request) -> Response<B
     }
 }
 
-/// `Timeout` of the functions in `template.yaml` (checked by `tests/tests/template.rs`).
+/// `Timeout` of the functions in `template.yaml` (checked by `tests/tests/integration/template.rs`).
 pub const LAMBDA_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A request id shaped like Lambda's (a UUID), so transaction tokens derive from it.
@@ -456,6 +508,21 @@ impl TestApi {
         token: Option<&str>,
     ) -> (u16, Value) {
         read(self.respond(method, path, body, token).await)
+    }
+
+    /// `method path` that must answer `status`: its JSON body. For setup steps
+    /// and reads whose status is not what the test is about, but must hold.
+    pub async fn expect(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        status: u16,
+    ) -> Value {
+        let (got, response) = self.call(method, path, body, token).await;
+        assert_eq!(got, status, "{method} {path}: {response}");
+        response
     }
 
     /// `method path` with an optional JSON body and token: the whole response.
@@ -527,8 +594,9 @@ impl TestApi {
     /// A user written straight through the store, skipping argon2 (tests that
     /// need many users), and a token for them.
     pub async fn quick_user(&self, name: &str) -> (conduit::store::items::UserRecord, String) {
-        use conduit::domain::{Email, Username};
+        use conduit::domain::{Email, UserId, Username};
         let user = conduit::store::items::UserRecord::new(
+            UserId::generate(),
             Username::parse(Some(name)).expect("a valid username"),
             Email::parse(Some(&format!("{name}@example.com"))).expect("a valid email"),
             serde_json::from_value(json!("$argon2id$v=19$m=19456,t=2,p=1$unused"))

@@ -1,15 +1,15 @@
 //! Developer tool behind the scripts: creates the table from `template.yaml`
 //! on DynamoDB Local, seeds demo data, and prints the template's routes.
 //!
-//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE`
+//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-logs FILE [SECRET…]`
 //!
 //! `event` prints `events/FUNCTION.json` with its placeholders filled from the
 //! seeded TABLE, with a token signed by `JWT_SECRET` (the running stack's).
 
 use anyhow::{Context, Result, bail};
 use conduit_tests::{
-    LOCAL_JWT_SECRET, TableSpec, events, gateway, local_app, local_client, router_toml, routes,
-    seed, workspace_root,
+    LOCAL_JWT_SECRET, TableSpec, events, gateway, local_app, local_client, logs, router_toml,
+    routes, seed, workspace_root,
 };
 
 #[tokio::main]
@@ -63,6 +63,14 @@ async fn main() -> Result<()> {
             events::check_invoke_output(function, &text)?;
             println!("{function}: ok");
         }
+        ["check-logs", file, secrets @ ..] => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+            let summary = logs::check_function_log(&text, secrets)?;
+            println!(
+                "{} invocations, {} EMF documents, {} log lines with request and trace ids, no secrets",
+                summary.invocations, summary.emf_documents, summary.invocation_lines
+            );
+        }
         ["router"] => {
             println!("{}", router_toml(&routes()?));
         }
@@ -72,7 +80,7 @@ async fn main() -> Result<()> {
             }
         }
         _ => bail!(
-            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE"
+            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-logs FILE [SECRET…]"
         ),
     }
     Ok(())

@@ -44,7 +44,7 @@ async fn the_same_title_twice_gives_two_articles_with_distinct_slugs() {
     let a = api.create_article(&token, "Same title", &[]).await;
     let b = api.create_article(&token, "Same title", &[]).await;
     assert_ne!(a, b);
-    let (_, body) = api.call("GET", "/api/articles", None, None).await;
+    let body = api.expect("GET", "/api/articles", None, None, 200).await;
     assert_eq!(body["articlesCount"], 2);
 }
 
@@ -58,7 +58,7 @@ async fn a_single_article_has_its_body_and_lists_do_not() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["article"]["body"], "the body");
-    let (_, list) = api.call("GET", "/api/articles", None, None).await;
+    let list = api.expect("GET", "/api/articles", None, None, 200).await;
     assert!(list["articles"][0].get("body").is_none(), "{list}");
     assert_eq!(list["articles"][0]["slug"], slug.as_str());
 }
@@ -146,11 +146,12 @@ async fn lists_filter_by_tag_author_and_favoriter_newest_first_with_totals() {
     let first = api.create_article(&jake, "First", &["rust"]).await;
     let second = api.create_article(&jane, "Second", &["rust", "aws"]).await;
     let third = api.create_article(&jake, "Third", &["aws"]).await;
-    api.call(
+    api.expect(
         "POST",
         &format!("/api/articles/{first}/favorite"),
         None,
         Some(&jane),
+        200,
     )
     .await;
 
@@ -162,26 +163,34 @@ async fn lists_filter_by_tag_author_and_favoriter_newest_first_with_totals() {
             .map(|a| a["slug"].as_str().unwrap().to_owned())
             .collect()
     };
-    let (_, all) = api.call("GET", "/api/articles", None, None).await;
+    let all = api.expect("GET", "/api/articles", None, None, 200).await;
     assert_eq!(slugs(&all), [third.clone(), second.clone(), first.clone()]);
     assert_eq!(all["articlesCount"], 3);
-    let (_, by_tag) = api.call("GET", "/api/articles?tag=rust", None, None).await;
+    let by_tag = api
+        .expect("GET", "/api/articles?tag=rust", None, None, 200)
+        .await;
     assert_eq!(slugs(&by_tag), [second.clone(), first.clone()]);
     assert_eq!(by_tag["articlesCount"], 2);
-    let (_, by_author) = api
-        .call("GET", "/api/articles?author=jake", None, None)
+    let by_author = api
+        .expect("GET", "/api/articles?author=jake", None, None, 200)
         .await;
     assert_eq!(slugs(&by_author), [third.clone(), first.clone()]);
     assert_eq!(by_author["articlesCount"], 2);
-    let (_, favorited) = api
-        .call("GET", "/api/articles?favorited=jane", None, Some(&jane))
+    let favorited = api
+        .expect(
+            "GET",
+            "/api/articles?favorited=jane",
+            None,
+            Some(&jane),
+            200,
+        )
         .await;
     assert_eq!(slugs(&favorited), vec![first.clone()]);
     assert_eq!(favorited["articlesCount"], 1);
     assert_eq!(favorited["articles"][0]["favorited"], true);
     assert_eq!(favorited["articles"][0]["favoritesCount"], 1);
-    let (_, nobody) = api
-        .call("GET", "/api/articles?author=nobody", None, None)
+    let nobody = api
+        .expect("GET", "/api/articles?author=nobody", None, None, 200)
         .await;
     assert_eq!(
         (nobody["articlesCount"].clone(), nobody["articles"].clone()),
@@ -216,7 +225,7 @@ async fn pages_follow_limit_and_offset_and_count_everything() {
 }
 
 #[tokio::test]
-async fn favorite_flags_and_following_flags_are_per_caller() {
+async fn favorite_and_following_flags_are_per_caller_and_favoriting_is_idempotent() {
     let api = TestApi::new().await;
     let jake = api.register("jake").await;
     let jane = api.register("jane").await;
@@ -237,28 +246,45 @@ async fn favorite_flags_and_following_flags_are_per_caller() {
         ),
         (json!(true), json!(1))
     );
-    api.call("POST", "/api/profiles/jake/follow", None, Some(&jane))
+    api.expect("POST", "/api/profiles/jake/follow", None, Some(&jane), 200)
         .await;
-    let (_, as_jane) = api
-        .call("GET", &format!("/api/articles/{slug}"), None, Some(&jane))
+    let as_jane = api
+        .expect(
+            "GET",
+            &format!("/api/articles/{slug}"),
+            None,
+            Some(&jane),
+            200,
+        )
         .await;
     assert_eq!(as_jane["article"]["favorited"], true);
     assert_eq!(as_jane["article"]["author"]["following"], true);
-    let (_, as_jake) = api.call("GET", "/api/articles", None, Some(&jake)).await;
+    let as_jake = api
+        .expect("GET", "/api/articles", None, Some(&jake), 200)
+        .await;
     assert_eq!(as_jake["articles"][0]["favorited"], false);
     assert_eq!(as_jake["articles"][0]["favoritesCount"], 1);
-    let (_, anonymous) = api.call("GET", "/api/articles", None, None).await;
+    let anonymous = api.expect("GET", "/api/articles", None, None, 200).await;
     assert_eq!(anonymous["articles"][0]["author"]["following"], false);
     // Favoriting twice counts once; unfavoriting twice too.
-    api.call(
-        "POST",
-        &format!("/api/articles/{slug}/favorite"),
-        None,
-        Some(&jane),
-    )
-    .await;
-    let (_, body) = api
-        .call("GET", &format!("/api/articles/{slug}"), None, None)
+    let again = api
+        .expect(
+            "POST",
+            &format!("/api/articles/{slug}/favorite"),
+            None,
+            Some(&jane),
+            200,
+        )
+        .await;
+    assert_eq!(
+        (
+            again["article"]["favorited"].clone(),
+            again["article"]["favoritesCount"].clone()
+        ),
+        (json!(true), json!(1))
+    );
+    let body = api
+        .expect("GET", &format!("/api/articles/{slug}"), None, None, 200)
         .await;
     assert_eq!(body["article"]["favoritesCount"], 1);
     for _ in 0..2 {
@@ -342,7 +368,7 @@ async fn comments_get_integer_ids_newest_first_and_only_their_author_deletes_the
             .0,
         404
     );
-    let (_, list) = api.call("GET", &path, None, Some(&jane)).await;
+    let list = api.expect("GET", &path, None, Some(&jane), 200).await;
     assert_eq!(list["comments"].as_array().unwrap().len(), 1);
     assert_eq!(list["comments"][0]["id"], second["comment"]["id"]);
     assert_eq!(
@@ -379,14 +405,15 @@ async fn tags_come_back_by_popularity_and_drop_out_when_unused() {
     let (status, body) = api.call("GET", "/api/tags", None, None).await;
     assert_eq!(status, 200);
     assert_eq!(body["tags"], json!(["rust", "aws", "zig"]));
-    api.call(
+    api.expect(
         "DELETE",
         &format!("/api/articles/{gone}"),
         None,
         Some(&token),
+        204,
     )
     .await;
-    let (_, body) = api.call("GET", "/api/tags", None, None).await;
+    let body = api.expect("GET", "/api/tags", None, None, 200).await;
     assert_eq!(body["tags"], json!(["rust", "aws"]));
 }
 
@@ -427,7 +454,9 @@ async fn editing_tags_keeps_replaces_or_clears_them_and_every_list_and_count_fol
         ),
         (0, 1, 1)
     );
-    let (_, old) = api.call("GET", "/api/articles?tag=old", None, None).await;
+    let old = api
+        .expect("GET", "/api/articles?tag=old", None, None, 200)
+        .await;
     assert_eq!(
         (
             old["articlesCount"].as_u64(),
@@ -435,11 +464,13 @@ async fn editing_tags_keeps_replaces_or_clears_them_and_every_list_and_count_fol
         ),
         (Some(0), Some(0))
     );
-    let (_, new) = api.call("GET", "/api/articles?tag=new", None, None).await;
+    let new = api
+        .expect("GET", "/api/articles?tag=new", None, None, 200)
+        .await;
     assert_eq!(new["articlesCount"], 1);
     assert_eq!(new["articles"][0]["slug"], slug.as_str());
     assert_eq!(new["articles"][0]["tagList"], json!(["kept", "new"]));
-    let (_, tags) = api.call("GET", "/api/tags", None, None).await;
+    let tags = api.expect("GET", "/api/tags", None, None, 200).await;
     assert_eq!(tags["tags"], json!(["kept", "new"]));
 
     // null is refused and changes nothing.
@@ -458,17 +489,18 @@ async fn editing_tags_keeps_replaces_or_clears_them_and_every_list_and_count_fol
         (api.tag_count("kept").await, api.tag_count("new").await),
         (0, 0)
     );
-    let (_, tags) = api.call("GET", "/api/tags", None, None).await;
+    let tags = api.expect("GET", "/api/tags", None, None, 200).await;
     assert_eq!(tags["tags"], json!([]));
-    let (_, got) = api.call("GET", &path, None, None).await;
+    let got = api.expect("GET", &path, None, None, 200).await;
     assert_eq!(got["article"]["tagList"], json!([]));
     assert_eq!(got["article"]["body"], "new body");
 
     // Deleting after edits undoes exactly the tags it has now.
-    put(json!({"tagList": ["last"]})).await;
+    let (status, body) = put(json!({"tagList": ["last"]})).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(api.call("DELETE", &path, None, Some(&token)).await.0, 204);
     assert_eq!(api.tag_count("last").await, 0);
-    let (_, all) = api.call("GET", "/api/articles", None, None).await;
+    let all = api.expect("GET", "/api/articles", None, None, 200).await;
     assert_eq!(all["articlesCount"], 0);
 }
 
@@ -482,25 +514,28 @@ async fn deleting_an_article_leaves_no_orphans_and_exact_counts() {
     let slug = api
         .create_article(&jake, "Doomed", &["shared", "doomed"])
         .await;
-    api.call(
+    api.expect(
         "POST",
         &format!("/api/articles/{slug}/favorite"),
         None,
         Some(&jane),
+        200,
     )
     .await;
-    api.call(
+    api.expect(
         "POST",
         &format!("/api/articles/{slug}/favorite"),
         None,
         Some(&jake),
+        200,
     )
     .await;
-    api.call(
+    api.expect(
         "POST",
         &format!("/api/articles/{slug}/comments"),
         Some(json!({"comment": {"body": "x"}})),
         Some(&jane),
+        201,
     )
     .await;
     assert_eq!(
@@ -520,20 +555,20 @@ async fn deleting_an_article_leaves_no_orphans_and_exact_counts() {
         .filter(|i| format!("{:?}", i).contains(slug.rsplit('-').next().unwrap()))
         .collect();
     assert!(leftover.is_empty(), "orphans: {leftover:?}");
-    let (_, jake_articles) = api
-        .call("GET", "/api/articles?author=jake", None, None)
+    let jake_articles = api
+        .expect("GET", "/api/articles?author=jake", None, None, 200)
         .await;
     assert_eq!(jake_articles["articlesCount"], 1);
     assert_eq!(jake_articles["articles"][0]["slug"], keep.as_str());
-    let (_, favs) = api
-        .call("GET", "/api/articles?favorited=jane", None, None)
+    let favs = api
+        .expect("GET", "/api/articles?favorited=jane", None, None, 200)
         .await;
     assert_eq!(favs["articlesCount"], 0);
-    let (_, shared) = api
-        .call("GET", "/api/articles?tag=shared", None, None)
+    let shared = api
+        .expect("GET", "/api/articles?tag=shared", None, None, 200)
         .await;
     assert_eq!(shared["articlesCount"], 1);
-    let (_, all) = api.call("GET", "/api/articles", None, None).await;
+    let all = api.expect("GET", "/api/articles", None, None, 200).await;
     assert_eq!(all["articlesCount"], 1);
     // Apart from the counters' bookkeeping (a zero-count tag, version bumps), the table is as before.
     assert!(
@@ -551,8 +586,8 @@ async fn the_feed_shows_followed_authors_newest_first_with_a_total() {
     let ada = api.register("ada").await;
     let bob = api.register("bob").await;
     let eve = api.register("eve").await;
-    let (_, empty) = api
-        .call("GET", "/api/articles/feed", None, Some(&reader))
+    let empty = api
+        .expect("GET", "/api/articles/feed", None, Some(&reader), 200)
         .await;
     assert_eq!(
         (empty["articlesCount"].clone(), empty["articles"].clone()),
@@ -565,9 +600,9 @@ async fn the_feed_shows_followed_authors_newest_first_with_a_total() {
         api.create_article(&eve, &format!("eve {i}"), &[]).await;
     }
     expected.reverse();
-    api.call("POST", "/api/profiles/ada/follow", None, Some(&reader))
+    api.expect("POST", "/api/profiles/ada/follow", None, Some(&reader), 200)
         .await;
-    api.call("POST", "/api/profiles/bob/follow", None, Some(&reader))
+    api.expect("POST", "/api/profiles/bob/follow", None, Some(&reader), 200)
         .await;
     let (status, feed) = api
         .call(
@@ -603,10 +638,16 @@ async fn the_feed_shows_followed_authors_newest_first_with_a_total() {
         api.call("GET", "/api/articles/feed", None, None).await.0,
         401
     );
-    api.call("DELETE", "/api/profiles/bob/follow", None, Some(&reader))
-        .await;
-    let (_, feed) = api
-        .call("GET", "/api/articles/feed", None, Some(&reader))
+    api.expect(
+        "DELETE",
+        "/api/profiles/bob/follow",
+        None,
+        Some(&reader),
+        200,
+    )
+    .await;
+    let feed = api
+        .expect("GET", "/api/articles/feed", None, Some(&reader), 200)
         .await;
     assert_eq!(feed["articlesCount"], 5);
 }
@@ -629,14 +670,15 @@ async fn the_feed_reaches_past_each_authors_recent_list_and_skips_deleted_articl
             204
         );
     }
-    api.call("POST", "/api/profiles/ada/follow", None, Some(&reader))
+    api.expect("POST", "/api/profiles/ada/follow", None, Some(&reader), 200)
         .await;
-    let (_, feed) = api
-        .call(
+    let feed = api
+        .expect(
             "GET",
             "/api/articles/feed?limit=10&offset=12",
             None,
             Some(&reader),
+            200,
         )
         .await;
     assert_eq!(feed["articlesCount"], 20);

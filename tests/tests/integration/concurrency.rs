@@ -90,12 +90,12 @@ async fn fifty_concurrent_follow_toggles_leave_a_consistent_state() {
     assert!(results.iter().all(|(s, _)| *s == 200), "{results:?}");
     let follows = api.count_keys("sk", "FOLLOWS#").await;
     assert!(follows <= 1);
-    let (_, profile) = api
-        .call("GET", "/api/profiles/star", None, Some(&fan))
+    let profile = api
+        .expect("GET", "/api/profiles/star", None, Some(&fan), 200)
         .await;
     assert_eq!(profile["profile"]["following"], follows == 1);
-    let (_, feed) = api
-        .call("GET", "/api/articles/feed", None, Some(&fan))
+    let feed = api
+        .expect("GET", "/api/articles/feed", None, Some(&fan), 200)
         .await;
     assert_eq!(feed["articlesCount"], 0);
 }
@@ -129,8 +129,8 @@ async fn fifty_users_favoriting_one_article_at_once_count_fifty() {
         "{:?}",
         results.iter().find(|(s, _)| *s != 200)
     );
-    let (_, body) = api
-        .call("GET", &format!("/api/articles/{slug}"), None, None)
+    let body = api
+        .expect("GET", &format!("/api/articles/{slug}"), None, None, 200)
         .await;
     assert_eq!(body["article"]["favoritesCount"], 50);
     let favorites = api.count_keys("sk", "FAV#").await;
@@ -163,13 +163,19 @@ async fn one_user_racing_favorite_and_unfavorite_keeps_the_count_equal_to_the_it
         results.iter().find(|(s, _)| *s != 200)
     );
     let favorites = api.count_keys("sk", "FAV#").await;
-    let (_, body) = api
-        .call("GET", &format!("/api/articles/{slug}"), None, Some(&fan))
+    let body = api
+        .expect(
+            "GET",
+            &format!("/api/articles/{slug}"),
+            None,
+            Some(&fan),
+            200,
+        )
         .await;
     assert_eq!(body["article"]["favoritesCount"], favorites);
     assert_eq!(body["article"]["favorited"], favorites == 1);
-    let (_, list) = api
-        .call("GET", "/api/articles?favorited=fan", None, None)
+    let list = api
+        .expect("GET", "/api/articles?favorited=fan", None, None, 200)
         .await;
     assert_eq!(
         list["articlesCount"], favorites,
@@ -203,8 +209,14 @@ async fn concurrent_comments_get_distinct_ids() {
         })
         .collect();
     assert_eq!(ids.len(), 30);
-    let (_, list) = api
-        .call("GET", &format!("/api/articles/{slug}/comments"), None, None)
+    let list = api
+        .expect(
+            "GET",
+            &format!("/api/articles/{slug}/comments"),
+            None,
+            None,
+            200,
+        )
         .await;
     assert_eq!(list["comments"].as_array().unwrap().len(), 30);
 }
@@ -226,19 +238,41 @@ async fn concurrent_articles_by_one_author_keep_the_authors_counts_exact() {
         }
     })
     .await;
-    assert!(results.iter().all(|(s, _)| *s == 201));
-    let (_, by_author) = api
-        .call("GET", "/api/articles?author=prolific&limit=100", None, None)
+    for (status, body) in &results {
+        assert_eq!(*status, 201, "{body}");
+    }
+    let by_author = api
+        .expect(
+            "GET",
+            "/api/articles?author=prolific&limit=100",
+            None,
+            None,
+            200,
+        )
         .await;
     assert_eq!(by_author["articlesCount"], 20);
     assert_eq!(by_author["articles"].as_array().unwrap().len(), 20);
-    let (_, by_tag) = api.call("GET", "/api/articles?tag=busy", None, None).await;
+    let by_tag = api
+        .expect("GET", "/api/articles?tag=busy", None, None, 200)
+        .await;
     assert_eq!(by_tag["articlesCount"], 20);
     let reader = api.register("reader").await;
-    api.call("POST", "/api/profiles/prolific/follow", None, Some(&reader))
-        .await;
-    let (_, feed) = api
-        .call("GET", "/api/articles/feed?limit=100", None, Some(&reader))
+    api.expect(
+        "POST",
+        "/api/profiles/prolific/follow",
+        None,
+        Some(&reader),
+        200,
+    )
+    .await;
+    let feed = api
+        .expect(
+            "GET",
+            "/api/articles/feed?limit=100",
+            None,
+            Some(&reader),
+            200,
+        )
         .await;
     assert_eq!(feed["articlesCount"], 20);
     assert_eq!(feed["articles"].as_array().unwrap().len(), 20);
@@ -273,8 +307,8 @@ async fn concurrent_tag_edits_of_one_article_leave_links_and_counts_exact() {
     for (status, body) in &results {
         assert_eq!(*status, 200, "{body}");
     }
-    let (_, article) = api
-        .call("GET", &format!("/api/articles/{slug}"), None, None)
+    let article = api
+        .expect("GET", &format!("/api/articles/{slug}"), None, None, 200)
         .await;
     let final_tags: Vec<String> = article["article"]["tagList"]
         .as_array()
@@ -293,12 +327,12 @@ async fn concurrent_tag_edits_of_one_article_leave_links_and_counts_exact() {
     for tag in TAGS {
         let expected = u64::from(final_tags.iter().any(|t| t == tag));
         assert_eq!(api.tag_count(tag).await, expected, "tag {tag}");
-        let (_, list) = api
-            .call("GET", &format!("/api/articles?tag={tag}"), None, None)
+        let list = api
+            .expect("GET", &format!("/api/articles?tag={tag}"), None, None, 200)
             .await;
         assert_eq!(list["articlesCount"], expected, "list of {tag}");
     }
-    let (_, tags) = api.call("GET", "/api/tags", None, None).await;
+    let tags = api.expect("GET", "/api/tags", None, None, 200).await;
     let mut listed: Vec<String> = tags["tags"]
         .as_array()
         .unwrap()
@@ -346,6 +380,6 @@ async fn a_delete_racing_tag_edits_leaves_every_tag_count_at_zero() {
         assert_eq!(api.tag_count(tag).await, 0, "tag {tag}");
     }
     assert!(api.tag_links(&slug).await.is_empty());
-    let (_, tags) = api.call("GET", "/api/tags", None, None).await;
+    let tags = api.expect("GET", "/api/tags", None, None, 200).await;
     assert_eq!(tags["tags"], json!([]));
 }

@@ -1,6 +1,6 @@
 //! Users, auth and profiles against DynamoDB Local, through API Gateway events, as RealWorld 2.0.0 specifies them.
 
-use conduit_tests::TestApi;
+use conduit_tests::{LOCAL_JWT_SECRET, TestApi};
 use serde_json::{Value, json};
 
 fn user(username: &str, email: &str, password: &str) -> serde_json::Value {
@@ -111,6 +111,17 @@ async fn the_current_user_needs_a_valid_token_in_either_scheme() {
     }
 }
 
+/// A token for `sub`, issued at `iat` and expiring at `exp` (Unix seconds),
+/// signed with `secret` the way `TokenKeys::issue` signs (HS256; `sub`, `iat`, `exp`).
+fn signed_token(secret: &str, sub: &str, iat: u64, exp: u64) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": sub, "iat": iat, "exp": exp}),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing")
+}
+
 #[tokio::test]
 async fn a_token_signed_with_another_secret_or_expired_is_refused() {
     let api = TestApi::new().await;
@@ -122,18 +133,37 @@ async fn a_token_signed_with_another_secret_or_expired_is_refused() {
         .await
         .unwrap()
         .unwrap();
+    let refused = |token: String, why: &'static str| {
+        let api = &api;
+        async move {
+            let (status, body) = api.call("GET", "/api/user", None, Some(&token)).await;
+            assert_eq!(status, 401, "{why}: {body}");
+            assert!(body["errors"]["token"].is_array(), "{why}: {body}");
+        }
+    };
     let other = conduit::auth::TokenKeys::new(
         &"another-secret-another-secret-another".to_owned().into(),
         std::time::Duration::from_secs(60),
     );
-    let (status, _) = api
-        .call("GET", "/api/user", None, Some(&other.issue(&id)))
+    refused(other.issue(&id), "signed with another secret").await;
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // The app's own secret and claims: accepted while current (so the token is
+    // well formed), refused once expired, an hour ago, far beyond any leeway.
+    let current = signed_token(LOCAL_JWT_SECRET, id.as_str(), now, now + 3600);
+    let body = api
+        .expect("GET", "/api/user", None, Some(&current), 200)
         .await;
-    assert_eq!(status, 401);
+    assert_eq!(body["user"]["username"], "jake");
+    let expired = signed_token(LOCAL_JWT_SECRET, id.as_str(), now - 7200, now - 3600);
+    refused(expired, "expired an hour ago").await;
 }
 
 #[tokio::test]
-async fn updating_keeps_own_username_and_email_and_changes_the_rest() {
+async fn an_update_may_resend_own_email_and_username_and_null_or_empty_clears_bio_and_image() {
     let api = TestApi::new().await;
     let token = api.register("jake").await;
     let (status, body) = api
@@ -146,7 +176,9 @@ async fn updating_keeps_own_username_and_email_and_changes_the_rest() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user"]["username"], "Jake");
+    assert_eq!(body["user"]["email"], "jake@example.com");
     assert_eq!(body["user"]["bio"], "I like to skateboard");
+    assert_eq!(body["user"]["image"], "https://i.stack.imgur.com/xHWG8.jpg");
 
     let (status, body) = api
         .call(
@@ -195,7 +227,7 @@ async fn renaming_frees_the_old_username_and_claims_the_new_one() {
     );
     // The old username and email are free again, the new ones are not.
     api.register("jake").await;
-    let (status, _) = api
+    let (status, body) = api
         .call(
             "POST",
             "/api/users",
@@ -203,7 +235,8 @@ async fn renaming_frees_the_old_username_and_claims_the_new_one() {
             None,
         )
         .await;
-    assert_eq!(status, 409);
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["errors"]["email"][0], "has already been taken");
 }
 
 #[tokio::test]
@@ -255,11 +288,13 @@ async fn profiles_show_following_for_the_caller_only() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["profile"]["following"], true);
-    let (_, body) = api
-        .call("GET", "/api/profiles/celeb", None, Some(&jake))
+    let body = api
+        .expect("GET", "/api/profiles/celeb", None, Some(&jake), 200)
         .await;
     assert_eq!(body["profile"]["following"], true);
-    let (_, body) = api.call("GET", "/api/profiles/CELEB", None, None).await;
+    let body = api
+        .expect("GET", "/api/profiles/CELEB", None, None, 200)
+        .await;
     assert_eq!(body["profile"]["following"], false);
     assert_eq!(body["profile"]["username"], "celeb");
     let (status, body) = api
@@ -267,8 +302,8 @@ async fn profiles_show_following_for_the_caller_only() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["profile"]["following"], false);
-    let (_, body) = api
-        .call("GET", "/api/profiles/celeb", None, Some(&jake))
+    let body = api
+        .expect("GET", "/api/profiles/celeb", None, Some(&jake), 200)
         .await;
     assert_eq!(body["profile"]["following"], false);
 }
