@@ -64,8 +64,9 @@ ok
 
 # The cost benchmark's tests are #[ignore]d in the default `cargo test`: run them
 # here, and make sure the filter still matches some (0 run would pass silently).
+# `--workspace`, as above, so the test binary is the one already built.
 step "cost benchmark (requests and capacity at 100 and 2,000 articles)"
-cargo test -p conduit-tests --test integration -- --ignored --nocapture cost:: \
+cargo test --workspace --test integration -- --ignored --nocapture cost:: \
   | tee "$TOOLS/cost-benchmark.txt"
 grep -Eq '^test result: ok\. [1-9][0-9]* passed' "$TOOLS/cost-benchmark.txt" \
   || die "the cost benchmark ran no test (filter cost:: with --ignored)"
