@@ -309,20 +309,23 @@ pub fn xray_documents(
 /// a lost datagram loses a subsegment, never a response. Off when unset
 /// (locally), so the warm path there pays nothing.
 pub fn send_to_daemon(documents: &[String]) {
-    let Ok(address) = std::env::var("AWS_XRAY_DAEMON_ADDRESS") else {
-        return;
-    };
-    // The variable may hold "udp:host:port tcp:host:port" or just "host:port".
+    if let Ok(address) = std::env::var("AWS_XRAY_DAEMON_ADDRESS") {
+        send_to(&address, documents);
+    }
+}
+
+/// Sends documents to the daemon at `address`: `host:port`, or the
+/// `udp:host:port tcp:host:port` form Lambda may set.
+pub fn send_to(address: &str, documents: &[String]) {
     let udp = address
         .split_whitespace()
         .find_map(|part| part.strip_prefix("udp:"))
-        .unwrap_or(address.as_str())
-        .to_owned();
+        .unwrap_or(address);
     let Ok(socket) = std::net::UdpSocket::bind("0.0.0.0:0") else {
         return;
     };
     for document in documents {
-        let _ = socket.send_to(document.as_bytes(), &udp);
+        let _ = socket.send_to(document.as_bytes(), udp);
     }
 }
 
@@ -426,6 +429,28 @@ mod tests {
         assert_eq!(document["Function"], "login");
         assert_eq!(document["requestId"], "req-1");
         assert_eq!(document["traceId"], "Root=1-a");
+    }
+
+    #[test]
+    fn documents_reach_a_daemon_as_one_datagram_each() {
+        let daemon = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        daemon
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let address = daemon.local_addr().unwrap();
+        let header = TraceHeader::parse("Root=1-a-b;Parent=53995c3f42cd8ad8;Sampled=1").unwrap();
+        let documents = xray_documents(&header, "login", 1.0, 1.02, 200, &recorder().calls());
+        send_to(&format!("udp:{address} tcp:127.0.0.1:2000"), &documents);
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 65_536];
+        for _ in 0..documents.len() {
+            let (n, _) = daemon.recv_from(&mut buffer).unwrap();
+            received.push(String::from_utf8(buffer[..n].to_vec()).unwrap());
+        }
+        received.sort();
+        let mut sent = documents.clone();
+        sent.sort();
+        assert_eq!(received, sent);
     }
 
     #[test]
