@@ -12,6 +12,7 @@ use crate::domain::{Email, Password, Timestamp, ValidationErrors};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
+use crate::store::users::LoginClaim;
 use crate::telemetry::Counter;
 
 #[derive(Deserialize)]
@@ -116,21 +117,32 @@ pub async fn login(
     now: Timestamp,
 ) -> Result<(UserRecord, String), LoginError> {
     let (now_s, now_ms) = (now.unix_seconds(), now.unix_millis());
-    let (id, guard) = tokio::try_join!(
+    let window_end = now_s + guard::WINDOW.as_secs() as i64;
+    let (id, stale) = tokio::try_join!(
         app.store.user_id_by_email(&credentials.email),
         app.store.login_guard(&credentials.email),
     )?;
-    // DynamoDB's TTL deletes late: an expired record is no record.
-    let guard = guard.filter(|g| g.expires_at > now_s);
-    if let Some(until) = guard.as_ref().and_then(|g| g.locked_until)
-        && until > now_ms
-    {
-        crate::invocation::count(Counter::FailedLogin);
-        return Err(LoginError::Locked {
-            // Whole seconds, rounded up: retrying after them always gets a hearing.
-            retry_after: ((until - now_ms) as u64).div_ceil(1000),
-        });
+    // DynamoDB's TTL deletes late: a window that ended starts afresh.
+    if stale.is_some_and(|g| g.expires_at <= now_s) {
+        app.store.clear_login_guard(&credentials.email).await?;
     }
+    // Claimed atomically before the password is checked, so concurrent
+    // guesses cannot all pass a check that read the same count.
+    let attempt = match app
+        .store
+        .claim_login_attempt(&credentials.email, now_ms, window_end, guard::THRESHOLD)
+        .await?
+    {
+        LoginClaim::Granted { attempt } => attempt,
+        LoginClaim::Refused { locked_until } => {
+            crate::invocation::count(Counter::FailedLogin);
+            let left = locked_until.map_or(0, |until| until - now_ms).max(1) as u64;
+            return Err(LoginError::Locked {
+                // Whole seconds, rounded up: retrying after them always gets a hearing.
+                retry_after: left.div_ceil(1000),
+            });
+        }
+    };
     let user = app.store.user_for_login(id.as_ref()).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let valid = match credentials.password {
@@ -148,21 +160,20 @@ pub async fn login(
     };
     match user {
         Some(user) if valid => {
-            if guard.is_some() {
-                app.store.clear_login_guard(&credentials.email).await?;
-            }
+            app.store.clear_login_guard(&credentials.email).await?;
             let token = app.tokens.issue(&user.user_id);
             Ok((user, token))
         }
         _ => {
-            let failures = guard.as_ref().map_or(0, |g| g.failures) + 1;
-            let lock = guard::lock_for(failures).map(|d| now_ms + d.as_millis() as i64);
-            let expires_at =
-                lock.map_or(now_s, |ms| (ms + 999) / 1000) + guard::WINDOW.as_secs() as i64;
-            app.store
-                .record_login_failure(&credentials.email, guard.is_none(), expires_at, lock)
-                .await?;
-            tracing::info!(failures, locked = lock.is_some(), "login failed");
+            let lock = guard::lock_for(attempt).map(|d| now_ms + d.as_millis() as i64);
+            if let Some(until) = lock {
+                // One more attempt once this lock runs out.
+                let expires_at = (until + 999) / 1000 + guard::WINDOW.as_secs() as i64;
+                app.store
+                    .lock_login(&credentials.email, until, attempt + 1, expires_at)
+                    .await?;
+            }
+            tracing::info!(failures = attempt, locked = lock.is_some(), "login failed");
             crate::invocation::count(Counter::FailedLogin);
             Err(LoginError::BadCredentials)
         }

@@ -178,9 +178,12 @@ pub struct ClaimRecord {
 /// `expires_at` (and readers ignore it from then on, since TTL deletes late).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoginGuardRecord {
-    /// Failed attempts in the current window.
+    /// Attempts claimed in the current window (a success deletes the record).
     #[serde(default)]
     pub failures: u32,
+    /// Attempts the window allows before the next lock runs out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<u32>,
     /// Unix time (milliseconds) before which every attempt is refused, if locked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<i64>,

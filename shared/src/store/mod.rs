@@ -542,12 +542,13 @@ impl Store {
         writes: Vec<TransactWriteItem>,
     ) -> Result<TxOutcome, StoreError> {
         let mut retry = Retry::new(limits::CONTENDED_TRANSACTION);
+        let mut token = crate::invocation::transaction_token();
         while retry.next().await {
             let request = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(writes.clone()))
-                .client_request_token(crate::invocation::transaction_token())
+                .client_request_token(token.clone())
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send();
             match self.call("TransactWriteItems", request).await? {
@@ -556,7 +557,11 @@ impl Store {
                     Cancellation::Conditions(failed) => {
                         return Ok(TxOutcome::ConditionFailed(failed));
                     }
-                    Cancellation::Contended => continue,
+                    // Refused, nothing written: the next attempt is a new one.
+                    Cancellation::Contended => token = crate::invocation::transaction_token(),
+                    // An earlier send with this token is still running and may
+                    // commit: only the same token can safely ask again.
+                    Cancellation::InProgress => {}
                     Cancellation::Throttled => {
                         return Err(StoreError::Unavailable {
                             operation: "TransactWriteItems",
@@ -581,6 +586,9 @@ enum Cancellation {
     /// Lost to a concurrent transaction on the same items: nothing was
     /// written, so trying again (with a new token) is safe and likely to work.
     Contended,
+    /// An earlier request with the same token is still being applied: ask
+    /// again with that token (a new one could apply the writes twice).
+    InProgress,
     /// DynamoDB throttled it (the SDK has already retried): a 503.
     Throttled,
     /// Anything else: unexpected, a 500 (or a 503 if transient, see [`is_transient`]).
@@ -600,7 +608,7 @@ fn classify(error: &SdkError<TransactWriteItemsError, HttpResponse>) -> Cancella
                 .collect();
             cancellation(&codes)
         }
-        TransactWriteItemsError::TransactionInProgressException(_) => Cancellation::Contended,
+        TransactWriteItemsError::TransactionInProgressException(_) => Cancellation::InProgress,
         TransactWriteItemsError::ProvisionedThroughputExceededException(_)
         | TransactWriteItemsError::RequestLimitExceeded(_)
         | TransactWriteItemsError::ThrottlingException(_) => Cancellation::Throttled,

@@ -444,3 +444,32 @@ async fn an_unknown_email_is_locked_the_same_way_at_the_same_cost() {
         assert!(expires > now && expires <= now + 16 * 60 + 5, "{item:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_concurrent_guesses_gets_no_more_attempts_than_the_threshold() {
+    let api = std::sync::Arc::new(TestApi::new().await);
+    api.register("jake").await;
+    for _ in 0..4 {
+        assert_eq!(
+            login(&api, "jake@example.com", "wrong-password").await.0,
+            401
+        );
+    }
+    // One attempt is left before the lock; twenty arrive at once.
+    let guesses = (0..20).map(|i| {
+        let api = api.clone();
+        tokio::spawn(async move { login(&api, "jake@example.com", &format!("guess-{i:04}")).await })
+    });
+    let statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task").0)
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(checked, 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        19,
+        "{statuses:?}"
+    );
+}
