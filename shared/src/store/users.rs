@@ -119,7 +119,11 @@ impl Store {
         current: &UserRecord,
         changes: &UserChanges,
     ) -> Result<UserRecord, UserWriteError> {
-        let next = changes.apply(current);
+        let mut next = changes.apply(current);
+        // Guarded by the version, so an update that read an older user (a
+        // concurrent password or bio change) re-reads instead of writing back
+        // what it read.
+        next.version = current.version + 1;
         let me = [(":me", s(current.user_id.as_str()))];
         let claim = ClaimRecord {
             user_id: current.user_id.clone(),
@@ -151,6 +155,7 @@ impl Store {
             "username = :username",
             "email = :email",
             "password_hash = :hash",
+            "version = :next_version",
         ];
         let mut remove = Vec::new();
         let mut vals = vec![
@@ -159,6 +164,8 @@ impl Store {
             (":hash", s(next.password_hash.as_str())),
             (":old_username", s(current.username.as_str())),
             (":old_email", s(current.email.as_str())),
+            (":version", n(current.version)),
+            (":next_version", n(next.version)),
         ];
         match &next.bio {
             Some(bio) => {
@@ -181,7 +188,10 @@ impl Store {
         writes.push(self.update(
             &keys::user(&current.user_id),
             &expression,
-            Some("attribute_exists(pk) AND username = :old_username AND email = :old_email"),
+            Some(
+                "attribute_exists(pk) AND username = :old_username AND email = :old_email \
+                 AND version = :version",
+            ),
             &vals,
         ));
         match self.transact(writes).await? {

@@ -383,3 +383,48 @@ async fn a_delete_racing_tag_edits_leaves_every_tag_count_at_zero() {
     let tags = api.expect("GET", "/api/tags", None, None, 200).await;
     assert_eq!(tags["tags"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_profile_updates_of_different_fields_all_stick() {
+    let api = Arc::new(TestApi::new().await);
+    let token = api.register("busy").await;
+    let url = "https://example.com/me.png";
+    let results = concurrently(10, |i| {
+        let (api, token) = (api.clone(), token.clone());
+        let user = match i {
+            0 => json!({"password": "a-new-password"}),
+            1 => json!({"image": url}),
+            _ => json!({"bio": format!("bio {i}")}),
+        };
+        async move {
+            api.call(
+                "PUT",
+                "/api/user",
+                Some(json!({ "user": user })),
+                Some(&token),
+            )
+            .await
+        }
+    })
+    .await;
+    for (status, body) in &results {
+        assert_eq!(*status, 200, "{body}");
+    }
+    // No update wrote back what it had read over another's change.
+    let me = api
+        .expect("GET", "/api/user", None, Some(&token), 200)
+        .await;
+    assert_eq!(me["user"]["image"], url);
+    assert!(
+        me["user"]["bio"].as_str().unwrap().starts_with("bio "),
+        "{me}"
+    );
+    api.expect(
+        "POST",
+        "/api/users/login",
+        Some(json!({"user": {"email": "busy@example.com", "password": "a-new-password"}})),
+        None,
+        200,
+    )
+    .await;
+}
