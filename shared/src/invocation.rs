@@ -41,13 +41,15 @@ impl Invocation {
     /// longer than [`INVOCATION_BUDGET`].
     pub fn new(request_id: &str, lambda_deadline: Option<SystemTime>) -> Self {
         let now = Instant::now();
-        // A deadline already past leaves no time at all.
-        let left = lambda_deadline.map_or(INVOCATION_BUDGET, |d| {
-            d.duration_since(SystemTime::now())
-                .unwrap_or_default()
-                .saturating_sub(ANSWER_MARGIN)
-                .min(INVOCATION_BUDGET)
-        });
+        // A deadline already past never comes from Lambda (it starts the clock
+        // when it hands over the event); it does from local emulators, which
+        // count the time they spend building a function on its first
+        // invocation. Such a deadline gets the fixed budget.
+        let left = lambda_deadline
+            .and_then(|d| d.duration_since(SystemTime::now()).ok())
+            .map_or(INVOCATION_BUDGET, |left| {
+                left.saturating_sub(ANSWER_MARGIN).min(INVOCATION_BUDGET)
+            });
         Self {
             request_id: request_id.to_owned(),
             deadline: now + left,
