@@ -3,7 +3,6 @@
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
-use super::AuthorOnlyError;
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
 use crate::http::{self, ApiError};
@@ -22,15 +21,8 @@ pub async fn delete_article(
     id: &ArticleId,
     caller: &UserId,
 ) -> Result<(), DeleteArticleError> {
-    let article = app
-        .store
-        .article_or_tombstone(id, true)
-        .await?
-        .filter(|a| a.slug == *slug)
-        .ok_or(AuthorOnlyError::NotFound)?;
-    if &article.author_id != caller {
-        return Err(AuthorOnlyError::Forbidden);
-    }
+    let found = app.store.article_or_tombstone(id, true).await?;
+    let article = super::authored(found, slug, caller)?;
     app.store.delete_article(&article).await?;
     Ok(())
 }

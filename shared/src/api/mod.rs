@@ -28,9 +28,10 @@ pub mod update_user;
 use serde::{Deserialize, Deserializer};
 
 use crate::App;
-use crate::domain::{ArticleId, UserId, ValidationErrors};
+use crate::domain::{ArticleId, Slug, UserId, ValidationErrors};
 use crate::store::StoreError;
 use crate::store::articles::ArticleView;
+use crate::store::items::ArticleRecord;
 use crate::store::users::Taken;
 
 /// The 409 body for usernames or emails someone else holds.
@@ -80,6 +81,22 @@ pub(crate) async fn reload(
     caller: &UserId,
 ) -> Result<Option<ArticleView>, StoreError> {
     app.store.article_view(id, Some(caller), true).await
+}
+
+/// `article`, if it is the one `slug` names now and `caller` wrote it: the
+/// decision behind every author-only action.
+pub(crate) fn authored(
+    article: Option<ArticleRecord>,
+    slug: &Slug,
+    caller: &UserId,
+) -> Result<ArticleRecord, AuthorOnlyError> {
+    let article = article
+        .filter(|a| a.slug == *slug)
+        .ok_or(AuthorOnlyError::NotFound)?;
+    if &article.author_id != caller {
+        return Err(AuthorOnlyError::Forbidden);
+    }
+    Ok(article)
 }
 
 /// Why an action only an article's author may take (edit, delete) did not happen.

@@ -110,15 +110,7 @@ pub async fn update_article(
     // Lost to a concurrent edit: re-read, re-decide, re-apply.
     let mut retry = Retry::new(limits::EDIT);
     while retry.next().await {
-        let article = app
-            .store
-            .article(id, true)
-            .await?
-            .filter(|a| a.slug == *slug)
-            .ok_or(AuthorOnlyError::NotFound)?;
-        if &article.author_id != caller {
-            return Err(AuthorOnlyError::Forbidden);
-        }
+        let article = super::authored(app.store.article(id, true).await?, slug, caller)?;
         let next = changes.apply(&article, now);
         match app
             .store
