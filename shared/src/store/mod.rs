@@ -541,6 +541,25 @@ impl Store {
         &self,
         writes: Vec<TransactWriteItem>,
     ) -> Result<TxOutcome, StoreError> {
+        self.transact_or_settled(writes, || async { Ok(None) })
+            .await
+    }
+
+    /// [`Store::transact`], but when the transaction loses to a concurrent one
+    /// it first asks `settled` whether the race is already decided (a claim
+    /// the winner now holds): `Some(outcome)` ends the loop with that outcome.
+    /// Without it fifty registrations of one email keep conflicting with each
+    /// other after the winner committed, and the losers run out of retries
+    /// (503) instead of learning the email is taken (409).
+    pub(crate) async fn transact_or_settled<F, Fut>(
+        &self,
+        writes: Vec<TransactWriteItem>,
+        settled: F,
+    ) -> Result<TxOutcome, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<TxOutcome>, StoreError>>,
+    {
         let mut retry = Retry::new(limits::CONTENDED_TRANSACTION);
         let mut token = crate::invocation::transaction_token();
         while retry.next().await {
@@ -558,7 +577,12 @@ impl Store {
                         return Ok(TxOutcome::ConditionFailed(failed));
                     }
                     // Refused, nothing written: the next attempt is a new one.
-                    Cancellation::Contended => token = crate::invocation::transaction_token(),
+                    Cancellation::Contended => {
+                        if let Some(outcome) = settled().await? {
+                            return Ok(outcome);
+                        }
+                        token = crate::invocation::transaction_token();
+                    }
                     // An earlier send with this token is still running and may
                     // commit: only the same token can safely ask again.
                     Cancellation::InProgress => {}

@@ -102,7 +102,22 @@ impl Store {
                 Some(ABSENT),
             ),
         ];
-        match self.transact(writes).await? {
+        let username = keys::username_claim(&user.username.canonical());
+        let email = keys::email_claim(&user.email.canonical());
+        // Lost to a concurrent transaction: if a claim is now held by someone
+        // else, the race is decided, and this registration gets its 409 at
+        // once. (Held by this user: an earlier send did commit.)
+        let settled = || async {
+            let (username, email) = tokio::try_join!(self.claim(&username), self.claim(&email))?;
+            let mine = Some(&user.user_id);
+            if username.as_ref() == mine || email.as_ref() == mine {
+                return Ok(Some(TxOutcome::Committed));
+            }
+            Ok((username.is_some() || email.is_some()).then(|| {
+                TxOutcome::ConditionFailed(vec![false, username.is_some(), email.is_some()])
+            }))
+        };
+        match self.transact_or_settled(writes, settled).await? {
             TxOutcome::Committed => Ok(()),
             TxOutcome::ConditionFailed(failed) if failed[0] => Err(UserWriteError::Conflict),
             TxOutcome::ConditionFailed(failed) => Err(UserWriteError::Taken(Taken {
