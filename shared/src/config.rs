@@ -75,6 +75,9 @@ pub mod budget {
     pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
     /// See [`INITIAL_BACKOFF`].
     pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
+    /// Longest that init waits to open the DynamoDB connection ahead of the
+    /// first invocation (see `Store::warm_up`); past it, init goes on.
+    pub const WARM_UP: Duration = Duration::from_millis(1_000);
     /// What a 503 tells the client to wait before retrying (`Retry-After`, seconds).
     pub const RETRY_AFTER_SECONDS: u32 = 1;
 }

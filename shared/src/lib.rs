@@ -50,10 +50,23 @@ impl App {
         let auth = AuthConfig::from_env()?;
         let table = config::table_name()?;
         let sdk = config::sdk_loader().load().await;
-        let secret = match auth.secret {
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+        // Both are network round trips with a TLS handshake: side by side.
+        let (secret, ()) = tokio::join!(Self::secret(&sdk, auth.secret), store.warm_up());
+        Ok(Self {
+            store,
+            tokens: TokenKeys::new(&secret?, auth.token_ttl),
+        })
+    }
+
+    async fn secret(
+        sdk: &aws_config::SdkConfig,
+        source: SecretSource,
+    ) -> Result<SecretString, InitError> {
+        Ok(match source {
             SecretSource::Value(secret) => secret,
             SecretSource::SecretsManager(arn) => {
-                let secret = aws_sdk_secretsmanager::Client::new(&sdk)
+                let secret = aws_sdk_secretsmanager::Client::new(sdk)
                     .get_secret_value()
                     .secret_id(arn)
                     .send()
@@ -68,10 +81,6 @@ impl App {
                 check_secret(&secret, "JWT_SECRET_ARN")?;
                 secret
             }
-        };
-        Ok(Self {
-            store: Store::new(aws_sdk_dynamodb::Client::new(&sdk), table),
-            tokens: TokenKeys::new(&secret, auth.token_ttl),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! `template.yaml` (the one source of truth), tables on DynamoDB Local, an
 //! [`App`] per test, and API Gateway events built the way API Gateway sends them.
 
+pub mod coldstart;
 pub mod events;
 pub mod faults;
 pub mod gateway;
@@ -390,11 +391,13 @@ pub fn routes() -> Result<Vec<Route>> {
         .as_mapping()
         .context("template: Resources")?;
     let mut routes = Vec::new();
-    for (_, resource) in resources {
+    for (logical_id, resource) in resources {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
-        let function = text(&resource["Metadata"]["BuildProperties"], "Binary")?;
+        let logical_id = logical_id.as_str().context("template: a resource name")?;
+        let function = binary_of(logical_id)
+            .with_context(|| format!("template: {logical_id} is not named <Binary>Function"))?;
         let events = resource["Properties"]["Events"]
             .as_mapping()
             .context("template: a function without Events")?;
@@ -410,6 +413,20 @@ pub fn routes() -> Result<Vec<Route>> {
     }
     routes.sort();
     Ok(routes)
+}
+
+/// The binary a function resource runs, by the template's naming rule (the
+/// Makefile follows it too): `GetCurrentUserFunction` runs `get_current_user`.
+pub fn binary_of(logical_id: &str) -> Option<String> {
+    let stem = logical_id.strip_suffix("Function")?;
+    let mut binary = String::new();
+    for (i, c) in stem.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            binary.push('_');
+        }
+        binary.push(c.to_ascii_lowercase());
+    }
+    (!binary.is_empty()).then_some(binary)
 }
 
 /// The route serving `method path`: literal segments win over parameters,
@@ -533,10 +550,25 @@ impl TestApi {
         body: Option<Value>,
         token: Option<&str>,
     ) -> Response<Body> {
+        self.respond_with(method, path, body, token, &[]).await
+    }
+
+    /// [`TestApi::respond`] with extra request headers (lower-case names).
+    pub async fn respond_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response<Body> {
         let bare = path.split('?').next().unwrap_or(path);
         let route = route_for(&self.routes, method, bare)
             .unwrap_or_else(|| panic!("no route for {method} {path}"));
-        let event = event(method, &route.path, path, body.as_ref(), token);
+        let mut event = event(method, &route.path, path, body.as_ref(), token);
+        for (name, value) in headers {
+            event["headers"][*name] = Value::from(*value);
+        }
         let request = request_from_event(&event);
         // As in AWS: each call is an invocation with the template's 10 s deadline.
         let deadline = std::time::SystemTime::now() + LAMBDA_TIMEOUT;

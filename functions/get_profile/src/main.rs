@@ -1,6 +1,7 @@
 use lambda_http::Error;
 
-#[tokio::main]
+// One invocation at a time: one thread (blocking work, password hashing, has its own pool).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     conduit::lambda::run(conduit::api::get_profile::handle).await
 }

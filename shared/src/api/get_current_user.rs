@@ -43,7 +43,7 @@ pub async fn current_user(app: &App, id: &UserId) -> Result<UserRecord, CurrentU
 
 /// Lambda entry point.
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(serve(app, &request).await)
+    http::respond_cacheable(&request, serve(app, &request).await)
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {

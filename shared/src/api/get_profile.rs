@@ -53,7 +53,7 @@ pub async fn profile(
 
 /// Lambda entry point.
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(serve(app, &request).await)
+    http::respond_cacheable(&request, serve(app, &request).await)
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {

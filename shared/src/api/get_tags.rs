@@ -40,8 +40,8 @@ pub async fn tags(store: &Store) -> Result<Vec<Tag>, TagsError> {
 }
 
 /// Lambda entry point (needs only the table, no secret).
-pub async fn handle(store: &Store, _request: Request) -> Response<Body> {
-    http::respond(serve(store).await)
+pub async fn handle(store: &Store, request: Request) -> Response<Body> {
+    http::respond_cacheable(&request, serve(store).await)
 }
 
 async fn serve(store: &Store) -> Result<Response<Body>, ApiError> {

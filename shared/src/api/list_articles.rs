@@ -101,7 +101,7 @@ pub fn page_body(page: &ArticlePage) -> ArticlesBody {
 
 /// Lambda entry point.
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    http::respond(serve(app, &request).await)
+    http::respond_cacheable(&request, serve(app, &request).await)
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {

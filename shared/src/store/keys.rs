@@ -87,6 +87,14 @@ pub fn login_decoy() -> Key {
     Key::new("USER#~".to_owned(), "USER")
 }
 
+/// A key no item ever has, read once during init to open the connection to
+/// DynamoDB (TLS handshake, root store, credentials, endpoint) before the first
+/// invocation needs it. Functions that never read otherwise may read only this
+/// partition (a `dynamodb:LeadingKeys` condition in `template.yaml`).
+pub fn warm_up() -> Key {
+    Key::new("WARMUP".to_owned(), "WARMUP")
+}
+
 /// `follower` follows `followee`.
 pub fn follow(follower: &UserId, followee: &UserId) -> Key {
     Key::new(

@@ -298,6 +298,29 @@ impl Store {
         }
     }
 
+    /// Opens the connection to DynamoDB during init, beside the Secrets
+    /// Manager fetch that init waits for anyway, so the first invocation does
+    /// not pay for the TLS handshake: one eventually consistent `GetItem` of
+    /// [`keys::warm_up`] (half a read unit per cold start; README, "Cold
+    /// start", has the measurements). It only logs a failure: the first
+    /// invocation then connects itself, and answers for any error.
+    pub async fn warm_up(&self) {
+        let request = self
+            .client
+            .get_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key_item(&keys::warm_up())))
+            .send();
+        match tokio::time::timeout(crate::config::budget::WARM_UP, request).await {
+            Ok(Ok(_)) => tracing::debug!("connected to DynamoDB during init"),
+            Ok(Err(error)) => tracing::warn!(
+                error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error),
+                "could not connect to DynamoDB during init"
+            ),
+            Err(_) => tracing::warn!("connecting to DynamoDB during init timed out"),
+        }
+    }
+
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table

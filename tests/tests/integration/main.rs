@@ -10,6 +10,7 @@
 mod articles;
 mod bad_input;
 mod concurrency;
+mod conditional;
 mod cost;
 mod events;
 mod faults;

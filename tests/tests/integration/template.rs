@@ -49,11 +49,52 @@ fn functions_are_arm64_rust_binaries_with_json_logs() {
         if resource["Type"].as_str() == Some("AWS::Serverless::Function") {
             assert_eq!(
                 resource["Metadata"]["BuildMethod"].as_str(),
-                Some("rust-cargolambda"),
+                Some("makefile"),
                 "{name:?}"
             );
         }
     }
+}
+
+/// What `sam build` runs for each function, dry (`make -n`): every function of
+/// the template has a target, which copies its own binary. (The release build
+/// itself is the benchmark's business, not the test command's.)
+#[test]
+fn the_makefile_builds_every_function_of_the_template_into_its_artifacts() {
+    let template = template().unwrap();
+    let mut functions = 0;
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        functions += 1;
+        let name = name.as_str().unwrap();
+        let binary = conduit_tests::binary_of(name).unwrap();
+        assert!(
+            workspace_root()
+                .join(format!("functions/{binary}/Cargo.toml"))
+                .is_file(),
+            "{name}: no crate functions/{binary}"
+        );
+        let output = std::process::Command::new("make")
+            .args(["-n", &format!("build-{name}"), "ARTIFACTS_DIR=/artifacts"])
+            .current_dir(workspace_root())
+            .output()
+            .expect("make is installed");
+        assert!(output.status.success(), "{name}: {output:?}");
+        let plan = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            plan.contains("cargo lambda build --release --arm64")
+                && plan.contains(&format!(" -p {binary}")),
+            "{name}: {plan}"
+        );
+        assert!(
+            plan.trim_end()
+                .ends_with(&format!("/lambda/{binary}/bootstrap /artifacts/bootstrap")),
+            "{name}: {plan}"
+        );
+    }
+    assert_eq!(functions, 19);
 }
 
 #[test]

@@ -1,0 +1,107 @@
+//! Conditional requests: `ETag` and `If-None-Match` on every read.
+
+use conduit_tests::TestApi;
+use lambda_http::Body;
+use lambda_http::http::Response;
+
+fn tag(response: &Response<Body>) -> String {
+    response
+        .headers()
+        .get("etag")
+        .expect("a 200 carries an ETag")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn every_read_answers_a_repeated_get_with_the_same_tag_by_a_304_without_a_body() {
+    let api = TestApi::new().await;
+    let author = api.register("author").await;
+    let slug = api.create_article(&author, "Cached", &["http"]).await;
+    let comments = format!("/api/articles/{slug}/comments");
+    let article = format!("/api/articles/{slug}");
+    for path in [
+        "/api/articles",
+        "/api/articles?tag=http",
+        "/api/articles/feed",
+        article.as_str(),
+        comments.as_str(),
+        "/api/profiles/author",
+        "/api/user",
+        "/api/tags",
+    ] {
+        let first = api.respond("GET", path, None, Some(&author)).await;
+        assert_eq!(first.status(), 200, "{path}");
+        assert_eq!(
+            first.headers()["cache-control"],
+            "private, no-cache",
+            "{path}"
+        );
+        let etag = tag(&first);
+        let again = api
+            .respond_with(
+                "GET",
+                path,
+                None,
+                Some(&author),
+                &[("if-none-match", &etag)],
+            )
+            .await;
+        assert_eq!(again.status(), 304, "{path}");
+        assert!(again.body().is_empty(), "{path}");
+        assert_eq!(tag(&again), etag, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_tag_follows_what_this_caller_sees_and_moves_when_it_changes() {
+    let api = TestApi::new().await;
+    let author = api.register("author").await;
+    let reader = api.register("reader").await;
+    let slug = api.create_article(&author, "Watched", &[]).await;
+    let path = format!("/api/articles/{slug}");
+    let as_reader = tag(&api.respond("GET", &path, None, Some(&reader)).await);
+    let anonymous = tag(&api.respond("GET", &path, None, None).await);
+    assert_eq!(as_reader, anonymous, "nothing differs for the reader yet");
+    api.expect(
+        "POST",
+        &format!("{path}/favorite"),
+        None,
+        Some(&reader),
+        200,
+    )
+    .await;
+    // The reader's own flag and the count changed: their old tag is stale.
+    let stale = api
+        .respond_with(
+            "GET",
+            &path,
+            None,
+            Some(&reader),
+            &[("if-none-match", &as_reader)],
+        )
+        .await;
+    assert_eq!(stale.status(), 200);
+    assert_ne!(tag(&stale), as_reader);
+    // Someone else sees the new count, but not the reader's flag.
+    let other = tag(&api.respond("GET", &path, None, None).await);
+    assert_ne!(other, as_reader);
+    assert_ne!(other, tag(&stale));
+}
+
+#[tokio::test]
+async fn errors_carry_no_tag_and_a_star_does_not_hide_them() {
+    let api = TestApi::new().await;
+    let response = api
+        .respond_with(
+            "GET",
+            "/api/articles/no-such-article-1",
+            None,
+            None,
+            &[("if-none-match", "*")],
+        )
+        .await;
+    assert_eq!(response.status(), 404);
+    assert!(response.headers().get("etag").is_none());
+}
