@@ -90,7 +90,16 @@ grep -qi '^access-control-allow-headers:.*authorization' <<<"$preflight" || die 
 grep -qi '^access-control-allow-methods:.*PUT' <<<"$preflight" || die "preflight refused PUT: $preflight"
 actual="$(curl -s -i "http://127.0.0.1:$API_PORT/api/tags" -H "Origin: $origin")"
 grep -qi '^access-control-allow-origin: \*' <<<"$actual" || die "response carried no CORS header: $actual"
+grep -qi '^access-control-expose-headers:.*etag' <<<"$actual" || die "response does not expose ETag: $actual"
 echo "preflight and response headers as template.yaml's CorsConfiguration says"
+ok
+
+step "a repeated GET with If-None-Match gets a 304 from the local stack"
+etag="$(curl -s -i "http://127.0.0.1:$API_PORT/api/tags" | awk -F': ' 'tolower($1) == "etag" { print $2 }' | tr -d '\r')"
+[ -n "$etag" ] || die "GET /api/tags carried no ETag"
+status="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API_PORT/api/tags" -H "If-None-Match: $etag")"
+[ "$status" = 304 ] || die "If-None-Match $etag: $status, not 304"
+echo "ETag $etag, then 304"
 ok
 
 step "a body that is not UTF-8 gets a 4xx from the local stack, never a 500"

@@ -35,6 +35,10 @@ pub enum ApiError {
     /// 404: no such resource.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 412: the request's `If-Match` names a representation of the resource
+    /// that is no longer current; nothing was written.
+    #[error("{0} has changed")]
+    PreconditionFailed(&'static str),
     /// 429: too many failed logins for this email; try again after `retry_after` seconds.
     #[error("locked for {retry_after} s")]
     TooManyRequests {
@@ -78,6 +82,7 @@ impl ApiError {
             Self::Unauthorized(_) | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -101,6 +106,7 @@ impl ApiError {
             Self::BadCredentials => ValidationErrors::single("credentials", "invalid"),
             Self::Forbidden(what) => ValidationErrors::single(*what, "forbidden"),
             Self::NotFound(what) => ValidationErrors::single(*what, "not found"),
+            Self::PreconditionFailed(what) => ValidationErrors::single(*what, "has changed"),
             Self::TooManyRequests { .. } => {
                 ValidationErrors::single("credentials", "too many failed attempts, try again later")
             }
@@ -231,6 +237,50 @@ pub fn entity_tag(body: &Body) -> String {
     let digest = Sha256::digest(body.as_ref());
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
+}
+
+/// An `If-Match` precondition: the write applies only to the representation
+/// the client last saw (optimistic concurrency; see `docs/resilience.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: any current representation.
+    Any,
+    /// These strong tags (weak ones, `W/"…"`, never match, as RFC 9110 asks).
+    Tags(Vec<String>),
+}
+
+impl IfMatch {
+    /// The request's precondition, if it sent `If-Match`.
+    pub fn of(request: &Request) -> Option<Self> {
+        let values: Vec<&str> = request
+            .headers()
+            .get_all(header::IF_MATCH)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect();
+        if values.is_empty() {
+            return None;
+        }
+        if values.iter().any(|value| value.trim() == "*") {
+            return Some(Self::Any);
+        }
+        Some(Self::Tags(
+            values
+                .iter()
+                .flat_map(|value| value.split(','))
+                .map(|tag| tag.trim().to_owned())
+                .filter(|tag| !tag.is_empty())
+                .collect(),
+        ))
+    }
+
+    /// Whether the current representation, whose tag is `current`, satisfies it.
+    pub fn matches(&self, current: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Tags(tags) => tags.iter().any(|tag| tag == current),
+        }
+    }
 }
 
 /// Whether an `If-None-Match` value names `tag`: `*`, or a comma-separated
@@ -565,5 +615,36 @@ mod tests {
             respond_cacheable(&request, Err(ApiError::Unauthorized(TokenError::Missing)));
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert!(response.headers().get(header::ETAG).is_none());
+    }
+
+    fn with_if_match(values: &[&str]) -> Request {
+        let mut request = Request::new(Body::Empty);
+        for value in values {
+            request
+                .headers_mut()
+                .append(header::IF_MATCH, value.parse().unwrap());
+        }
+        request
+    }
+
+    #[test]
+    fn if_match_is_absent_a_star_or_a_list_of_strong_tags() {
+        assert_eq!(IfMatch::of(&with_if_match(&[])), None);
+        assert_eq!(IfMatch::of(&with_if_match(&["*"])), Some(IfMatch::Any));
+        let condition = IfMatch::of(&with_if_match(&["\"a\", \"b\"", "W/\"c\""])).unwrap();
+        assert!(condition.matches("\"a\"") && condition.matches("\"b\""));
+        assert!(
+            !condition.matches("\"c\""),
+            "weak tags never match If-Match"
+        );
+        assert!(!condition.matches("\"d\""));
+        assert!(IfMatch::Any.matches("\"anything\""));
+    }
+
+    #[test]
+    fn a_failed_precondition_is_a_412_naming_the_resource() {
+        let (status, body) = errors_of(ApiError::PreconditionFailed("article"));
+        assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+        assert_eq!(body["errors"]["article"][0], "has changed");
     }
 }

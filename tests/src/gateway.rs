@@ -30,6 +30,8 @@ pub struct Cors {
     pub methods: Vec<String>,
     /// Preflight cache lifetime, seconds.
     pub max_age: Option<u64>,
+    /// Response headers a browser may read.
+    pub expose: Vec<String>,
 }
 
 fn strings(value: &Yaml, template: &Yaml) -> Vec<String> {
@@ -67,6 +69,7 @@ impl Cors {
             headers: strings(&cors["AllowHeaders"], &template),
             methods: strings(&cors["AllowMethods"], &template),
             max_age: cors["MaxAge"].as_u64(),
+            expose: strings(&cors["ExposeHeaders"], &template),
         })
     }
 
@@ -166,6 +169,10 @@ async fn forward(
     if let Some(allowed) = origin.as_deref().and_then(|o| cors.allow_origin(o)) {
         let (name, value) = header("access-control-allow-origin", &allowed);
         parts.headers.insert(name, value);
+        if !cors.expose.is_empty() {
+            let (name, value) = header("access-control-expose-headers", &cors.expose.join(","));
+            parts.headers.insert(name, value);
+        }
     }
     Ok(Response::from_parts(parts, Full::new(body)))
 }
@@ -324,6 +331,7 @@ mod tests {
             headers: vec!["authorization".into()],
             methods: vec!["GET".into(), "PUT".into()],
             max_age: Some(600),
+            expose: vec!["etag".into()],
         };
         let allowed = preflight(&cors, Some("http://localhost:4200"));
         assert_eq!(allowed.status(), StatusCode::NO_CONTENT);

@@ -70,7 +70,7 @@ pub async fn seed(app: &App) -> Result<bool> {
                 "image": format!("https://api.dicebear.com/9.x/initials/svg?seed={name}"),
             }))?
             .try_into()?;
-        update_user::update_user(app, &user.user_id, update).await?;
+        update_user::update_user(app, &user.user_id, update, None).await?;
         users.push(user.user_id);
     }
     let mut slugs: Vec<Slug> = Vec::new();

@@ -14,6 +14,7 @@ use crate::domain::{
     parse_tag_list,
 };
 use crate::http::{self, ApiError};
+use crate::store::StoreError;
 use crate::store::articles::{ArticleView, ArticleWriteError};
 use crate::store::items::ArticleRecord;
 use crate::store::retry::{Retry, limits};
@@ -92,12 +93,37 @@ impl ArticleChanges {
     }
 }
 
-/// Why an article could not be updated: the cases of every author-only
-/// article action.
-pub type UpdateArticleError = super::AuthorOnlyError;
+/// Why an article could not be updated.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateArticleError {
+    /// Not found, not the caller's, or storage failed: as every author-only action.
+    #[error(transparent)]
+    Author(#[from] AuthorOnlyError),
+    /// The article is no longer at the version the caller's `If-Match` named.
+    #[error("the article changed since the caller read it")]
+    Changed,
+}
+
+impl From<StoreError> for UpdateArticleError {
+    fn from(error: StoreError) -> Self {
+        Self::Author(error.into())
+    }
+}
+
+impl From<UpdateArticleError> for ApiError {
+    fn from(error: UpdateArticleError) -> Self {
+        match error {
+            UpdateArticleError::Author(e) => e.into(),
+            UpdateArticleError::Changed => ApiError::PreconditionFailed("article"),
+        }
+    }
+}
 
 /// Applies changes to the caller's article, tags included: links and tag
 /// counts move in the same transaction as the article, guarded by its version.
+/// With `expected` (from `If-Match`), only onto that version: a concurrent
+/// edit then fails the write's version condition, and the caller gets
+/// [`UpdateArticleError::Changed`] instead of a retry onto what they never saw.
 #[instrument(skip(app, changes))]
 pub async fn update_article(
     app: &App,
@@ -105,12 +131,16 @@ pub async fn update_article(
     id: &ArticleId,
     caller: &UserId,
     changes: ArticleChanges,
+    expected: Option<u64>,
     now: Timestamp,
 ) -> Result<ArticleView, UpdateArticleError> {
     // Lost to a concurrent edit: re-read, re-decide, re-apply.
     let mut retry = Retry::new(limits::EDIT);
     while retry.next().await {
         let article = super::authored(app.store.article(id, true).await?, slug, caller)?;
+        if expected.is_some_and(|version| version != article.version) {
+            return Err(UpdateArticleError::Changed);
+        }
         let next = changes.apply(&article, now);
         match app
             .store
@@ -118,13 +148,16 @@ pub async fn update_article(
             .await
         {
             Ok(()) => {
-                return super::reload(app, id, caller)
+                return Ok(super::reload(app, id, caller)
                     .await?
-                    .ok_or(AuthorOnlyError::NotFound);
+                    .ok_or(AuthorOnlyError::NotFound)?);
+            }
+            Err(ArticleWriteError::Changed) if expected.is_some() => {
+                return Err(UpdateArticleError::Changed);
             }
             Err(ArticleWriteError::Changed) => continue,
-            Err(ArticleWriteError::NotFound) => return Err(AuthorOnlyError::NotFound),
-            Err(ArticleWriteError::Forbidden) => return Err(AuthorOnlyError::Forbidden),
+            Err(ArticleWriteError::NotFound) => return Err(AuthorOnlyError::NotFound.into()),
+            Err(ArticleWriteError::Forbidden) => return Err(AuthorOnlyError::Forbidden.into()),
             Err(ArticleWriteError::Store(e)) => return Err(e.into()),
         }
     }
@@ -141,9 +174,37 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let (slug, id) = http::slug_param(request)?;
     let input: Input = http::parse_json(request)?;
     let changes = ArticleChanges::try_from(input.article)?;
-    let view = update_article(app, &slug, &id, &caller.id, changes, Timestamp::now()).await?;
-    let article = ArticleDto::new(&view);
-    Ok(http::json(StatusCode::OK, &ArticleBody { article }))
+    let expected = match http::IfMatch::of(request) {
+        None => None,
+        Some(condition) => {
+            // What the caller would GET now (strongly read), and its version.
+            let current = super::reload(app, &id, &caller.id)
+                .await?
+                .filter(|view| view.article.slug == slug)
+                .ok_or(ApiError::NotFound("article"))?;
+            if !condition.matches(&http::entity_tag(body(&current).body())) {
+                return Err(ApiError::PreconditionFailed("article"));
+            }
+            Some(current.article.version)
+        }
+    };
+    let view = update_article(
+        app,
+        &slug,
+        &id,
+        &caller.id,
+        changes,
+        expected,
+        Timestamp::now(),
+    )
+    .await?;
+    Ok(body(&view))
+}
+
+/// The article as `GET /api/articles/{slug}` shows it (so their tags agree).
+fn body(view: &ArticleView) -> Response<Body> {
+    let article = ArticleDto::new(view);
+    http::json(StatusCode::OK, &ArticleBody { article })
 }
 
 #[cfg(test)]

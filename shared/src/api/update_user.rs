@@ -95,6 +95,9 @@ pub enum UpdateUserError {
     /// Hashing did not finish.
     #[error("password hashing failed")]
     Hashing(#[source] tokio::task::JoinError),
+    /// The user is no longer at the version the caller's `If-Match` named.
+    #[error("the user changed since the caller read it")]
+    Changed,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -106,6 +109,7 @@ impl From<UpdateUserError> for ApiError {
             UpdateUserError::Gone => ApiError::Unauthorized(TokenError::Invalid),
             UpdateUserError::Taken(taken) => ApiError::Conflict(super::taken_errors(taken)),
             UpdateUserError::Hashing(e) => ApiError::Internal(Box::new(e)),
+            UpdateUserError::Changed => ApiError::PreconditionFailed("user"),
             UpdateUserError::Store(e) => e.into(),
         }
     }
@@ -114,10 +118,14 @@ impl From<UpdateUserError> for ApiError {
 /// Applies an update; username and email claims move atomically with the user.
 /// Keeping one's own username or email (in any case) is not a conflict.
 #[instrument(skip_all, fields(user_id = %id))]
+/// With `expected` (from `If-Match`), only onto that version of the user: a
+/// concurrent update then fails the write's version condition, and the caller
+/// gets [`UpdateUserError::Changed`] instead of a retry.
 pub async fn update_user(
     app: &App,
     id: &UserId,
     update: UserUpdate,
+    expected: Option<u64>,
 ) -> Result<UserRecord, UpdateUserError> {
     let password_hash = match update.password {
         Some(password) => Some(
@@ -142,9 +150,15 @@ pub async fn update_user(
             .user(id, true)
             .await?
             .ok_or(UpdateUserError::Gone)?;
+        if expected.is_some_and(|version| version != current.version) {
+            return Err(UpdateUserError::Changed);
+        }
         match app.store.update_user(&current, &changes).await {
             Ok(user) => return Ok(user),
             Err(UserWriteError::Taken(taken)) => return Err(UpdateUserError::Taken(taken)),
+            Err(UserWriteError::Conflict) if expected.is_some() => {
+                return Err(UpdateUserError::Changed);
+            }
             Err(UserWriteError::Conflict) => continue,
             Err(UserWriteError::Store(e)) => return Err(e.into()),
         }
@@ -161,7 +175,22 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let caller = http::require_auth(app, request)?;
     let input: Input = http::parse_json(request)?;
     let update = UserUpdate::try_from(input.user)?;
-    let user = update_user(app, &caller.id, update).await?;
+    let expected = match http::IfMatch::of(request) {
+        None => None,
+        Some(condition) => {
+            // What `GET /api/user` shows the caller now, and its version.
+            let current = super::get_current_user::current_user(app, &caller.id).await?;
+            let shown = http::json(
+                StatusCode::OK,
+                &UserBody::new(&current, caller.token.clone()),
+            );
+            if !condition.matches(&http::entity_tag(shown.body())) {
+                return Err(ApiError::PreconditionFailed("user"));
+            }
+            Some(current.version)
+        }
+    };
+    let user = update_user(app, &caller.id, update, expected).await?;
     Ok(http::json(
         StatusCode::OK,
         &UserBody::new(&user, caller.token),

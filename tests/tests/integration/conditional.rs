@@ -1,8 +1,12 @@
-//! Conditional requests: `ETag` and `If-None-Match` on every read.
+//! Conditional requests: `ETag` and `If-None-Match` on every read, `If-Match`
+//! on the edits of an article and of the user.
 
-use conduit_tests::TestApi;
+use std::sync::Arc;
+
+use conduit_tests::{TestApi, read};
 use lambda_http::Body;
 use lambda_http::http::Response;
+use serde_json::json;
 
 fn tag(response: &Response<Body>) -> String {
     response
@@ -104,4 +108,110 @@ async fn errors_carry_no_tag_and_a_star_does_not_hide_them() {
         .await;
     assert_eq!(response.status(), 404);
     assert!(response.headers().get("etag").is_none());
+}
+
+#[tokio::test]
+async fn an_article_put_with_a_stale_if_match_gets_a_412_and_changes_nothing() {
+    let api = TestApi::new().await;
+    let author = api.register("author").await;
+    let slug = api.create_article(&author, "Guarded", &[]).await;
+    let path = format!("/api/articles/{slug}");
+    let seen = tag(&api.respond("GET", &path, None, Some(&author)).await);
+    let edit = |body: &str| Some(json!({"article": {"body": body}}));
+    let first = api
+        .respond_with(
+            "PUT",
+            &path,
+            edit("first"),
+            Some(&author),
+            &[("if-match", &seen)],
+        )
+        .await;
+    assert_eq!(first.status(), 200);
+    // The same tag again is stale now: refused, and nothing written.
+    let (status, body) = read(
+        api.respond_with(
+            "PUT",
+            &path,
+            edit("second"),
+            Some(&author),
+            &[("if-match", &seen)],
+        )
+        .await,
+    );
+    assert_eq!(status, 412);
+    assert_eq!(body["errors"]["article"][0], "has changed");
+    let now = api.expect("GET", &path, None, Some(&author), 200).await;
+    assert_eq!(now["article"]["body"], "first");
+    // `*` and no If-Match at all both apply to whatever is current.
+    for headers in [&[("if-match", "*")][..], &[]] {
+        let response = api
+            .respond_with("PUT", &path, edit("third"), Some(&author), headers)
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn twenty_concurrent_puts_with_one_if_match_apply_exactly_once() {
+    let api = Arc::new(TestApi::new().await);
+    let author = api.register("author").await;
+    let slug = api.create_article(&author, "Raced", &[]).await;
+    let path = format!("/api/articles/{slug}");
+    let seen = tag(&api.respond("GET", &path, None, Some(&author)).await);
+    let results = futures::future::join_all((0..20).map(|i| {
+        let (api, author, path, seen) = (api.clone(), author.clone(), path.clone(), seen.clone());
+        tokio::spawn(async move {
+            let body = Some(json!({"article": {"body": format!("edit {i}")}}));
+            api.respond_with("PUT", &path, body, Some(&author), &[("if-match", &seen)])
+                .await
+                .status()
+                .as_u16()
+        })
+    }))
+    .await;
+    let statuses: Vec<u16> = results.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 412),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_user_put_with_a_stale_if_match_gets_a_412_and_changes_nothing() {
+    let api = TestApi::new().await;
+    let token = api.register("writer").await;
+    let seen = tag(&api.respond("GET", "/api/user", None, Some(&token)).await);
+    let bio = |text: &str| Some(json!({"user": {"bio": text}}));
+    let first = api
+        .respond_with(
+            "PUT",
+            "/api/user",
+            bio("first"),
+            Some(&token),
+            &[("if-match", &seen)],
+        )
+        .await;
+    assert_eq!(first.status(), 200);
+    let (status, body) = read(
+        api.respond_with(
+            "PUT",
+            "/api/user",
+            bio("second"),
+            Some(&token),
+            &[("if-match", &seen)],
+        )
+        .await,
+    );
+    assert_eq!(status, 412);
+    assert_eq!(body["errors"]["user"][0], "has changed");
+    let now = api
+        .expect("GET", "/api/user", None, Some(&token), 200)
+        .await;
+    assert_eq!(now["user"]["bio"], "first");
 }
