@@ -22,7 +22,10 @@ trap cleanup EXIT
 only=""
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
-  [ "${args[$i]}" = "--only" ] && only="${args[$((i + 1))]:-}"
+  if [ "${args[$i]}" = "--only" ]; then
+    only="${args[$((i + 1))]:-}"
+    case "$only" in ''|--*) die "--only needs a comma-separated list of functions" ;; esac
+  fi
 done
 if [ -n "$only" ]; then
   IFS=',' read -r -a functions <<< "$only"

@@ -250,17 +250,13 @@ pub enum IfMatch {
 }
 
 impl IfMatch {
-    /// The request's precondition, if it sent `If-Match`.
+    /// The request's precondition, if it sent `If-Match`. A value that is not
+    /// visible ASCII names no tag we issue: it matches nothing (a 412), never
+    /// no condition at all.
     pub fn of(request: &Request) -> Option<Self> {
-        let values: Vec<&str> = request
-            .headers()
-            .get_all(header::IF_MATCH)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .collect();
-        if values.is_empty() {
-            return None;
-        }
+        let raw = request.headers().get_all(header::IF_MATCH);
+        raw.iter().next()?;
+        let values: Vec<&str> = raw.iter().filter_map(|value| value.to_str().ok()).collect();
         if values.iter().any(|value| value.trim() == "*") {
             return Some(Self::Any);
         }
@@ -639,6 +635,13 @@ mod tests {
         );
         assert!(!condition.matches("\"d\""));
         assert!(IfMatch::Any.matches("\"anything\""));
+        let mut unreadable = Request::new(Body::Empty);
+        unreadable.headers_mut().insert(
+            header::IF_MATCH,
+            header::HeaderValue::from_bytes(b"\"\xff\"").unwrap(),
+        );
+        let condition = IfMatch::of(&unreadable).expect("a condition, not none");
+        assert!(!condition.matches("\"anything\""));
     }
 
     #[test]

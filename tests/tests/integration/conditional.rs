@@ -6,7 +6,7 @@ use std::sync::Arc;
 use conduit_tests::{TestApi, read};
 use lambda_http::Body;
 use lambda_http::http::Response;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn tag(response: &Response<Body>) -> String {
     response
@@ -110,43 +110,45 @@ async fn errors_carry_no_tag_and_a_star_does_not_hide_them() {
     assert!(response.headers().get("etag").is_none());
 }
 
+/// GETs `path` for its tag, PUTs `first` with it (applies), then `second`
+/// with the same tag, stale now (a 412 naming `resource`): what GET shows after.
+async fn stale_if_match(
+    api: &TestApi,
+    path: &str,
+    token: &str,
+    (first, second): (Value, Value),
+    resource: &str,
+) -> Value {
+    let seen = tag(&api.respond("GET", path, None, Some(token)).await);
+    let condition = [("if-match", seen.as_str())];
+    let put = |body: Value| api.respond_with("PUT", path, Some(body), Some(token), &condition);
+    assert_eq!(put(first).await.status(), 200);
+    let (status, body) = read(put(second).await);
+    assert_eq!(status, 412);
+    assert_eq!(body["errors"][resource][0], "has changed");
+    api.expect("GET", path, None, Some(token), 200).await
+}
+
 #[tokio::test]
 async fn an_article_put_with_a_stale_if_match_gets_a_412_and_changes_nothing() {
     let api = TestApi::new().await;
     let author = api.register("author").await;
     let slug = api.create_article(&author, "Guarded", &[]).await;
     let path = format!("/api/articles/{slug}");
-    let seen = tag(&api.respond("GET", &path, None, Some(&author)).await);
-    let edit = |body: &str| Some(json!({"article": {"body": body}}));
-    let first = api
-        .respond_with(
-            "PUT",
-            &path,
-            edit("first"),
-            Some(&author),
-            &[("if-match", &seen)],
-        )
-        .await;
-    assert_eq!(first.status(), 200);
-    // The same tag again is stale now: refused, and nothing written.
-    let (status, body) = read(
-        api.respond_with(
-            "PUT",
-            &path,
-            edit("second"),
-            Some(&author),
-            &[("if-match", &seen)],
-        )
-        .await,
-    );
-    assert_eq!(status, 412);
-    assert_eq!(body["errors"]["article"][0], "has changed");
-    let now = api.expect("GET", &path, None, Some(&author), 200).await;
+    let edit = |body: &str| json!({"article": {"body": body}});
+    let now = stale_if_match(
+        &api,
+        &path,
+        &author,
+        (edit("first"), edit("second")),
+        "article",
+    )
+    .await;
     assert_eq!(now["article"]["body"], "first");
     // `*` and no If-Match at all both apply to whatever is current.
     for headers in [&[("if-match", "*")][..], &[]] {
         let response = api
-            .respond_with("PUT", &path, edit("third"), Some(&author), headers)
+            .respond_with("PUT", &path, Some(edit("third")), Some(&author), headers)
             .await;
         assert_eq!(response.status(), 200);
     }
@@ -186,32 +188,14 @@ async fn twenty_concurrent_puts_with_one_if_match_apply_exactly_once() {
 async fn a_user_put_with_a_stale_if_match_gets_a_412_and_changes_nothing() {
     let api = TestApi::new().await;
     let token = api.register("writer").await;
-    let seen = tag(&api.respond("GET", "/api/user", None, Some(&token)).await);
-    let bio = |text: &str| Some(json!({"user": {"bio": text}}));
-    let first = api
-        .respond_with(
-            "PUT",
-            "/api/user",
-            bio("first"),
-            Some(&token),
-            &[("if-match", &seen)],
-        )
-        .await;
-    assert_eq!(first.status(), 200);
-    let (status, body) = read(
-        api.respond_with(
-            "PUT",
-            "/api/user",
-            bio("second"),
-            Some(&token),
-            &[("if-match", &seen)],
-        )
-        .await,
-    );
-    assert_eq!(status, 412);
-    assert_eq!(body["errors"]["user"][0], "has changed");
-    let now = api
-        .expect("GET", "/api/user", None, Some(&token), 200)
-        .await;
+    let bio = |text: &str| json!({"user": {"bio": text}});
+    let now = stale_if_match(
+        &api,
+        "/api/user",
+        &token,
+        (bio("first"), bio("second")),
+        "user",
+    )
+    .await;
     assert_eq!(now["user"]["bio"], "first");
 }
