@@ -64,6 +64,15 @@ static DECOY_HASH: LazyLock<PasswordHashString> = LazyLock::new(|| {
     hash_password(&Password::parse(Some("decoy password, never matches")).expect("valid"))
 });
 
+/// Computes the decoy hash now, on the blocking pool: login does it during
+/// init. Without it the first unknown email of a process pays for the decoy
+/// hash on top of its check (a one-off timing difference from a known email),
+/// and the first login pays for the blocking thread and argon2's first 19 MiB
+/// (README, "Cold start", has the measurement).
+pub async fn warm_password_hashing() {
+    let _ = tokio::task::spawn_blocking(|| LazyLock::force(&DECOY_HASH).0.len()).await;
+}
+
 /// Checks a password against a stored hash (or against a decoy when there is
 /// none, to keep timing flat). CPU-bound: call from a blocking thread.
 pub fn verify_password(password: &Password, stored: Option<&PasswordHashString>) -> bool {
