@@ -40,36 +40,32 @@ where
     run_app(app, handler).await
 }
 
-/// Logging first (the app's start-up logs), then the app, built once per cold
-/// start and kept for the life of the execution environment, then the runtime.
-async fn run_app<H, F>(
-    app: impl Future<Output = Result<App, crate::InitError>>,
-    handler: H,
-) -> Result<(), Error>
-where
-    H: Fn(&'static App, Request) -> F + Copy + Send + Sync + 'static,
-    F: Future<Output = Response<Body>> + Send,
-{
-    lambda_http::tracing::init_default_subscriber();
-    let metrics: &'static MetricsConfig = Box::leak(Box::new(MetricsConfig::from_env(&binary())));
-    let app: &'static App = Box::leak(Box::new(app.await?));
-    lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(serve(metrics, request, |request| handler(app, request)).await)
-    }))
-    .await
-}
-
 /// Runs a function that needs no authentication (only the table).
 pub async fn run_public<H, F>(handler: H) -> Result<(), Error>
 where
     H: Fn(&'static Store, Request) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send,
 {
+    run_app(Store::from_env(), handler).await
+}
+
+/// Logging first (start-up logs too), then the state the handler needs (the
+/// app, or only the store), built once per cold start and kept for the life
+/// of the execution environment, then the runtime.
+async fn run_app<S, H, F>(
+    state: impl Future<Output = Result<S, crate::InitError>>,
+    handler: H,
+) -> Result<(), Error>
+where
+    S: Sync + 'static,
+    H: Fn(&'static S, Request) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send,
+{
     lambda_http::tracing::init_default_subscriber();
     let metrics: &'static MetricsConfig = Box::leak(Box::new(MetricsConfig::from_env(&binary())));
-    let store: &'static Store = Box::leak(Box::new(Store::from_env().await?));
+    let state: &'static S = Box::leak(Box::new(state.await?));
     lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(serve(metrics, request, |request| handler(store, request)).await)
+        Ok::<_, Error>(serve(metrics, request, |request| handler(state, request)).await)
     }))
     .await
 }

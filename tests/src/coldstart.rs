@@ -8,6 +8,7 @@
 //! response arrives, per process, with nothing else on the path.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -47,30 +48,22 @@ pub struct Emulator {
 impl Emulator {
     /// Binds a free port and serves the Runtime API until dropped.
     pub async fn start() -> Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?.to_string();
         let (events_tx, events_rx) = mpsc::channel(1);
         let (seen_tx, seen_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             events: Mutex::new(events_rx),
             seen: seen_tx,
         });
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
+        let address = listen(move |stream| {
+            let shared = shared.clone();
+            serve_http(stream, move |request| {
                 let shared = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let shared = shared.clone();
-                        async move { Ok::<_, Infallible>(route(&shared, request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+                async move { route(&shared, request).await }
+            })
+        })
+        .await?;
         Ok(Self {
-            address,
+            address: address.to_string(),
             events: events_tx,
             seen: seen_rx,
         })
@@ -167,48 +160,70 @@ fn reply(status: u16, body: &'static str) -> Response<Full<Bytes>> {
 /// The functions fetch their signing secret during init in AWS; without it
 /// the benchmark would hide that round trip and its TLS handshake. Returns
 /// its address.
-pub async fn secrets_manager(secret: &'static str) -> Result<String> {
+pub async fn secrets_manager(secret: &'static str) -> Result<SocketAddr> {
+    listen(move |stream| {
+        serve_http(stream, move |request| async move {
+            let target = request
+                .headers()
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let _ = request.into_body().collect().await;
+            let response = if target == "secretsmanager.GetSecretValue" {
+                let body = serde_json::json!({
+                    "ARN": SECRET_ARN,
+                    "Name": "bench",
+                    "SecretString": secret,
+                    "VersionId": "00000000-0000-0000-0000-000000000000",
+                    "VersionStages": ["AWSCURRENT"],
+                    "CreatedDate": 1.7e9,
+                });
+                Response::builder()
+                    .status(200)
+                    .header("content-type", "application/x-amz-json-1.1")
+                    .body(Full::new(Bytes::from(body.to_string())))
+            } else {
+                Response::builder()
+                    .status(400)
+                    .body(Full::new(Bytes::new()))
+            };
+            response.expect("valid response")
+        })
+    })
+    .await
+}
+
+/// Binds a free port on 127.0.0.1 and hands every connection to `connection`,
+/// on a task of its own, for as long as the process runs. Returns the address.
+async fn listen<F, Fut>(connection: F) -> Result<SocketAddr>
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?.to_string();
+    let address = listener.local_addr()?;
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |request: Request<Incoming>| async move {
-                        let target = request
-                            .headers()
-                            .get("x-amz-target")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_owned();
-                        let _ = request.into_body().collect().await;
-                        let response = if target == "secretsmanager.GetSecretValue" {
-                            let body = serde_json::json!({
-                                "ARN": SECRET_ARN,
-                                "Name": "bench",
-                                "SecretString": secret,
-                                "VersionId": "00000000-0000-0000-0000-000000000000",
-                                "VersionStages": ["AWSCURRENT"],
-                                "CreatedDate": 1.7e9,
-                            });
-                            Response::builder()
-                                .status(200)
-                                .header("content-type", "application/x-amz-json-1.1")
-                                .body(Full::new(Bytes::from(body.to_string())))
-                        } else {
-                            Response::builder()
-                                .status(400)
-                                .body(Full::new(Bytes::new()))
-                        };
-                        Ok::<_, Infallible>(response.expect("valid response"))
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+            tokio::spawn(connection(stream));
         }
     });
     Ok(address)
+}
+
+/// Serves HTTP/1.1 on `stream`, each request answered by `respond`.
+async fn serve_http<F, Fut>(stream: TcpStream, respond: F)
+where
+    F: Fn(Request<Incoming>) -> Fut,
+    Fut: Future<Output = Response<Full<Bytes>>>,
+{
+    let service = hyper::service::service_fn(|request| {
+        let response = respond(request);
+        async move { Ok::<_, Infallible>(response.await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 /// The ARN the functions are given (`JWT_SECRET_ARN`) in the benchmark.
@@ -216,8 +231,12 @@ pub const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secr
 
 /// Terminates TLS on 127.0.0.1 and forwards the bytes to `upstream`
 /// (DynamoDB Local), with the certificate chain and key in PEM files. Returns
-/// the port it listens on.
-pub async fn tls_endpoint(cert_chain: &Path, key: &Path, upstream: String) -> Result<u16> {
+/// its address.
+pub async fn tls_endpoint(
+    cert_chain: &Path,
+    key: &Path,
+    upstream: SocketAddr,
+) -> Result<SocketAddr> {
     use tokio_rustls::rustls::{self, pki_types::pem::PemObject};
     let chain = rustls::pki_types::CertificateDer::pem_file_iter(cert_chain)
         .context("certificate chain")?
@@ -230,52 +249,41 @@ pub async fn tls_endpoint(cert_chain: &Path, key: &Path, upstream: String) -> Re
     .with_no_client_auth()
     .with_single_cert(chain, key)?;
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let (acceptor, upstream) = (acceptor.clone(), upstream.clone());
-            tokio::spawn(async move {
-                let Ok(mut client) = acceptor.accept(client).await else {
-                    return;
-                };
-                let Ok(mut server) = TcpStream::connect(&upstream).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-            });
+    listen(move |client| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut client) = acceptor.accept(client).await else {
+                return;
+            };
+            let Ok(mut server) = TcpStream::connect(upstream).await else {
+                return;
+            };
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
         }
-    });
-    Ok(port)
+    })
+    .await
 }
 
 /// A TCP relay on 127.0.0.1 to `upstream` that delays every chunk by half of
 /// `rtt` each way (and a new connection by a whole one): loopback has no
 /// network round trip, and what a TLS handshake costs in AWS is mostly round
 /// trips. Returns its address.
-pub async fn with_round_trip(upstream: String, rtt: Duration) -> Result<String> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?.to_string();
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let upstream = upstream.clone();
-            tokio::spawn(async move {
-                let _ = client.set_nodelay(true);
-                tokio::time::sleep(rtt).await;
-                let Ok(server) = TcpStream::connect(&upstream).await else {
-                    return;
-                };
-                let _ = server.set_nodelay(true);
-                let (mut client_read, mut client_write) = client.into_split();
-                let (mut server_read, mut server_write) = server.into_split();
-                let _ = tokio::join!(
-                    forward(&mut client_read, &mut server_write, rtt / 2),
-                    forward(&mut server_read, &mut client_write, rtt / 2),
-                );
-            });
-        }
-    });
-    Ok(address)
+pub async fn with_round_trip(upstream: SocketAddr, rtt: Duration) -> Result<SocketAddr> {
+    listen(move |client| async move {
+        let _ = client.set_nodelay(true);
+        tokio::time::sleep(rtt).await;
+        let Ok(server) = TcpStream::connect(upstream).await else {
+            return;
+        };
+        let _ = server.set_nodelay(true);
+        let (mut client_read, mut client_write) = client.into_split();
+        let (mut server_read, mut server_write) = server.into_split();
+        let _ = tokio::join!(
+            forward(&mut client_read, &mut server_write, rtt / 2),
+            forward(&mut server_read, &mut client_write, rtt / 2),
+        );
+    })
+    .await
 }
 
 /// Copies `from` to `to` until `from` ends, each chunk delivered `delay`

@@ -60,6 +60,12 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     let viewer = http::optional_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
     let view = article(app, &slug, &id, viewer.as_ref().map(|c| &c.id)).await?;
-    let article = ArticleDto::new(&view);
-    Ok(http::json(StatusCode::OK, &ArticleBody { article }))
+    Ok(shown(&view))
+}
+
+/// The article as `GET /api/articles/{slug}` shows it; `PUT` answers with it
+/// too and checks `If-Match` against its tag, so the three always agree.
+pub(crate) fn shown(view: &ArticleView) -> Response<Body> {
+    let article = ArticleDto::new(view);
+    http::json(StatusCode::OK, &ArticleBody { article })
 }

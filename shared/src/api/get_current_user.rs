@@ -49,8 +49,11 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
     let user = current_user(app, &caller.id).await?;
-    Ok(http::json(
-        StatusCode::OK,
-        &UserBody::new(&user, caller.token),
-    ))
+    Ok(shown(&user, caller.token))
+}
+
+/// The user as `GET /api/user` shows it to the bearer of `token`; `PUT`
+/// answers with it too and checks `If-Match` against its tag.
+pub(crate) fn shown(user: &UserRecord, token: String) -> Response<Body> {
+    http::json(StatusCode::OK, &UserBody::new(user, token))
 }

@@ -1,13 +1,11 @@
 //! `PUT /api/articles/{slug}`: update an article (the author only): title,
 //! description, body and tags.
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
 
 use super::AuthorOnlyError;
-use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::domain::{
     ArticleId, ArticleText, Description, Slug, Tag, Timestamp, Title, UserId, ValidationErrors,
@@ -182,7 +180,9 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
                 .await?
                 .filter(|view| view.article.slug == slug)
                 .ok_or(ApiError::NotFound("article"))?;
-            if !condition.matches(&http::entity_tag(body(&current).body())) {
+            if !condition.matches(&http::entity_tag(
+                super::get_article::shown(&current).body(),
+            )) {
                 return Err(ApiError::PreconditionFailed("article"));
             }
             Some(current.article.version)
@@ -198,13 +198,7 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
         Timestamp::now(),
     )
     .await?;
-    Ok(body(&view))
-}
-
-/// The article as `GET /api/articles/{slug}` shows it (so their tags agree).
-fn body(view: &ArticleView) -> Response<Body> {
-    let article = ArticleDto::new(view);
-    http::json(StatusCode::OK, &ArticleBody { article })
+    Ok(super::get_article::shown(&view))
 }
 
 #[cfg(test)]

@@ -1,11 +1,9 @@
 //! `PUT /api/user`: update the authenticated user.
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
 
-use super::dto::UserBody;
 use crate::App;
 use crate::auth::{TokenError, hash_password_blocking};
 use crate::domain::{Bio, Email, ImageUrl, Password, UserId, Username, ValidationErrors};
@@ -180,10 +178,7 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
         Some(condition) => {
             // What `GET /api/user` shows the caller now, and its version.
             let current = super::get_current_user::current_user(app, &caller.id).await?;
-            let shown = http::json(
-                StatusCode::OK,
-                &UserBody::new(&current, caller.token.clone()),
-            );
+            let shown = super::get_current_user::shown(&current, caller.token.clone());
             if !condition.matches(&http::entity_tag(shown.body())) {
                 return Err(ApiError::PreconditionFailed("user"));
             }
@@ -191,8 +186,5 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
         }
     };
     let user = update_user(app, &caller.id, update, expected).await?;
-    Ok(http::json(
-        StatusCode::OK,
-        &UserBody::new(&user, caller.token),
-    ))
+    Ok(super::get_current_user::shown(&user, caller.token))
 }

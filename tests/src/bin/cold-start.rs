@@ -76,21 +76,19 @@ async fn main() -> Result<()> {
     let upstream = endpoint()
         .trim_start_matches("http://")
         .trim_end_matches('/')
-        .to_owned();
+        .parse()
+        .context("AWS_ENDPOINT_URL_DYNAMODB must be http://<ip>:<port>")?;
     let (chain, key) = (
         options.certs.join("server.pem"),
         options.certs.join("server.key"),
     );
     let rtt = Duration::from_micros((options.rtt_ms * 1000.0) as u64);
+    // Each behind TLS, the round trip in front: client → delay → TLS → service.
+    let dynamodb = tls_endpoint(&chain, &key, upstream).await?;
+    let secrets = tls_endpoint(&chain, &key, secrets_manager(SECRET).await?).await?;
     let ports = Ports {
-        dynamodb: port_of(&with_round_trip(tls(&chain, &key, upstream).await?, rtt).await?)?,
-        secrets: port_of(
-            &with_round_trip(
-                tls(&chain, &key, secrets_manager(SECRET).await?).await?,
-                rtt,
-            )
-            .await?,
-        )?,
+        dynamodb: with_round_trip(dynamodb, rtt).await?.port(),
+        secrets: with_round_trip(secrets, rtt).await?.port(),
     };
     let functions = function_names()?;
     let mut rows = Vec::new();
@@ -145,17 +143,6 @@ fn function_names() -> Result<Vec<String>> {
         .collect();
     names.sort();
     Ok(names)
-}
-
-async fn tls(chain: &Path, key: &Path, upstream: String) -> Result<String> {
-    Ok(format!(
-        "127.0.0.1:{}",
-        tls_endpoint(chain, key, upstream).await?
-    ))
-}
-
-fn port_of(address: &str) -> Result<u16> {
-    Ok(address.rsplit(':').next().context("no port")?.parse()?)
 }
 
 /// The TLS endpoints: DynamoDB Local's and the Secrets Manager stand-in's.
