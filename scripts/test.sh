@@ -102,6 +102,24 @@ status="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API_PORT/api
 echo "ETag $etag, then 304"
 ok
 
+step "twenty concurrent POST /articles with one Idempotency-Key create one article on the local stack"
+api="http://127.0.0.1:$API_PORT/api"
+token="$(curl -s -X POST "$api/users" -H 'content-type: application/json' \
+  -d '{"user":{"username":"keyholder","email":"keyholder@example.com","password":"password123"}}' \
+  | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')"
+[ -n "$token" ] || die "could not register the key holder"
+key="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+seq 20 | xargs -P 20 -I{} curl -s -o "$TOOLS/keyed-{}.json" -w '%{http_code}\n' -X POST "$api/articles" \
+  -H "authorization: Token $token" -H 'content-type: application/json' -H "Idempotency-Key: \"$key\"" \
+  -d '{"article":{"title":"Sent twenty times","description":"d","body":"b"}}' > "$TOOLS/keyed-status.txt"
+[ "$(sort -u "$TOOLS/keyed-status.txt")" = 201 ] || die "statuses: $(sort "$TOOLS/keyed-status.txt" | uniq -c)"
+slugs="$(sed -n 's/.*"slug":"\([^"]*\)".*/\1/p' "$TOOLS"/keyed-*.json | sort -u)"
+[ "$(wc -l <<<"$slugs")" = 1 ] || die "more than one slug: $slugs"
+count="$(curl -s "$api/articles?author=keyholder" | grep -o '"articlesCount":[0-9]*' | cut -d: -f2)"
+[ "$count" = 1 ] || die "keyholder has $count articles"
+echo "20 × 201, one slug ($slugs), one article"
+ok
+
 step "a body that is not UTF-8 gets a 4xx from the local stack, never a 500"
 for content_type in application/json application/octet-stream; do
   status="$(printf '\xff\xfe{"user":\x80}' | curl -s -o "$TOOLS/response.json" -w '%{http_code}' \

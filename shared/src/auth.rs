@@ -131,12 +131,19 @@ impl TokenKeys {
         }
     }
 
-    /// A signed token for `user`.
+    /// A signed token for `user`, issued now.
     pub fn issue(&self, user: &UserId) -> String {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("clock after 1970")
             .as_secs();
+        self.issue_at(user, now)
+    }
+
+    /// The token for `user` issued at `now` (Unix seconds): the same
+    /// arguments give the same token, which lets an idempotent replay answer
+    /// with the token of the first response without storing it.
+    pub fn issue_at(&self, user: &UserId, now: u64) -> String {
         let claims = Claims {
             sub: user.as_str().to_owned(),
             iat: now,

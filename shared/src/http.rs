@@ -45,6 +45,13 @@ pub enum ApiError {
         /// Seconds until the next attempt is considered.
         retry_after: u64,
     },
+    /// 400: a header the request depends on is malformed (an `Idempotency-Key`).
+    #[error("bad header: {0}")]
+    BadHeader(ValidationErrors),
+    /// 409: the request's `Idempotency-Key` is held by a request whose outcome
+    /// cannot be seen yet; retrying soon replays that outcome.
+    #[error("idempotency key in use")]
+    KeyInUse,
     /// 413: the body is over the size limit.
     #[error("request body too large")]
     PayloadTooLarge,
@@ -78,7 +85,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::KeyInUse => StatusCode::CONFLICT,
+            Self::BadHeader(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -93,7 +101,13 @@ impl ApiError {
     /// The `{"errors": {...}}` body.
     fn errors(&self) -> ValidationErrors {
         match self {
-            Self::Unprocessable(errors) | Self::Conflict(errors) => errors.clone(),
+            Self::Unprocessable(errors) | Self::Conflict(errors) | Self::BadHeader(errors) => {
+                errors.clone()
+            }
+            Self::KeyInUse => ValidationErrors::single(
+                "Idempotency-Key",
+                "is in use by a request still in progress",
+            ),
             Self::Unauthorized(TokenError::Missing) => {
                 ValidationErrors::single("token", "is missing")
             }
@@ -135,6 +149,7 @@ impl ApiError {
         let retry_after = match self {
             Self::Unavailable(_) => Some(u64::from(crate::config::budget::RETRY_AFTER_SECONDS)),
             Self::TooManyRequests { retry_after } => Some(retry_after.max(1)),
+            Self::KeyInUse => Some(1),
             _ => None,
         };
         if let Some(seconds) = retry_after {

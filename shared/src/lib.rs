@@ -14,6 +14,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod idempotency;
 pub mod invocation;
 pub mod lambda;
 pub mod store;
@@ -31,6 +32,8 @@ pub struct App {
     pub store: Store,
     /// Token signing and verification.
     pub tokens: TokenKeys,
+    /// Request fingerprints for idempotency keys, keyed by the same secret.
+    pub fingerprints: idempotency::Fingerprints,
 }
 
 /// A failure at cold start; the function reports it and does not serve.
@@ -53,10 +56,16 @@ impl App {
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
         // Both are network round trips with a TLS handshake: side by side.
         let (secret, ()) = tokio::join!(Self::secret(&sdk, auth.secret), store.warm_up());
-        Ok(Self {
+        Ok(Self::new(store, &secret?, auth.token_ttl))
+    }
+
+    /// An app on `store` whose tokens, signed with `secret`, live for `token_ttl`.
+    pub fn new(store: Store, secret: &SecretString, token_ttl: std::time::Duration) -> Self {
+        Self {
             store,
-            tokens: TokenKeys::new(&secret?, auth.token_ttl),
-        })
+            tokens: TokenKeys::new(secret, token_ttl),
+            fingerprints: idempotency::Fingerprints::new(secret),
+        }
     }
 
     async fn secret(

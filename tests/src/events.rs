@@ -64,6 +64,7 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
                     &jake,
                     &CommentText::parse(Some("A comment to delete")).map_err(anyhow::Error::msg)?,
                     Timestamp::now(),
+                    None,
                 )
                 .await?;
             filled = filled.replace("${COMMENT_ID}", &comment.id.to_string());
@@ -85,7 +86,7 @@ async fn throwaway(app: &App, author: &UserId) -> Result<Slug> {
         ArticleText::parse(text("Nothing to see.").as_deref()).map_err(anyhow::Error::msg)?,
         Vec::new(),
     );
-    let view = create_article(app, author, draft, Timestamp::now()).await?;
+    let view = create_article(app, author, draft, Timestamp::now(), None).await?;
     Ok(view.article.slug)
 }
 

@@ -20,7 +20,6 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use conduit::App;
-use conduit::auth::TokenKeys;
 use conduit::invocation::Invocation;
 use conduit::store::Store;
 use lambda_http::{Body, Request, Response};
@@ -253,16 +252,33 @@ pub async fn client_at(url: &str) -> Client {
     Client::new(&config)
 }
 
+/// Runs `f(0)` to `f(n - 1)` as concurrent tasks (truly parallel on a
+/// multi-threaded test runtime); their results in order.
+pub async fn concurrently<F, Fut, T>(n: usize, f: F) -> Vec<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = (0..n).map(|i| tokio::spawn(f(i))).collect();
+    futures::future::join_all(handles)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
+}
+
 /// The secret tests and seeding sign tokens with (the local API generates its
 /// own into `.tools/jwt-secret`; AWS uses Secrets Manager).
 pub const LOCAL_JWT_SECRET: &str = "local-development-secret-not-for-production-use";
 
 /// An app on `table` of DynamoDB Local, signing tokens with `secret`.
 pub async fn local_app(table: &str, secret: &str) -> App {
-    App {
-        store: Store::new(local_client().await, table),
-        tokens: TokenKeys::new(&secret.to_owned().into(), Duration::from_secs(3600)),
-    }
+    App::new(
+        Store::new(local_client().await, table),
+        &secret.to_owned().into(),
+        Duration::from_secs(3600),
+    )
 }
 
 /// An app on its own fresh table, so tests run in parallel without sharing data.
@@ -584,13 +600,11 @@ impl TestApi {
     pub async fn through(url: &str) -> Self {
         let table = fresh_table().await;
         Self {
-            app: App {
-                store: Store::new(client_at(url).await, table),
-                tokens: TokenKeys::new(
-                    &LOCAL_JWT_SECRET.to_owned().into(),
-                    Duration::from_secs(3600),
-                ),
-            },
+            app: App::new(
+                Store::new(client_at(url).await, table),
+                &LOCAL_JWT_SECRET.to_owned().into(),
+                Duration::from_secs(3600),
+            ),
             routes: routes().expect("template routes"),
         }
     }
@@ -636,7 +650,7 @@ impl TestApi {
         );
         self.app
             .store
-            .create_user(&user)
+            .create_user(&user, None)
             .await
             .expect("user created");
         let token = self.app.tokens.issue(&user.user_id);

@@ -61,8 +61,9 @@ pub async fn seed(app: &App) -> Result<bool> {
             email: Email::parse(Some(&format!("{name}@example.com"))).map_err(|e| anyhow!(e))?,
             password: Password::parse(Some(DEMO_PASSWORD)).map_err(|e| anyhow!(e))?,
         };
-        let (user, _) = register::register(app, new)
+        let user = register::register(app, new, Timestamp::now(), None)
             .await
+            .map(|registered| registered.user)
             .with_context(|| format!("registering {name}"))?;
         let update: update_user::UserUpdate =
             serde_json::from_value::<UpdateInput>(serde_json::json!({
@@ -96,7 +97,8 @@ pub async fn seed(app: &App) -> Result<bool> {
                 ArticleText::parse(Some(&body)).map_err(|e| anyhow!(e))?,
                 parse_tag_list(Some(&tags)).map_err(|e| anyhow!(e))?,
             );
-            let view = create_article::create_article(app, author, draft, Timestamp::now()).await?;
+            let view =
+                create_article::create_article(app, author, draft, Timestamp::now(), None).await?;
             slugs.push(view.article.slug);
         }
     }
@@ -118,7 +120,8 @@ pub async fn seed(app: &App) -> Result<bool> {
                     serde_json::json!({"body": format!("Great read! (comment {k}-{u})")}),
                 )?
                 .try_into()?;
-                add_comment::add_comment(app, slug, &id, user, comment, Timestamp::now()).await?;
+                add_comment::add_comment(app, slug, &id, user, comment, Timestamp::now(), None)
+                    .await?;
             }
         }
     }

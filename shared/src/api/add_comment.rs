@@ -10,9 +10,10 @@ use crate::App;
 use crate::auth::TokenError;
 use crate::domain::{ArticleId, CommentText, Slug, Timestamp, UserId, ValidationErrors};
 use crate::http::{self, ApiError};
+use crate::idempotency::{self, Seal};
 use crate::store::StoreError;
-use crate::store::articles::ArticleWriteError;
-use crate::store::comments::CommentView;
+use crate::store::comments::{CommentView, CommentWriteError};
+use crate::store::items::CommentRecord;
 
 #[derive(Deserialize)]
 struct Input {
@@ -52,6 +53,9 @@ pub enum AddCommentError {
     /// The token names a user that no longer exists.
     #[error("author no longer exists")]
     Gone,
+    /// The request's idempotency key was used by a comment that committed first.
+    #[error("idempotency key already used")]
+    KeyTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -62,13 +66,15 @@ impl From<AddCommentError> for ApiError {
         match error {
             AddCommentError::NotFound => ApiError::NotFound("article"),
             AddCommentError::Gone => ApiError::Unauthorized(TokenError::Invalid),
+            AddCommentError::KeyTaken => ApiError::KeyInUse,
             AddCommentError::Store(e) => e.into(),
         }
     }
 }
 
-/// Adds a comment, written at `now`, to a live article whose current slug is `slug`.
-#[instrument(skip(app, comment))]
+/// Adds a comment, written at `now`, to a live article whose current slug is
+/// `slug` (with the idempotency receipt `seal` makes, if the request has a key).
+#[instrument(skip(app, comment, seal))]
 pub async fn add_comment(
     app: &App,
     slug: &Slug,
@@ -76,6 +82,7 @@ pub async fn add_comment(
     caller: &UserId,
     comment: NewComment,
     now: Timestamp,
+    seal: Option<Seal<'_, CommentView>>,
 ) -> Result<CommentView, AddCommentError> {
     let (author, article) =
         tokio::try_join!(app.store.user(caller, true), app.store.article(id, true))?;
@@ -83,16 +90,23 @@ pub async fn add_comment(
     if article.is_none_or(|a| a.slug != *slug) {
         return Err(AddCommentError::NotFound);
     }
-    let comment = match app.store.add_comment(id, caller, &comment.0, now).await {
-        Ok(comment) => comment,
-        Err(ArticleWriteError::Store(e)) => return Err(e.into()),
-        Err(_) => return Err(AddCommentError::NotFound),
-    };
-    Ok(CommentView {
-        comment,
-        author,
+    let view = |comment: &CommentRecord| CommentView {
+        comment: comment.clone(),
+        author: author.clone(),
         following: false,
-    })
+    };
+    let seal_comment = seal.map(|seal| move |comment: &CommentRecord| seal(&view(comment)));
+    let seal_comment = seal_comment.as_ref().map(|s| s as _);
+    match app
+        .store
+        .add_comment(id, caller, &comment.0, now, seal_comment)
+        .await
+    {
+        Ok(comment) => Ok(view(&comment)),
+        Err(CommentWriteError::NotFound) => Err(AddCommentError::NotFound),
+        Err(CommentWriteError::KeyTaken) => Err(AddCommentError::KeyTaken),
+        Err(CommentWriteError::Store(e)) => Err(e.into()),
+    }
 }
 
 /// Lambda entry point.
@@ -101,11 +115,21 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_auth(app, request)?;
+    let caller = &http::require_auth(app, request)?.id;
     let (slug, id) = http::slug_param(request)?;
-    let input: Input = http::parse_json(request)?;
-    let comment = NewComment::try_from(input.comment)?;
-    let view = add_comment(app, &slug, &id, &caller.id, comment, Timestamp::now()).await?;
-    let comment = CommentDto::new(&view);
-    Ok(http::json(StatusCode::CREATED, &CommentBody { comment }))
+    idempotency::within(app, request, Some(caller), |keyed| async move {
+        let input: Input = http::parse_json(request)?;
+        let comment = NewComment::try_from(input.comment)?;
+        let seal = keyed.map(|keyed| move |view: &CommentView| keyed.receipt(&render(view)));
+        let seal = seal.as_ref().map(|s| s as _);
+        let now = Timestamp::now();
+        let view = add_comment(app, &slug, &id, caller, comment, now, seal).await?;
+        Ok(render(&view))
+    })
+    .await
+}
+
+fn render(view: &CommentView) -> Response<Body> {
+    let comment = CommentDto::new(view);
+    http::json(StatusCode::CREATED, &CommentBody { comment })
 }

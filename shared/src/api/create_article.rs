@@ -13,6 +13,7 @@ use crate::domain::{
     parse_tag_list,
 };
 use crate::http::{self, ApiError};
+use crate::idempotency::{self, Seal};
 use crate::store::StoreError;
 use crate::store::articles::{ArticleView, CreateError};
 use crate::store::items::ArticleRecord;
@@ -99,6 +100,9 @@ pub enum CreateArticleError {
     /// The token names a user that no longer exists.
     #[error("author no longer exists")]
     Gone,
+    /// The request's idempotency key was used by a create that committed first.
+    #[error("idempotency key already used")]
+    KeyTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -108,18 +112,21 @@ impl From<CreateArticleError> for ApiError {
     fn from(error: CreateArticleError) -> Self {
         match error {
             CreateArticleError::Gone => ApiError::Unauthorized(TokenError::Invalid),
+            CreateArticleError::KeyTaken => ApiError::KeyInUse,
             CreateArticleError::Store(e) => e.into(),
         }
     }
 }
 
-/// Creates an article by `author` at `now`, with a fresh id.
+/// Creates an article by `author` at `now`, with a fresh id (and, if the
+/// request has an idempotency key, the receipt `seal` makes, in the same transaction).
 #[instrument(skip_all, fields(author = %author))]
 pub async fn create_article(
     app: &App,
     author: &UserId,
     draft: ArticleDraft,
     now: Timestamp,
+    seal: Option<Seal<'_, ArticleView>>,
 ) -> Result<ArticleView, CreateArticleError> {
     let user = app
         .store
@@ -128,19 +135,25 @@ pub async fn create_article(
         .ok_or(CreateArticleError::Gone)?;
     let mut retry = Retry::new(limits::FRESH_ID);
     while retry.next().await {
-        let article = draft.article(ArticleId::generate(), author, now);
-        match app.store.create_article(&user, &article, &draft.body).await {
+        let view = ArticleView {
+            article: draft.article(ArticleId::generate(), author, now),
+            author: user.clone(),
+            following: false,
+            favorited: false,
+            body: Some(draft.body.clone()),
+        };
+        let receipt = seal.map(|seal| seal(&view));
+        match app
+            .store
+            .create_article(&user, &view.article, &draft.body, receipt.as_ref())
+            .await
+        {
             Ok(()) => {
                 crate::invocation::count(Counter::ArticleCreated);
-                return Ok(ArticleView {
-                    article,
-                    author: user,
-                    following: false,
-                    favorited: false,
-                    body: Some(draft.body),
-                });
+                return Ok(view);
             }
             Err(CreateError::IdTaken) => continue,
+            Err(CreateError::KeyTaken) => return Err(CreateArticleError::KeyTaken),
             Err(CreateError::AuthorGone) => return Err(CreateArticleError::Gone),
             Err(CreateError::Store(e)) => return Err(e.into()),
         }
@@ -154,14 +167,23 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_auth(app, request)?;
-    let input: Input = http::parse_json(request)?;
-    let draft = ArticleDraft::try_from(input.article)?;
-    let view = create_article(app, &caller.id, draft, Timestamp::now()).await?;
-    Ok(http::json(
+    let caller = &http::require_auth(app, request)?.id;
+    idempotency::within(app, request, Some(caller), |keyed| async move {
+        let input: Input = http::parse_json(request)?;
+        let draft = ArticleDraft::try_from(input.article)?;
+        let seal = keyed.map(|keyed| move |view: &ArticleView| keyed.receipt(&render(view)));
+        let seal = seal.as_ref().map(|s| s as _);
+        let view = create_article(app, caller, draft, Timestamp::now(), seal).await?;
+        Ok(render(&view))
+    })
+    .await
+}
+
+fn render(view: &ArticleView) -> Response<Body> {
+    http::json(
         StatusCode::CREATED,
         &ArticleBody {
-            article: ArticleDto::new(&view),
+            article: ArticleDto::new(view),
         },
-    ))
+    )
 }

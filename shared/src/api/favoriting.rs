@@ -8,6 +8,7 @@ use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
 use crate::http::{self, ApiError};
+use crate::idempotency;
 use crate::store::StoreError;
 use crate::store::articles::{ArticleView, ArticleWriteError};
 
@@ -65,7 +66,15 @@ pub(crate) async fn serve(
 ) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
-    let view = set_favorite(app, &slug, &id, &caller.id, favorite).await?;
-    let article = ArticleDto::new(&view);
-    Ok(http::json(StatusCode::OK, &ArticleBody { article }))
+    let act = || async {
+        let view = set_favorite(app, &slug, &id, &caller.id, favorite).await?;
+        let article = ArticleDto::new(&view);
+        Ok(http::json(StatusCode::OK, &ArticleBody { article }))
+    };
+    // Favoriting is idempotent by itself: its receipt can follow it.
+    if favorite {
+        idempotency::after(app, request, &caller.id, act).await
+    } else {
+        act().await
+    }
 }

@@ -8,6 +8,7 @@ use super::dto::{ProfileBody, ProfileDto};
 use crate::App;
 use crate::domain::{UserId, ValidationErrors};
 use crate::http::{self, ApiError};
+use crate::idempotency;
 use crate::store::StoreError;
 use crate::store::users::Profile;
 
@@ -68,7 +69,15 @@ pub(crate) async fn serve(
 ) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
     let username = http::path_param(request, "username").ok_or(ApiError::NotFound("profile"))?;
-    let found = set_following(app, &caller.id, &username, follow).await?;
-    let profile = ProfileDto::new(&found.user, found.following);
-    Ok(http::json(StatusCode::OK, &ProfileBody { profile }))
+    let act = || async {
+        let found = set_following(app, &caller.id, &username, follow).await?;
+        let profile = ProfileDto::new(&found.user, found.following);
+        Ok(http::json(StatusCode::OK, &ProfileBody { profile }))
+    };
+    // Following is idempotent by itself: its receipt can follow it.
+    if follow {
+        idempotency::after(app, request, &caller.id, act).await
+    } else {
+        act().await
+    }
 }

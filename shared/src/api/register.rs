@@ -8,8 +8,9 @@ use tracing::instrument;
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::hash_password_blocking;
-use crate::domain::{Email, Password, UserId, Username, ValidationErrors};
+use crate::domain::{Email, Password, Timestamp, UserId, Username, ValidationErrors};
 use crate::http::{self, ApiError};
+use crate::idempotency::{self, Seal};
 use crate::store::StoreError;
 use crate::store::items::UserRecord;
 use crate::store::retry::{Retry, limits};
@@ -57,6 +58,16 @@ impl TryFrom<NewUserDto> for NewUser {
     }
 }
 
+/// A user just registered, and when their first token was issued (Unix
+/// seconds): the token is signed from these by whoever renders the response.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The new user.
+    pub user: UserRecord,
+    /// The `iat` of their first token.
+    pub issued_at: u64,
+}
+
 /// Why a registration failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
@@ -66,6 +77,9 @@ pub enum RegisterError {
     /// Hashing did not finish.
     #[error("password hashing failed")]
     Hashing(#[source] tokio::task::JoinError),
+    /// The request's idempotency key was used by a registration that committed first.
+    #[error("idempotency key already used")]
+    KeyTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -75,16 +89,23 @@ impl From<RegisterError> for ApiError {
     fn from(error: RegisterError) -> Self {
         match error {
             RegisterError::Taken(taken) => ApiError::Conflict(super::taken_errors(taken)),
+            RegisterError::KeyTaken => ApiError::KeyInUse,
             RegisterError::Hashing(e) => ApiError::Internal(Box::new(e)),
             RegisterError::Store(e) => e.into(),
         }
     }
 }
 
-/// Registers a user: hashes the password, then creates the user and claims
-/// username and email in one transaction.
+/// Registers a user at `now`: hashes the password, then creates the user and
+/// claims username and email in one transaction (with the idempotency
+/// receipt `seal` makes, if the request has a key).
 #[instrument(skip_all)]
-pub async fn register(app: &App, new: NewUser) -> Result<(UserRecord, String), RegisterError> {
+pub async fn register(
+    app: &App,
+    new: NewUser,
+    now: Timestamp,
+    seal: Option<Seal<'_, Registered>>,
+) -> Result<Registered, RegisterError> {
     let NewUser {
         username,
         email,
@@ -102,14 +123,23 @@ pub async fn register(app: &App, new: NewUser) -> Result<(UserRecord, String), R
             email.clone(),
             password_hash.clone(),
         );
-        match app.store.create_user(&user).await {
+        let registered = Registered {
+            user,
+            issued_at: now.unix_seconds().try_into().unwrap_or_default(),
+        };
+        let receipt = seal.map(|seal| seal(&registered));
+        match app
+            .store
+            .create_user(&registered.user, receipt.as_ref())
+            .await
+        {
             Ok(()) => {
-                let token = app.tokens.issue(&user.user_id);
-                tracing::info!(user_id = %user.user_id, "user registered");
+                tracing::info!(user_id = %registered.user.user_id, "user registered");
                 crate::invocation::count(Counter::Registration);
-                return Ok((user, token));
+                return Ok(registered);
             }
             Err(UserWriteError::Taken(taken)) => return Err(RegisterError::Taken(taken)),
+            Err(UserWriteError::KeyTaken) => return Err(RegisterError::KeyTaken),
             Err(UserWriteError::Conflict) => continue,
             Err(UserWriteError::Store(e)) => return Err(e.into()),
         }
@@ -123,11 +153,27 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let input: Input = http::parse_json(request)?;
-    let new = NewUser::try_from(input.user)?;
-    let (user, token) = register(app, new).await?;
-    Ok(http::json(
-        StatusCode::CREATED,
-        &UserBody::new(&user, token),
-    ))
+    idempotency::within(app, request, None, |keyed| async move {
+        let input: Input = http::parse_json(request)?;
+        let new = NewUser::try_from(input.user)?;
+        // The receipt keeps the response without its token, and what to sign it from.
+        let seal = keyed.map(|keyed| {
+            move |r: &Registered| {
+                keyed
+                    .receipt(&render(&r.user, String::new()))
+                    .granting(&r.user.user_id, r.issued_at)
+            }
+        });
+        let registered =
+            register(app, new, Timestamp::now(), seal.as_ref().map(|s| s as _)).await?;
+        let token = app
+            .tokens
+            .issue_at(&registered.user.user_id, registered.issued_at);
+        Ok(render(&registered.user, token))
+    })
+    .await
+}
+
+fn render(user: &UserRecord, token: String) -> Response<Body> {
+    http::json(StatusCode::CREATED, &UserBody::new(user, token))
 }

@@ -159,6 +159,10 @@ pub async fn update_user(
             }
             Err(UserWriteError::Conflict) => continue,
             Err(UserWriteError::Store(e)) => return Err(e.into()),
+            // No receipt goes with this write.
+            Err(e @ UserWriteError::KeyTaken) => {
+                return Err(StoreError::Unexpected(Box::new(e)).into());
+            }
         }
     }
     Err(retry.exhausted().into())

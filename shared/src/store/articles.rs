@@ -13,8 +13,9 @@ use super::items::{
 use super::keys::{self, Key};
 use super::lists::Entry;
 use super::retry::{Retry, limits};
-use super::{Store, StoreError, TxOutcome, n, s};
+use super::{KeyTaken, Store, StoreError, TxOutcome, n, s};
 use crate::domain::{ArticleId, ArticleText, UserId};
+use crate::idempotency::Receipt;
 
 /// An article as one viewer sees it.
 #[derive(Debug, Clone)]
@@ -40,6 +41,9 @@ pub enum CreateError {
     /// The author's user item is gone.
     #[error("author no longer exists")]
     AuthorGone,
+    /// The write's idempotency key already holds a receipt; nothing was written.
+    #[error("idempotency key already used")]
+    KeyTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -90,6 +94,7 @@ impl Store {
         author: &UserRecord,
         article: &ArticleRecord,
         body: &ArticleText,
+        receipt: Option<&Receipt>,
     ) -> Result<(), CreateError> {
         let mut author = author.clone();
         let mut retry = Retry::new(limits::VERSIONED_WRITE);
@@ -115,13 +120,15 @@ impl Store {
                 writes.push(self.put(tag_link_item(article, tag), None));
                 writes.push(self.tag_count(tag, 1));
             }
-            match self.transact(writes).await? {
-                TxOutcome::Committed => return Ok(()),
-                TxOutcome::ConditionFailed(failed) if failed[0] || failed[1] => {
+            let settled = || async { Ok(None) };
+            match self.transact_receipted(writes, receipt, settled).await? {
+                Err(KeyTaken) => return Err(CreateError::KeyTaken),
+                Ok(TxOutcome::Committed) => return Ok(()),
+                Ok(TxOutcome::ConditionFailed(failed)) if failed[0] || failed[1] => {
                     return Err(CreateError::IdTaken);
                 }
                 // The author item moved on (another article, a delete): re-read it.
-                TxOutcome::ConditionFailed(_) => {
+                Ok(TxOutcome::ConditionFailed(_)) => {
                     author = self
                         .user(&author.user_id, true)
                         .await?

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use super::articles::{ABSENT, ArticleWriteError, LIVE};
 use super::items::{ArticleRecord, CommentRecord, UserRecord, from_item, key_item, to_item};
 use super::keys;
-use super::{Store, StoreError, TxOutcome, n, s};
+use super::{KeyTaken, Store, StoreError, TxOutcome, n, s};
 use crate::domain::{ArticleId, CommentId, CommentText, Timestamp, UserId};
+use crate::idempotency::Receipt;
 
 /// A comment with its author as the viewer sees them.
 #[derive(Debug, Clone)]
@@ -26,16 +27,32 @@ pub struct CommentView {
     pub following: bool,
 }
 
+/// Why a new comment was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum CommentWriteError {
+    /// No live article has this id (or it is being deleted).
+    #[error("article not found")]
+    NotFound,
+    /// The write's idempotency key already holds a receipt; nothing was written.
+    #[error("idempotency key already used")]
+    KeyTaken,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Store {
     /// Adds a comment written at `now`; its id comes from a per-article
-    /// counter, so concurrent comments get distinct ids.
+    /// counter, so concurrent comments get distinct ids. `seal`, given the
+    /// comment, makes the idempotency receipt written with it.
     pub async fn add_comment(
         &self,
         article: &ArticleId,
         author: &UserId,
         body: &CommentText,
         now: Timestamp,
-    ) -> Result<CommentRecord, ArticleWriteError> {
+        seal: Option<&(dyn Fn(&CommentRecord) -> Receipt + Send + Sync)>,
+    ) -> Result<CommentRecord, CommentWriteError> {
         let request = self
             .client
             .update_item()
@@ -52,7 +69,7 @@ impl Store {
             Err(SdkError::ServiceError(e))
                 if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
             {
-                return Err(ArticleWriteError::NotFound);
+                return Err(CommentWriteError::NotFound);
             }
             Err(e) => return Err(StoreError::request("UpdateItem", e).into()),
         };
@@ -76,9 +93,15 @@ impl Store {
                 Some(ABSENT),
             ),
         ];
-        match self.transact(writes).await? {
-            TxOutcome::Committed => Ok(comment),
-            TxOutcome::ConditionFailed(_) => Err(ArticleWriteError::NotFound),
+        let receipt = seal.map(|seal| seal(&comment));
+        let settled = || async { Ok(None) };
+        match self
+            .transact_receipted(writes, receipt.as_ref(), settled)
+            .await?
+        {
+            Ok(TxOutcome::Committed) => Ok(comment),
+            Ok(TxOutcome::ConditionFailed(_)) => Err(CommentWriteError::NotFound),
+            Err(KeyTaken) => Err(CommentWriteError::KeyTaken),
         }
     }
 

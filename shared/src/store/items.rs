@@ -192,6 +192,33 @@ pub struct LoginGuardRecord {
     pub expires_at: i64,
 }
 
+/// The first response to a request with an idempotency key; DynamoDB's TTL
+/// removes it at `expires_at` (readers ignore it from then on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptRecord {
+    /// Keyed hash of the request (method, path, body): a reuse of the key
+    /// for another request is refused, not answered with this response.
+    pub fingerprint: String,
+    /// The response's status.
+    pub status: u16,
+    /// The response's body; a token in it is left empty (see `grant`).
+    pub body: String,
+    /// Unix time (seconds) the receipt expires: the TTL attribute.
+    pub expires_at: i64,
+    /// The token the response carried, as what to sign again, never as the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<GrantRecord>,
+}
+
+/// A token a receipt's response carried: to whom and when it was issued.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantRecord {
+    /// Its `sub`.
+    pub user_id: UserId,
+    /// Its `iat`, Unix seconds.
+    pub issued_at: u64,
+}
+
 /// A follow edge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FollowRecord {
@@ -325,6 +352,34 @@ mod tests {
             deleting: false,
             version: 0,
         }
+    }
+
+    #[test]
+    fn a_receipt_round_trips_with_its_ttl_attribute_and_grant() {
+        let record = ReceiptRecord {
+            fingerprint: "ab".into(),
+            status: 201,
+            body: r#"{"user":{"token":""}}"#.into(),
+            expires_at: 1_800_000_000,
+            grant: Some(GrantRecord {
+                user_id: UserId::from_trusted("u1".into()),
+                issued_at: 1_700_000_000,
+            }),
+        };
+        let key = keys::receipt(
+            None,
+            &crate::idempotency::IdempotencyKey::parse(b"k").unwrap(),
+        );
+        let item = to_item(&key, &[], &record);
+        assert_eq!(item["expires_at"].as_n().unwrap(), "1800000000");
+        assert_eq!(from_item::<ReceiptRecord>(item).unwrap(), record);
+        let plain = ReceiptRecord {
+            grant: None,
+            ..record
+        };
+        let item = to_item(&key, &[], &plain);
+        assert!(!item.contains_key("grant"), "no grant, no attribute");
+        assert_eq!(from_item::<ReceiptRecord>(item).unwrap(), plain);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ArticleId, CommentId, Tag, UserId};
+use crate::idempotency::IdempotencyKey;
 
 /// Sort key of the statistics item that heads an index partition: `~` sorts
 /// after every timestamp, so a descending query returns the count first.
@@ -94,6 +95,26 @@ pub fn login_decoy() -> Key {
 pub fn warm_up() -> Key {
     Key::new("WARMUP".to_owned(), "WARMUP")
 }
+
+/// The receipt of an idempotency key: scoped by caller, so one client's key
+/// never answers for another (anonymous callers, registering, share a scope,
+/// in which only an identical body, password included, is replayed).
+pub fn receipt(caller: Option<&UserId>, key: &IdempotencyKey) -> Key {
+    let scope = match caller {
+        Some(id) => format!("USER#{id}"),
+        None => ANONYMOUS.to_owned(),
+    };
+    Key::new(
+        format!("{RECEIPT_PREFIX}{scope}#{}", key.as_str()),
+        "RECEIPT",
+    )
+}
+
+/// Partition-key prefix of idempotency receipts.
+pub const RECEIPT_PREFIX: &str = "IDEMPOTENCY#";
+
+/// The scope of callers without a token.
+const ANONYMOUS: &str = "ANONYMOUS";
 
 /// `follower` follows `followee`.
 pub fn follow(follower: &UserId, followee: &UserId) -> Key {
@@ -224,6 +245,20 @@ mod tests {
             article_body(&a).sk,
         ];
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    }
+
+    #[test]
+    fn receipts_are_scoped_by_caller_and_never_share_a_partition_with_users() {
+        let key = crate::idempotency::IdempotencyKey::parse(b"k-1").unwrap();
+        let jake = UserId::from_trusted("jake".into());
+        let mine = receipt(Some(&jake), &key);
+        assert_eq!(mine.pk(), "IDEMPOTENCY#USER#jake#k-1");
+        assert_ne!(
+            mine,
+            receipt(Some(&UserId::from_trusted("ann".into())), &key)
+        );
+        assert_eq!(receipt(None, &key).pk(), "IDEMPOTENCY#ANONYMOUS#k-1");
+        assert!(!mine.pk().starts_with("USER#"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod favorites;
 pub mod items;
 pub mod keys;
 pub mod lists;
+pub mod receipts;
 pub mod retry;
 pub mod tags;
 pub mod users;
@@ -25,6 +26,7 @@ use aws_sdk_dynamodb::types::{
 };
 use futures::future::try_join_all;
 
+use crate::idempotency::Receipt;
 use items::{Item, key_item, key_of};
 use keys::{Key, attr};
 use retry::{Retry, limits};
@@ -276,6 +278,11 @@ pub(crate) enum TxOutcome {
     /// Nothing applied; `true` at each position whose condition failed.
     ConditionFailed(Vec<bool>),
 }
+
+/// A write carried an idempotency receipt, and its key already holds a live
+/// one: nothing was written.
+#[derive(Debug, PartialEq, Eq)]
+pub struct KeyTaken;
 
 /// The storage adapter: one table, one SDK client, built once per cold start.
 #[derive(Clone)]
@@ -583,6 +590,31 @@ impl Store {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Option<TxOutcome>, StoreError>>,
     {
+        self.transact_receipted(writes, None, settled)
+            .await?
+            .map_err(|KeyTaken| {
+                StoreError::Unexpected("a receipt condition without a receipt".into())
+            })
+    }
+
+    /// [`Store::transact_or_settled`] with an idempotency receipt written in
+    /// the same transaction: `Err(KeyTaken)` when the key already holds a live
+    /// receipt (a duplicate committed first, even while this one was being
+    /// retried), which takes precedence over every other condition.
+    pub(crate) async fn transact_receipted<F, Fut>(
+        &self,
+        mut writes: Vec<TransactWriteItem>,
+        receipt: Option<&Receipt>,
+        settled: F,
+    ) -> Result<Result<TxOutcome, KeyTaken>, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<TxOutcome>, StoreError>>,
+    {
+        let own = writes.len();
+        if let Some(receipt) = receipt {
+            writes.push(self.receipt_write(receipt));
+        }
         let mut retry = Retry::new(limits::CONTENDED_TRANSACTION);
         let mut token = crate::invocation::transaction_token();
         while retry.next().await {
@@ -594,15 +626,23 @@ impl Store {
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send();
             match self.call("TransactWriteItems", request).await? {
-                Ok(_) => return Ok(TxOutcome::Committed),
+                Ok(_) => return Ok(Ok(TxOutcome::Committed)),
                 Err(error) => match classify(&error) {
                     Cancellation::Conditions(failed) => {
-                        return Ok(TxOutcome::ConditionFailed(failed));
+                        if receipt.is_some() && failed.get(own) == Some(&true) {
+                            return Ok(Err(KeyTaken));
+                        }
+                        return Ok(Ok(TxOutcome::ConditionFailed(failed[..own].to_vec())));
                     }
                     // Refused, nothing written: the next attempt is a new one.
                     Cancellation::Contended => {
+                        if let Some(receipt) = receipt
+                            && self.receipt(&receipt.key, receipt.now).await?.is_some()
+                        {
+                            return Ok(Err(KeyTaken));
+                        }
                         if let Some(outcome) = settled().await? {
-                            return Ok(outcome);
+                            return Ok(Ok(outcome));
                         }
                         token = crate::invocation::transaction_token();
                     }
@@ -708,6 +748,23 @@ impl Store {
             .set_condition_expression(condition.map(str::to_owned))
             .build()
             .expect("table and item are set");
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    /// A transactional put with a condition that reads expression values.
+    pub(crate) fn put_with(
+        &self,
+        item: Item,
+        condition: &str,
+        vals: Values<'_>,
+    ) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values(vals))
+            .build()
+            .expect("table, item and condition are set");
         TransactWriteItem::builder().put(put).build()
     }
 

@@ -13,9 +13,10 @@ use super::items::{
     user_item,
 };
 use super::keys::{self, Key};
-use super::{Store, StoreError, TxOutcome, n, s};
+use super::{KeyTaken, Store, StoreError, TxOutcome, n, s};
 use crate::auth::PasswordHashString;
 use crate::domain::{Bio, Email, ImageUrl, UserId, Username};
+use crate::idempotency::Receipt;
 
 /// Which uniqueness claims were already held by someone else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,6 +36,9 @@ pub enum UserWriteError {
     /// The user changed concurrently; re-read and try again.
     #[error("user changed concurrently")]
     Conflict,
+    /// The write's idempotency key already holds a receipt; nothing was written.
+    #[error("idempotency key already used")]
+    KeyTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -82,8 +86,13 @@ const ABSENT: &str = "attribute_not_exists(pk)";
 const OWNED: &str = "user_id = :me";
 
 impl Store {
-    /// Creates a user and claims its username and email, atomically.
-    pub async fn create_user(&self, user: &UserRecord) -> Result<(), UserWriteError> {
+    /// Creates a user and claims its username and email, atomically, with
+    /// the request's idempotency receipt if it has one.
+    pub async fn create_user(
+        &self,
+        user: &UserRecord,
+        receipt: Option<&Receipt>,
+    ) -> Result<(), UserWriteError> {
         let claim = ClaimRecord {
             user_id: user.user_id.clone(),
         };
@@ -117,10 +126,11 @@ impl Store {
                 TxOutcome::ConditionFailed(vec![false, username.is_some(), email.is_some()])
             }))
         };
-        match self.transact_or_settled(writes, settled).await? {
-            TxOutcome::Committed => Ok(()),
-            TxOutcome::ConditionFailed(failed) if failed[0] => Err(UserWriteError::Conflict),
-            TxOutcome::ConditionFailed(failed) => Err(UserWriteError::Taken(Taken {
+        match self.transact_receipted(writes, receipt, settled).await? {
+            Err(KeyTaken) => Err(UserWriteError::KeyTaken),
+            Ok(TxOutcome::Committed) => Ok(()),
+            Ok(TxOutcome::ConditionFailed(failed)) if failed[0] => Err(UserWriteError::Conflict),
+            Ok(TxOutcome::ConditionFailed(failed)) => Err(UserWriteError::Taken(Taken {
                 username: failed[1],
                 email: failed[2],
             })),

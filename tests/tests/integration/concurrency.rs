@@ -4,23 +4,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use conduit_tests::TestApi;
-use futures::future::join_all;
+use conduit_tests::{TestApi, concurrently};
 use serde_json::json;
-
-async fn concurrently<F, Fut, T>(n: usize, f: F) -> Vec<T>
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    let handles: Vec<_> = (0..n).map(|i| tokio::spawn(f(i))).collect();
-    join_all(handles)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_registrations_of_one_username_give_one_201() {

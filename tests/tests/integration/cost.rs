@@ -38,7 +38,7 @@ async fn articles(
                         Tag::parse(&format!("t{}", i % 7)).unwrap(),
                     ],
                 );
-                let view = create_article(&api.app, &author, draft, Timestamp::now())
+                let view = create_article(&api.app, &author, draft, Timestamp::now(), None)
                     .await
                     .unwrap();
                 created.push(view.article);
@@ -149,6 +149,7 @@ async fn first_page_cost_does_not_grow_with_the_table() {
                 &reader.user_id,
                 &CommentText::parse(Some("nice")).unwrap(),
                 Timestamp::now(),
+                None,
             )
             .await
             .unwrap();

@@ -12,7 +12,7 @@ use conduit_tests::faults::{Fault, FaultProxy};
 use serde_json::{Value, json};
 
 /// A proxy in front of DynamoDB Local, and an API whose store goes through it.
-async fn faulty_api() -> (FaultProxy, TestApi) {
+pub(crate) async fn faulty_api() -> (FaultProxy, TestApi) {
     conduit_tests::require_dynamodb_local();
     let upstream: SocketAddr = conduit_tests::endpoint()
         .trim_start_matches("http://")

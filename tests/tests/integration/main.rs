@@ -14,5 +14,6 @@ mod conditional;
 mod cost;
 mod events;
 mod faults;
+mod idempotency;
 mod template;
 mod users;
