@@ -9,7 +9,7 @@
 # Rust target aarch64-unknown-linux-gnu (installed here when missing).
 
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
-PACKAGES := $(addprefix -p ,register login get_current_user update_user get_profile follow_user unfollow_user list_articles get_feed get_article create_article update_article delete_article list_comments add_comment delete_comment favorite_article unfavorite_article get_tags)
+PACKAGES := $(addprefix -p ,register login get_current_user update_user get_profile follow_user unfollow_user list_articles get_feed get_article create_article update_article delete_article list_comments add_comment delete_comment favorite_article unfavorite_article get_tags get_openapi)
 
 .PHONY: lambda-binaries
 lambda-binaries:
@@ -42,3 +42,4 @@ $(eval $(call function,DeleteCommentFunction,delete_comment))
 $(eval $(call function,FavoriteArticleFunction,favorite_article))
 $(eval $(call function,UnfavoriteArticleFunction,unfavorite_article))
 $(eval $(call function,GetTagsFunction,get_tags))
+$(eval $(call function,GetOpenapiFunction,get_openapi))

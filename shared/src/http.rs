@@ -144,7 +144,9 @@ impl ApiError {
             }
             _ => tracing::info!(status = self.status().as_u16(), error = %self, "request refused"),
         }
-        let body = serde_json::json!({ "errors": self.errors().fields() });
+        let body = ErrorsBody {
+            errors: self.errors().fields().clone(),
+        };
         let mut response = json(self.status(), &body);
         let retry_after = match self {
             Self::Unavailable(_) => Some(u64::from(crate::config::budget::RETRY_AFTER_SECONDS)),
@@ -159,6 +161,15 @@ impl ApiError {
         }
         response
     }
+}
+
+/// The body of every error response: each field (or `body`, `token`,
+/// `server`, …) with its messages.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = GenericErrorModel)]
+pub struct ErrorsBody {
+    /// Messages by field.
+    pub errors: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Renders an error with all its causes.
@@ -213,7 +224,37 @@ pub fn respond_cacheable(
     request: &Request,
     result: Result<Response<Body>, ApiError>,
 ) -> Response<Body> {
-    let mut response = respond(result);
+    let mut response = conditional(request, respond(result));
+    if response.status() == StatusCode::OK || response.status() == StatusCode::NOT_MODIFIED {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("private, no-cache"),
+        );
+        headers.insert(
+            header::VARY,
+            header::HeaderValue::from_static("Authorization"),
+        );
+    }
+    response
+}
+
+/// A `200` that is the same for every caller and changes only with a
+/// deployment (the OpenAPI document): any cache may keep it for `max_age`
+/// seconds, then revalidate it with its `ETag`; `If-None-Match` gets a `304`.
+pub fn respond_public(request: &Request, response: Response<Body>, max_age: u32) -> Response<Body> {
+    let mut response = conditional(request, response);
+    let policy = format!("public, max-age={max_age}");
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_str(&policy).expect("digits are a valid header"),
+    );
+    response
+}
+
+/// Tags a `200` with its strong `ETag`, and turns it into a `304` without a
+/// body when the request's `If-None-Match` names that tag; anything else as it is.
+fn conditional(request: &Request, mut response: Response<Body>) -> Response<Body> {
     if response.status() != StatusCode::OK {
         return response;
     }
@@ -230,18 +271,9 @@ pub fn respond_cacheable(
             .body(Body::Empty)
             .expect("static parts are valid");
     }
-    let headers = response.headers_mut();
-    headers.insert(
+    response.headers_mut().insert(
         header::ETAG,
         header::HeaderValue::from_str(&tag).expect("hex is a valid header"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("private, no-cache"),
-    );
-    headers.insert(
-        header::VARY,
-        header::HeaderValue::from_static("Authorization"),
     );
     response
 }

@@ -49,6 +49,18 @@ where
     run_app(Store::from_env(), handler).await
 }
 
+/// Runs a function that reads nothing: no table, no secret.
+pub async fn run_stateless<H, F>(handler: H) -> Result<(), Error>
+where
+    H: Fn(Request) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send,
+{
+    run_app(async { Ok(()) }, move |_: &'static (), request| {
+        handler(request)
+    })
+    .await
+}
+
 /// Logging first (start-up logs too), then the state the handler needs (the
 /// app, or only the store), built once per cold start and kept for the life
 /// of the execution environment, then the runtime.

@@ -17,6 +17,7 @@ pub mod http;
 pub mod idempotency;
 pub mod invocation;
 pub mod lambda;
+pub mod openapi;
 pub mod store;
 pub mod telemetry;
 

@@ -28,6 +28,7 @@ pub fn expectation(function: &str) -> Option<(u16, &'static [&'static str])> {
         "list_comments" => (200, &["comments"]),
         "add_comment" => (201, &["comment"]),
         "get_tags" => (200, &["tags"]),
+        "get_openapi" => (200, &["openapi", "info", "paths", "components"]),
         _ => return None,
     })
 }

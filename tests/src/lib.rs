@@ -7,6 +7,7 @@ pub mod events;
 pub mod faults;
 pub mod gateway;
 pub mod logs;
+pub mod openapi;
 pub mod seed;
 
 use std::path::{Path, PathBuf};
@@ -496,6 +497,7 @@ pub async fn dispatch(app: &App, function: &str, request: Request) -> Response<B
         "favorite_article" => favorite_article::handle(app, request).await,
         "unfavorite_article" => unfavorite_article::handle(app, request).await,
         "get_tags" => get_tags::handle(&app.store, request).await,
+        "get_openapi" => get_openapi::handle(request).await,
         other => panic!("no function named {other}"),
     }
 }

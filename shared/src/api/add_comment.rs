@@ -4,6 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use super::dto::CommentDto;
 use crate::App;
@@ -15,18 +16,22 @@ use crate::store::StoreError;
 use crate::store::comments::{CommentView, CommentWriteError};
 use crate::store::items::CommentRecord;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewCommentRequest)]
 struct Input {
     comment: NewCommentDto,
 }
 
 /// The `comment` object of the request, as sent.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewComment)]
 pub struct NewCommentDto {
+    #[schema(value_type = String, required = true)]
     body: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SingleCommentResponse)]
 struct CommentBody {
     comment: CommentDto,
 }
@@ -110,6 +115,21 @@ pub async fn add_comment(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    post,
+    path = "/articles/{slug}/comments",
+    tag = "Comments",
+    operation_id = "CreateArticleComment",
+    summary = "Comment on an article",
+    params(("slug" = String, Path, description = "The article's slug")),
+    request_body(content = Input, description = "The comment"),
+    responses(
+        (status = 201, description = "The new comment", body = CommentBody),
+        (status = 404, description = "No such article", body = crate::http::ErrorsBody),
+        (status = 422, description = "Missing or invalid body", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(serve(app, &request).await)
 }

@@ -4,6 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
@@ -20,16 +21,21 @@ use crate::store::items::ArticleRecord;
 use crate::store::retry::{Retry, limits};
 use crate::telemetry::Counter;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewArticleRequest)]
 struct Input {
     article: NewArticleDto,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = NewArticle)]
 struct NewArticleDto {
+    #[schema(value_type = String, required = true)]
     title: Option<String>,
+    #[schema(value_type = String, required = true)]
     description: Option<String>,
+    #[schema(value_type = String, required = true)]
     body: Option<String>,
     tag_list: Option<Vec<String>>,
 }
@@ -162,6 +168,19 @@ pub async fn create_article(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    post,
+    path = "/articles",
+    tag = "Articles",
+    operation_id = "CreateArticle",
+    summary = "Create an article",
+    request_body(content = Input, description = "The article"),
+    responses(
+        (status = 201, description = "The new article", body = super::dto::ArticleBody),
+        (status = 422, description = "Missing or invalid fields", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(serve(app, &request).await)
 }

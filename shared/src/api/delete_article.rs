@@ -28,6 +28,21 @@ pub async fn delete_article(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    delete,
+    path = "/articles/{slug}",
+    tag = "Articles",
+    operation_id = "DeleteArticle",
+    summary = "Delete an article",
+    params(("slug" = String, Path, description = "The article's slug")),
+    responses(
+        (status = 204, description = "Deleted, with its comments and favorites"),
+        (status = 403, description = "Someone else's article", body = crate::http::ErrorsBody),
+        (status = 404, description = "No such article", body = crate::http::ErrorsBody),
+        (status = 422, description = "Listed by the RealWorld spec for this operation; this implementation does not answer it here", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(serve(app, &request).await)
 }

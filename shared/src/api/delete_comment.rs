@@ -61,6 +61,21 @@ pub async fn delete_comment(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    delete,
+    path = "/articles/{slug}/comments/{id}",
+    tag = "Comments",
+    operation_id = "DeleteArticleComment",
+    summary = "Delete a comment",
+    params(("slug" = String, Path, description = "The article's slug"), ("id" = u64, Path, description = "The comment's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Someone else's comment", body = crate::http::ErrorsBody),
+        (status = 404, description = "No such article or comment", body = crate::http::ErrorsBody),
+        (status = 422, description = "Listed by the RealWorld spec for this operation; this implementation does not answer it here", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(serve(app, &request).await)
 }

@@ -2,20 +2,23 @@
 //! looks like on the wire. Only `serve` functions build them.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::store::articles::ArticleView;
 use crate::store::comments::CommentView;
 use crate::store::items::UserRecord;
 
 /// `{"user": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = UserResponse)]
 pub struct UserBody {
     /// The user.
     pub user: UserDto,
 }
 
 /// A user with their token.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserDto {
     /// The address as the user typed it (uniqueness ignores case).
     pub email: String,
@@ -24,8 +27,10 @@ pub struct UserDto {
     /// The display username (uniqueness ignores case).
     pub username: String,
     /// Bio, `null` when unset or cleared.
+    #[schema(required = true)]
     pub bio: Option<String>,
     /// Image URL, `null` when unset or cleared.
+    #[schema(required = true)]
     pub image: Option<String>,
 }
 
@@ -45,20 +50,24 @@ impl UserBody {
 }
 
 /// `{"profile": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ProfileResponse)]
 pub struct ProfileBody {
     /// The profile.
     pub profile: ProfileDto,
 }
 
 /// A user as others see them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Profile)]
 pub struct ProfileDto {
     /// The display username (what `/profiles/{username}` takes, in any case).
     pub username: String,
     /// Bio, `null` when unset.
+    #[schema(required = true)]
     pub bio: Option<String>,
     /// Image URL, `null` when unset.
+    #[schema(required = true)]
     pub image: Option<String>,
     /// Whether the viewer follows them (`false` for anonymous viewers).
     pub following: bool,
@@ -76,24 +85,24 @@ impl ProfileDto {
     }
 }
 
-/// An article; `body` is present on single-article responses only.
-#[derive(Debug, Serialize)]
+/// An article as lists show it: everything but the body.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ArticleDto {
+#[schema(as = ArticleSummary)]
+pub struct ArticleSummaryDto {
     /// URL name: the title's words and the article id; changes with the title.
     pub slug: String,
     /// Title as written (trimmed).
     pub title: String,
     /// One-line summary as written (trimmed).
     pub description: String,
-    /// Body (single-article responses only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
     /// Tags, normalised (lowercase), de-duplicated and sorted.
     pub tag_list: Vec<String>,
     /// ISO 8601 with milliseconds.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// ISO 8601 with milliseconds.
+    #[schema(format = DateTime)]
     pub updated_at: String,
     /// Whether the viewer favorited it.
     pub favorited: bool,
@@ -103,15 +112,14 @@ pub struct ArticleDto {
     pub author: ProfileDto,
 }
 
-impl ArticleDto {
-    /// The wire form of `view`; with the body when the view has it (single-article reads).
+impl ArticleSummaryDto {
+    /// The wire form of `view` in a list.
     pub fn new(view: &ArticleView) -> Self {
         let article = &view.article;
         Self {
             slug: article.slug.as_str().to_owned(),
             title: article.title.as_str().to_owned(),
             description: article.description.as_str().to_owned(),
-            body: view.body.as_ref().map(|b| b.as_str().to_owned()),
             tag_list: article
                 .tag_list
                 .iter()
@@ -126,32 +134,63 @@ impl ArticleDto {
     }
 }
 
+/// An article on its own: the summary and the body.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Article)]
+pub struct ArticleDto {
+    /// Everything lists show.
+    #[serde(flatten)]
+    pub summary: ArticleSummaryDto,
+    /// The body as written.
+    pub body: String,
+}
+
+impl ArticleDto {
+    /// The wire form of `view`, a single-article read (which always loads the body).
+    pub fn new(view: &ArticleView) -> Self {
+        debug_assert!(view.body.is_some(), "single-article views carry the body");
+        Self {
+            summary: ArticleSummaryDto::new(view),
+            body: view
+                .body
+                .as_ref()
+                .map(|b| b.as_str().to_owned())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// `{"article": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SingleArticleResponse)]
 pub struct ArticleBody {
     /// The article.
     pub article: ArticleDto,
 }
 
 /// `{"articles": [...], "articlesCount": n}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = MultipleArticlesResponse)]
 pub struct ArticlesBody {
     /// This page, newest first, without bodies.
-    pub articles: Vec<ArticleDto>,
+    pub articles: Vec<ArticleSummaryDto>,
     /// Matching articles on all pages.
     pub articles_count: u64,
 }
 
 /// A comment.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Comment)]
 pub struct CommentDto {
     /// Integer id, unique within the article (the spec wants integers).
     pub id: u64,
     /// ISO 8601 with milliseconds.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// ISO 8601 with milliseconds.
+    #[schema(format = DateTime)]
     pub updated_at: String,
     /// The comment's text as written (trimmed).
     pub body: String,

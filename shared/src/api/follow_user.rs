@@ -6,6 +6,20 @@ use crate::App;
 use crate::http;
 
 /// Lambda entry point.
+#[utoipa::path(
+    post,
+    path = "/profiles/{username}/follow",
+    tag = "Profile",
+    operation_id = "FollowUserByUsername",
+    summary = "Follow a user",
+    params(("username" = String, Path, description = "Username, in any case")),
+    responses(
+        (status = 200, description = "The profile, now followed", body = super::dto::ProfileBody),
+        (status = 404, description = "No such user", body = crate::http::ErrorsBody),
+        (status = 422, description = "Following yourself", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(super::following::serve(app, &request, true).await)
 }

@@ -52,6 +52,20 @@ pub async fn article(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    get,
+    path = "/articles/{slug}",
+    tag = "Articles",
+    operation_id = "GetArticle",
+    summary = "An article",
+    params(("slug" = String, Path, description = "The article's slug")),
+    responses(
+        (status = 200, description = "The article with its body", body = super::dto::ArticleBody),
+        (status = 404, description = "No such article", body = crate::http::ErrorsBody),
+        (status = 422, description = "Listed by the RealWorld spec for this operation; this implementation does not answer it here", body = crate::http::ErrorsBody),
+    ),
+    security((), ("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond_cacheable(&request, serve(app, &request).await)
 }

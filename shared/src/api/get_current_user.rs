@@ -42,6 +42,18 @@ pub async fn current_user(app: &App, id: &UserId) -> Result<UserRecord, CurrentU
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    get,
+    path = "/user",
+    tag = "User and Authentication",
+    operation_id = "GetCurrentUser",
+    summary = "The current user",
+    responses(
+        (status = 200, description = "The user, with the token sent", body = super::dto::UserBody),
+        (status = 422, description = "Listed by the RealWorld spec for this operation; this implementation does not answer it here", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond_cacheable(&request, serve(app, &request).await)
 }

@@ -33,6 +33,19 @@ pub async fn feed(app: &App, reader: &UserId, page: Page) -> Result<ArticlePage,
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    get,
+    path = "/articles/feed",
+    tag = "Articles",
+    operation_id = "GetArticlesFeed",
+    summary = "Articles by followed authors, newest first",
+    params(("offset" = Option<u32>, Query, description = "Articles to skip (at most 10000)", minimum = 0), ("limit" = Option<u32>, Query, description = "Articles to return (default 20, at most 100)", minimum = 1, maximum = 100)),
+    responses(
+        (status = 200, description = "A page of the feed, without bodies", body = super::dto::ArticlesBody),
+        (status = 422, description = "Invalid `limit` or `offset`", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond_cacheable(&request, serve(app, &request).await)
 }

@@ -52,6 +52,20 @@ pub async fn profile(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    get,
+    path = "/profiles/{username}",
+    tag = "Profile",
+    operation_id = "GetProfileByUsername",
+    summary = "A profile",
+    params(("username" = String, Path, description = "Username, in any case")),
+    responses(
+        (status = 200, description = "The profile as the caller sees it", body = super::dto::ProfileBody),
+        (status = 404, description = "No such user", body = crate::http::ErrorsBody),
+        (status = 422, description = "Listed by the RealWorld spec for this operation; this implementation does not answer it here", body = crate::http::ErrorsBody),
+    ),
+    security((), ("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond_cacheable(&request, serve(app, &request).await)
 }

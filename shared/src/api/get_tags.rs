@@ -4,6 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use crate::domain::Tag;
 use crate::http::{self, ApiError};
@@ -12,7 +13,8 @@ use crate::store::{Store, StoreError};
 /// How many tags `GET /api/tags` returns, most used first.
 pub const TAGS_LIMIT: usize = 20;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = TagsResponse)]
 struct TagsBody {
     tags: Vec<String>,
 }
@@ -40,6 +42,17 @@ pub async fn tags(store: &Store) -> Result<Vec<Tag>, TagsError> {
 }
 
 /// Lambda entry point (needs only the table, no secret).
+#[utoipa::path(
+    get,
+    path = "/tags",
+    tag = "Tags",
+    operation_id = "GetTags",
+    summary = "The 20 most used tags, most used first",
+    responses(
+        (status = 200, description = "The tags", body = TagsBody),
+        (status = 422, description = "Listed by the RealWorld spec for this operation; this implementation does not answer it here", body = crate::http::ErrorsBody),
+    ),
+)]
 pub async fn handle(store: &Store, request: Request) -> Response<Body> {
     http::respond_cacheable(&request, serve(store).await)
 }

@@ -4,7 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
-use super::dto::{ArticleDto, ArticlesBody};
+use super::dto::{ArticleSummaryDto, ArticlesBody};
 use crate::App;
 use crate::domain::{Page, Tag, UserId, ValidationErrors};
 use crate::http::{self, ApiError};
@@ -94,12 +94,25 @@ pub async fn list(
 /// Renders a page of articles (list items carry no body).
 pub fn page_body(page: &ArticlePage) -> ArticlesBody {
     ArticlesBody {
-        articles: page.articles.iter().map(ArticleDto::new).collect(),
+        articles: page.articles.iter().map(ArticleSummaryDto::new).collect(),
         articles_count: page.count,
     }
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    get,
+    path = "/articles",
+    tag = "Articles",
+    operation_id = "GetArticles",
+    summary = "Articles, newest first",
+    params(("tag" = Option<String>, Query, description = "Only articles with this tag"), ("author" = Option<String>, Query, description = "Only articles by this username"), ("favorited" = Option<String>, Query, description = "Only articles this username favorited"), ("offset" = Option<u32>, Query, description = "Articles to skip (at most 10000)", minimum = 0), ("limit" = Option<u32>, Query, description = "Articles to return (default 20, at most 100)", minimum = 1, maximum = 100)),
+    responses(
+        (status = 200, description = "A page of articles, without bodies", body = super::dto::ArticlesBody),
+        (status = 422, description = "Invalid `limit` or `offset`, or more than one of `tag`, `author`, `favorited`", body = crate::http::ErrorsBody),
+    ),
+    security((), ("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond_cacheable(&request, serve(app, &request).await)
 }

@@ -4,6 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use super::dto::CommentDto;
 use crate::App;
@@ -12,7 +13,8 @@ use crate::http::{self, ApiError};
 use crate::store::StoreError;
 use crate::store::comments::CommentView;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = MultipleCommentsResponse)]
 struct CommentsBody {
     comments: Vec<CommentDto>,
 }
@@ -52,6 +54,20 @@ pub async fn comments(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    get,
+    path = "/articles/{slug}/comments",
+    tag = "Comments",
+    operation_id = "GetArticleComments",
+    summary = "An article's comments, newest first",
+    params(("slug" = String, Path, description = "The article's slug")),
+    responses(
+        (status = 200, description = "The comments", body = CommentsBody),
+        (status = 404, description = "No such article", body = crate::http::ErrorsBody),
+        (status = 422, description = "Listed by the RealWorld spec for this operation; this implementation does not answer it here", body = crate::http::ErrorsBody),
+    ),
+    security((), ("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond_cacheable(&request, serve(app, &request).await)
 }

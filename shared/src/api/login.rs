@@ -4,6 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use super::dto::UserBody;
 use crate::App;
@@ -15,14 +16,18 @@ use crate::store::items::UserRecord;
 use crate::store::users::LoginClaim;
 use crate::telemetry::Counter;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LoginUserRequest)]
 struct Input {
     user: LoginDto,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LoginUser)]
 struct LoginDto {
+    #[schema(value_type = String, required = true)]
     email: Option<String>,
+    #[schema(value_type = String, required = true, format = Password)]
     password: Option<String>,
 }
 
@@ -181,6 +186,20 @@ pub async fn login(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    post,
+    path = "/users/login",
+    tag = "User and Authentication",
+    operation_id = "Login",
+    summary = "Log in",
+    request_body(content = Input, description = "Credentials"),
+    responses(
+        (status = 200, description = "Logged in: the user with a fresh token", body = super::dto::UserBody),
+        (status = 401, description = "Wrong email or password", body = crate::http::ErrorsBody),
+        (status = 422, description = "Missing or invalid fields", body = crate::http::ErrorsBody),
+        (status = 429, description = "Too many failed logins for this email; try again after `Retry-After` seconds", body = crate::http::ErrorsBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(serve(app, &request).await)
 }

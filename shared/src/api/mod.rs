@@ -14,6 +14,7 @@ pub mod following;
 pub mod get_article;
 pub mod get_current_user;
 pub mod get_feed;
+pub mod get_openapi;
 pub mod get_profile;
 pub mod get_tags;
 pub mod list_articles;

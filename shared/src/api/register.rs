@@ -4,6 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use super::dto::UserBody;
 use crate::App;
@@ -17,15 +18,20 @@ use crate::store::retry::{Retry, limits};
 use crate::store::users::{Taken, UserWriteError};
 use crate::telemetry::Counter;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewUserRequest)]
 struct Input {
     user: NewUserDto,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewUser)]
 struct NewUserDto {
+    #[schema(value_type = String, required = true)]
     username: Option<String>,
+    #[schema(value_type = String, required = true)]
     email: Option<String>,
+    #[schema(value_type = String, required = true, format = Password)]
     password: Option<String>,
 }
 
@@ -148,6 +154,19 @@ pub async fn register(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "User and Authentication",
+    operation_id = "CreateUser",
+    summary = "Register",
+    request_body(content = Input, description = "The new user"),
+    responses(
+        (status = 201, description = "Registered: the user with a token", body = super::dto::UserBody),
+        (status = 409, description = "Username or email already taken", body = crate::http::ErrorsBody),
+        (status = 422, description = "Missing or invalid fields", body = crate::http::ErrorsBody),
+    ),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(serve(app, &request).await)
 }

@@ -4,6 +4,7 @@
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use super::AuthorOnlyError;
 use crate::App;
@@ -17,22 +18,28 @@ use crate::store::articles::{ArticleView, ArticleWriteError};
 use crate::store::items::ArticleRecord;
 use crate::store::retry::{Retry, limits};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = UpdateArticleRequest)]
 struct Input {
     article: UpdateArticleDto,
 }
 
 /// Each field as sent: absent (`None`), `null` (`Some(None)`) or a value.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = UpdateArticle)]
 struct UpdateArticleDto {
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = String)]
     title: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = String)]
     description: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = String)]
     body: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Vec<String>)]
     tag_list: Option<Option<Vec<String>>>,
 }
 
@@ -163,6 +170,22 @@ pub async fn update_article(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    put,
+    path = "/articles/{slug}",
+    tag = "Articles",
+    operation_id = "UpdateArticle",
+    summary = "Edit an article",
+    params(("slug" = String, Path, description = "The article's slug")),
+    request_body(content = Input, description = "The fields to change; `tagList` replaces the tags"),
+    responses(
+        (status = 200, description = "The edited article (its slug changes with its title)", body = super::dto::ArticleBody),
+        (status = 403, description = "Someone else's article", body = crate::http::ErrorsBody),
+        (status = 404, description = "No such article", body = crate::http::ErrorsBody),
+        (status = 422, description = "Invalid fields", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(serve(app, &request).await)
 }

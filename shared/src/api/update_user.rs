@@ -3,6 +3,7 @@
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use tracing::instrument;
+use utoipa::ToSchema;
 
 use crate::App;
 use crate::auth::{TokenError, hash_password_blocking};
@@ -13,23 +14,30 @@ use crate::store::items::UserRecord;
 use crate::store::retry::{Retry, limits};
 use crate::store::users::{Taken, UserChanges, UserWriteError};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = UpdateUserRequest)]
 struct Input {
     user: UpdateUserDto,
 }
 
 /// The `user` object of the request, as sent.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = UpdateUser)]
 pub struct UpdateUserDto {
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = String)]
     email: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = String)]
     username: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = String, format = Password)]
     password: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<String>)]
     bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::present")]
+    #[schema(value_type = Option<String>)]
     image: Option<Option<String>>,
 }
 
@@ -169,6 +177,20 @@ pub async fn update_user(
 }
 
 /// Lambda entry point.
+#[utoipa::path(
+    put,
+    path = "/user",
+    tag = "User and Authentication",
+    operation_id = "UpdateCurrentUser",
+    summary = "Update the current user",
+    request_body(content = Input, description = "The fields to change; `bio` and `image` may be `null` or empty to clear them"),
+    responses(
+        (status = 200, description = "The updated user", body = super::dto::UserBody),
+        (status = 409, description = "Username or email already taken", body = crate::http::ErrorsBody),
+        (status = 422, description = "Invalid fields", body = crate::http::ErrorsBody),
+    ),
+    security(("Token" = [])),
+)]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     http::respond(serve(app, &request).await)
 }

@@ -1,7 +1,7 @@
 //! Developer tool behind the scripts: creates the table from `template.yaml`
 //! on DynamoDB Local, seeds demo data, and prints the template's routes.
 //!
-//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-logs FILE [SECRET…]`
+//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-logs FILE [SECRET…]`
 //!
 //! `event` prints `events/FUNCTION.json` with its placeholders filled from the
 //! seeded TABLE, with a token signed by `JWT_SECRET` (the running stack's).
@@ -74,13 +74,16 @@ async fn main() -> Result<()> {
         ["router"] => {
             println!("{}", router_toml(&routes()?));
         }
+        ["openapi"] => {
+            println!("{}", conduit::openapi::json());
+        }
         ["routes"] => {
             for route in routes()? {
                 println!("{} {} {}", route.method, route.path, route.function);
             }
         }
         _ => bail!(
-            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-logs FILE [SECRET…]"
+            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-logs FILE [SECRET…]"
         ),
     }
     Ok(())

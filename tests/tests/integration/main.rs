@@ -15,5 +15,6 @@ mod cost;
 mod events;
 mod faults;
 mod idempotency;
+mod openapi;
 mod template;
 mod users;

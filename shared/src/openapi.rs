@@ -1,0 +1,294 @@
+//! The OpenAPI 3.1 document `GET /api/openapi.json` serves. It is derived
+//! from the code, not written beside it: each endpoint's `handle` carries its
+//! `#[utoipa::path]` (route, parameters, specific statuses), the request and
+//! response types derive their schemas, and [`Conventions`] adds what every
+//! operation shares (server errors, conditional requests, idempotency keys,
+//! the token scheme), from the same constants the code uses. A test compares
+//! it with the RealWorld spec (`tests/tests/integration/openapi.rs`).
+
+use utoipa::OpenApi;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder};
+
+use crate::api;
+
+/// The document: every route of `template.yaml`, relative to the `/api` server.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Conduit on Lambda",
+        description = "The RealWorld 2.0.0 API (a Medium-like blogging back end) on AWS Lambda \
+            and DynamoDB, with conditional requests (`ETag`, `If-None-Match`, `If-Match`) and \
+            idempotency keys beyond the spec.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    servers((url = "/api", description = "This deployment")),
+    paths(
+        api::login::handle,
+        api::register::handle,
+        api::get_current_user::handle,
+        api::update_user::handle,
+        api::get_profile::handle,
+        api::follow_user::handle,
+        api::unfollow_user::handle,
+        api::get_feed::handle,
+        api::list_articles::handle,
+        api::create_article::handle,
+        api::get_article::handle,
+        api::update_article::handle,
+        api::delete_article::handle,
+        api::list_comments::handle,
+        api::add_comment::handle,
+        api::delete_comment::handle,
+        api::favorite_article::handle,
+        api::unfavorite_article::handle,
+        api::get_tags::handle,
+        api::get_openapi::handle,
+    ),
+    components(schemas(crate::http::ErrorsBody)),
+    modifiers(&Conventions),
+    tags(
+        (name = "User and Authentication"),
+        (name = "Profile"),
+        (name = "Articles"),
+        (name = "Comments"),
+        (name = "Favorites"),
+        (name = "Tags"),
+        (name = "Meta", description = "About this API itself"),
+    )
+)]
+pub struct Document;
+
+/// The document as compact JSON.
+pub fn json() -> String {
+    Document::openapi()
+        .to_json()
+        .expect("the document always serializes")
+}
+
+/// Operations whose `POST` takes an `Idempotency-Key` (see [`crate::idempotency`]).
+pub const KEYED_OPERATIONS: [&str; 5] = [
+    "CreateUser",
+    "CreateArticle",
+    "CreateArticleComment",
+    "CreateArticleFavorite",
+    "FollowUserByUsername",
+];
+
+/// Operations that honour `If-Match` (optimistic concurrency).
+pub const IF_MATCH_OPERATIONS: [&str; 2] = ["UpdateArticle", "UpdateCurrentUser"];
+
+/// The name of the token security scheme.
+const TOKEN: &str = "Token";
+
+/// What every operation shares, added to each as its kind asks.
+struct Conventions;
+
+impl utoipa::Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            TOKEN,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Token <jwt>` as the spec says, or `Bearer <jwt>`; the JWT comes from \
+                 registration or login.",
+            ))),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Delete, &mut item.delete),
+            ];
+            for (method, operation) in operations {
+                if let Some(operation) = operation {
+                    conventions(method, operation);
+                }
+            }
+        }
+    }
+}
+
+fn conventions(method: HttpMethod, operation: &mut Operation) {
+    let id = operation.operation_id.clone().unwrap_or_default();
+    if operation.security.is_some() {
+        respond(operation, 401, || {
+            error(
+                "The token is missing, malformed, forged or expired (also where it is optional, if sent)",
+            )
+        });
+    }
+    if operation.request_body.is_some() {
+        respond(operation, 413, || {
+            error(&format!(
+                "The body is larger than {} bytes",
+                crate::domain::limits::REQUEST_BODY_MAX
+            ))
+        });
+    }
+    if method == HttpMethod::Get {
+        header_parameter(
+            operation,
+            "If-None-Match",
+            "An `ETag` from an earlier response: if it is still current, the answer is a `304`",
+        );
+        if let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") {
+            for (name, description) in cache_headers(&id) {
+                ok.headers.insert(name.into(), string_header(description));
+            }
+        }
+        respond(operation, 304, || {
+            let mut response = ResponseBuilder::new()
+                .description(
+                    "Not modified: the `ETag` sent in `If-None-Match` is still current; no body",
+                )
+                .build();
+            for (name, description) in cache_headers(&id) {
+                response
+                    .headers
+                    .insert(name.into(), string_header(description));
+            }
+            response
+        });
+    }
+    if IF_MATCH_OPERATIONS.contains(&id.as_str()) {
+        header_parameter(
+            operation,
+            "If-Match",
+            "The `ETag` of the representation this edit is based on: the write applies only \
+             if it is still current (optimistic concurrency)",
+        );
+        respond(operation, 412, || {
+            error("The `If-Match` tag is not current: the resource changed; nothing was written")
+        });
+    }
+    if KEYED_OPERATIONS.contains(&id.as_str()) {
+        header_parameter(
+            operation,
+            "Idempotency-Key",
+            "A key unique to this intended action (a UUID): repeating the request with it \
+             returns the first response without acting again, for 24 hours",
+        );
+        for (status, response) in operation.responses.responses.iter_mut() {
+            if status.starts_with('2')
+                && let RefOr::T(response) = response
+            {
+                response.headers.insert(
+                    crate::idempotency::REPLAYED_HEADER.into(),
+                    string_header("`true` when this is the stored first response to the same `Idempotency-Key`"),
+                );
+            }
+        }
+        respond(operation, 400, || {
+            error("The `Idempotency-Key` is malformed or sent twice")
+        });
+        respond_or_add(
+            operation,
+            409,
+            "the `Idempotency-Key` is held by a request still in progress (retry after `Retry-After`)",
+        );
+        respond_or_add(
+            operation,
+            422,
+            "the `Idempotency-Key` was already used for a different request",
+        );
+    }
+    respond(operation, 500, || {
+        error("Unexpected failure; the cause is logged, never returned")
+    });
+    respond(operation, 503, || {
+        let mut response = error(
+            "DynamoDB is unavailable, slow, throttling or contended: retry after `Retry-After` seconds",
+        );
+        response
+            .headers
+            .insert("Retry-After".into(), integer_header("Seconds to wait"));
+        response
+    });
+}
+
+/// Response headers of a cacheable `GET`: the tag and who may cache it.
+fn cache_headers(id: &str) -> [(&'static str, &'static str); 2] {
+    let policy = if id == "GetOpenApi" {
+        "`public, max-age=300`: the same for everyone until the next deployment"
+    } else {
+        "`private, no-cache` (with `Vary: Authorization`): the body depends on the caller"
+    };
+    [
+        ("ETag", "A strong tag of this body, for `If-None-Match`"),
+        ("Cache-Control", policy),
+    ]
+}
+
+/// Adds `status` to the operation's responses unless it documents it itself.
+fn respond(operation: &mut Operation, status: u16, response: impl FnOnce() -> Response) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| RefOr::T(response()));
+}
+
+/// Adds `status` with `why`, or adds `why` to the description the operation gives it.
+fn respond_or_add(operation: &mut Operation, status: u16, why: &str) {
+    match operation.responses.responses.get_mut(&status.to_string()) {
+        Some(RefOr::T(response)) if !response.description.contains(why) => {
+            response.description = format!("{}; or {why}", response.description);
+        }
+        Some(_) => {}
+        None => respond(operation, status, || {
+            let mut first = why.chars();
+            let capital: String = first
+                .next()
+                .into_iter()
+                .flat_map(char::to_uppercase)
+                .chain(first)
+                .collect();
+            error(&capital)
+        }),
+    }
+}
+
+/// An error response with the `{"errors": {...}}` body.
+fn error(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("GenericErrorModel"))),
+        )
+        .build()
+}
+
+fn header_parameter(operation: &mut Operation, name: &str, description: &str) {
+    let parameter = Parameter::builder()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(parameter);
+}
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(description))
+        .build()
+}
+
+fn integer_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::Integer))
+        .description(Some(description))
+        .build()
+}
