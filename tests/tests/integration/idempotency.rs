@@ -35,6 +35,19 @@ fn bytes(response: &Response<Body>) -> Vec<u8> {
     response.body().as_ref().to_vec()
 }
 
+/// `POST /api/articles` as the holder of `token`, with `key`.
+async fn create(api: &TestApi, token: &str, title: &str, key: &str) -> Response<Body> {
+    keyed(
+        api,
+        "POST",
+        "/api/articles",
+        Some(new_article(title)),
+        Some(token),
+        key,
+    )
+    .await
+}
+
 fn new_article(title: &str) -> Value {
     json!({"article": {"title": title, "description": "d", "body": "b", "tagList": ["once"]}})
 }
@@ -46,15 +59,7 @@ async fn twenty_concurrent_creates_with_one_key_make_one_article_and_all_answer_
     let responses = concurrently(20, |_| {
         let (api, token) = (api.clone(), token.clone());
         async move {
-            let response = keyed(
-                &api,
-                "POST",
-                "/api/articles",
-                Some(new_article("Once only")),
-                Some(&token),
-                "\"create-1\"",
-            )
-            .await;
+            let response = create(&api, &token, "Once only", "\"create-1\"").await;
             (response.status().as_u16(), bytes(&response))
         }
     })
@@ -123,26 +128,10 @@ async fn a_repeated_registration_replays_the_first_response_token_included() {
 async fn the_same_key_with_another_body_is_a_422_and_changes_nothing() {
     let api = TestApi::new().await;
     let token = api.register("writer").await;
-    let first = keyed(
-        &api,
-        "POST",
-        "/api/articles",
-        Some(new_article("One")),
-        Some(&token),
-        "k",
-    )
-    .await;
+    let first = create(&api, &token, "One", "k").await;
     assert_eq!(first.status(), 201);
     let before = api.dump().await.len();
-    let other = keyed(
-        &api,
-        "POST",
-        "/api/articles",
-        Some(new_article("Two")),
-        Some(&token),
-        "k",
-    )
-    .await;
+    let other = create(&api, &token, "Two", "k").await;
     let (status, body) = conduit_tests::read(other);
     assert_eq!(status, 422, "{body}");
     assert_eq!(
@@ -166,15 +155,7 @@ async fn keys_belong_to_their_caller() {
     let ann = api.register("ann").await;
     let bob = api.register("bob").await;
     for token in [&ann, &bob] {
-        let response = keyed(
-            &api,
-            "POST",
-            "/api/articles",
-            Some(new_article("Same")),
-            Some(token),
-            "shared",
-        )
-        .await;
+        let response = create(&api, token, "Same", "shared").await;
         assert_eq!(response.status(), 201);
         assert!(!replayed(&response));
     }
@@ -188,15 +169,7 @@ async fn malformed_keys_are_a_400_and_change_nothing() {
     let token = api.register("writer").await;
     let before = api.dump().await.len();
     for key in ["", "\"\"", "\"open", "two words", &"k".repeat(256)] {
-        let response = keyed(
-            &api,
-            "POST",
-            "/api/articles",
-            Some(new_article("No")),
-            Some(&token),
-            key,
-        )
-        .await;
+        let response = create(&api, &token, "No", key).await;
         let (status, body) = conduit_tests::read(response);
         assert_eq!(status, 400, "{key:?}: {body}");
         assert!(body["errors"]["Idempotency-Key"][0].is_string(), "{body}");
@@ -279,29 +252,13 @@ async fn a_receipt_older_than_a_day_answers_for_nothing() {
             .await
             .unwrap()
     );
-    let fresh = keyed(
-        &api,
-        "POST",
-        "/api/articles",
-        Some(new_article("Anew")),
-        Some(&token),
-        "old",
-    )
-    .await;
+    let fresh = create(&api, &token, "Anew", "old").await;
     assert!(!replayed(&fresh));
     let (status, body) = conduit_tests::read(fresh);
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["article"]["title"], "Anew");
     // Its receipt replaced the stale one.
-    let again = keyed(
-        &api,
-        "POST",
-        "/api/articles",
-        Some(new_article("Anew")),
-        Some(&token),
-        "old",
-    )
-    .await;
+    let again = create(&api, &token, "Anew", "old").await;
     assert!(replayed(&again));
 }
 
@@ -312,26 +269,10 @@ async fn a_create_whose_answer_was_lost_is_replayed_not_repeated_on_retry() {
     // DynamoDB commits the article and its receipt; every answer is lost,
     // so the client sees a 503 and retries with its key.
     proxy.set(Fault::LoseTransactionAnswers);
-    let lost = keyed(
-        &api,
-        "POST",
-        "/api/articles",
-        Some(new_article("Lost")),
-        Some(&token),
-        "retry-me",
-    )
-    .await;
+    let lost = create(&api, &token, "Lost", "retry-me").await;
     assert_eq!(lost.status(), 503);
     proxy.set(Fault::Pass);
-    let retried = keyed(
-        &api,
-        "POST",
-        "/api/articles",
-        Some(new_article("Lost")),
-        Some(&token),
-        "retry-me",
-    )
-    .await;
+    let retried = create(&api, &token, "Lost", "retry-me").await;
     assert!(replayed(&retried));
     let (status, body) = conduit_tests::read(retried);
     assert_eq!(status, 201, "{body}");
