@@ -610,6 +610,11 @@ impl Timestamp {
         (self.0.unix_timestamp_nanos() / 1_000_000) as i64
     }
 
+    /// The instant `duration` earlier (tests of expiry look back from now).
+    pub fn before(&self, duration: std::time::Duration) -> Self {
+        Self(self.0 - duration)
+    }
+
     /// Renders the instant.
     pub fn render(&self) -> String {
         let format = format_description!(

@@ -2,17 +2,20 @@
 //! Field"): a client that retries a `POST` with the same `Idempotency-Key`
 //! gets the first response back instead of a second effect.
 //!
-//! The first response is kept as a *receipt*, under the caller and the key,
-//! for [`LIFETIME`]. Where the effect is one transaction (registration, a new
-//! article, a new comment) the receipt is written in that transaction
-//! ([`within`]): effect and receipt commit together or not at all, so no crash
-//! or lost response can leave an effect that a retry would apply again, and
-//! of concurrent duplicates exactly one commits. Where the effect is
-//! idempotent by itself (favorite, follow) the receipt is written after it
-//! ([`after`]): a crash in between costs only a second, harmless application.
+//! A keyed request first *claims* its key (for [`CLAIM_SECONDS`], longer than
+//! any invocation runs). A duplicate that finds the claim waits up to about
+//! two seconds for the first response, then gets a `409`; one with another
+//! body gets a `422` at once. The first response is kept as a *receipt*, under
+//! the caller and the key, for [`LIFETIME`], replacing the claim on the
+//! condition that the claim is still its writer's, in the effect's own
+//! transaction (see [`within`]): effect and receipt commit together or not
+//! at all, so no crash or lost response can leave an effect that a retry
+//! would apply again. A request that changes nothing (favoriting twice)
+//! writes the receipt alone. An error answer releases the claim.
 //! `docs/resilience.md` has the whole argument.
 
 use std::future::Future;
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -23,7 +26,8 @@ use sha2::Sha256;
 use crate::App;
 use crate::domain::{Timestamp, UserId, ValidationErrors};
 use crate::http::ApiError;
-use crate::store::items::{GrantRecord, ReceiptRecord};
+use crate::store::StoreError;
+use crate::store::items::{GrantRecord, KeyClaimRecord, KeyRecord, ReceiptRecord};
 use crate::store::keys::{self, Key};
 
 /// The request header carrying the key.
@@ -43,9 +47,23 @@ pub const LIFETIME: std::time::Duration = std::time::Duration::from_secs(LIFETIM
 /// Longest key accepted (a UUID is 36 characters).
 pub const KEY_MAX: usize = 255;
 
-/// A client's idempotency key: 1 to [`KEY_MAX`] visible ASCII characters,
-/// sent as a Structured Field string (`"…"`, as the draft specifies) or bare
-/// (as many clients send it).
+/// How long a claim keeps duplicates out: more than an invocation may run
+/// (the template's `Timeout`, which a test keeps well below it), so only the
+/// claim of a holder that crashed or timed out ever lapses.
+pub const CLAIM_SECONDS: i64 = 30;
+
+/// The pauses (ms) of a duplicate waiting for its key's first response
+/// before it answers `409`: doubling, about two seconds in all, enough for
+/// every endpoint but a slow registration.
+const WAITS_MS: [u64; 8] = [25, 50, 100, 200, 400, 400, 400, 400];
+
+/// Why a header holding two keys is refused (HTTP joins repeated fields with commas).
+const SENT_TWICE: &str = "must be sent once";
+
+/// A client's idempotency key: 1 to [`KEY_MAX`] characters, sent as a
+/// Structured Field string (`"…"`, as the draft specifies) or bare, as many
+/// clients send a UUID: then only token characters (no spaces, quotes or
+/// commas, so two keys joined into one field are never read as one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey(String);
 
@@ -57,8 +75,11 @@ impl IdempotencyKey {
             .trim_matches(' ');
         let key = match text.strip_prefix('"') {
             Some(quoted) => unquote(quoted)?,
-            None if text.bytes().all(|b| b.is_ascii_graphic() && b != b'"') => text.to_owned(),
-            None => return Err("must be visible ASCII, or a quoted string"),
+            None if text.contains(',') => return Err(SENT_TWICE),
+            None if text.bytes().all(is_bare) => text.to_owned(),
+            None => {
+                return Err("must be a quoted string, or letters, digits and !#$%&'*+-.^_`|~:/");
+            }
         };
         if key.is_empty() {
             return Err("can't be empty");
@@ -75,6 +96,12 @@ impl IdempotencyKey {
     }
 }
 
+/// A character of a bare key: an RFC 9110 `tchar`, or `:` and `/` as an
+/// RFC 8941 token may hold.
+fn is_bare(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~:/".contains(&b)
+}
+
 /// The content of an RFC 8941 string whose opening quote is already gone.
 fn unquote(rest: &str) -> Result<String, &'static str> {
     const BAD: &str = "must be a valid quoted string";
@@ -83,10 +110,11 @@ fn unquote(rest: &str) -> Result<String, &'static str> {
     while let Some(c) = chars.next() {
         match c {
             '"' => {
-                return if chars.next().is_none() {
-                    Ok(out)
-                } else {
-                    Err(BAD)
+                let after = chars.as_str().trim_start_matches(' ');
+                return match after.chars().next() {
+                    None => Ok(out),
+                    Some(',') => Err(SENT_TWICE),
+                    Some(_) => Err(BAD),
                 };
             }
             '\\' => match chars.next() {
@@ -140,24 +168,34 @@ impl std::fmt::Debug for Fingerprints {
 }
 
 /// A request that carries an idempotency key: where its receipt lives, what
-/// it asked, and when.
+/// it asked, when, and the claim it holds the key with.
 #[derive(Debug, Clone)]
 pub struct Keyed {
     key: Key,
     fingerprint: String,
     now: Timestamp,
+    claim: String,
 }
 
-/// A response to record under a key, with the key and the time of writing:
-/// what a write adds to its transaction (see [`crate::store::receipts`]).
+/// A response to record under a key, with the key and the claim it is
+/// written under: what a write adds to its transaction (see
+/// [`crate::store::receipts`]).
 #[derive(Debug, Clone)]
 pub struct Receipt {
     /// Where it is stored.
     pub key: Key,
     /// What is stored.
     pub record: ReceiptRecord,
-    /// When it is written: an older receipt that expired by then may be replaced.
-    pub now: Timestamp,
+    /// The writer's claim on the key: the write applies only while it holds.
+    pub claim: String,
+}
+
+/// Whose turn a keyed request found it was.
+enum Turn {
+    /// It holds the key: it runs.
+    Ours,
+    /// The key answered already (a replay, or a 422 for another request).
+    Answered(Response<Body>),
 }
 
 /// What a use case calls to turn its result into the receipt it writes with
@@ -181,7 +219,7 @@ impl Keyed {
         if values.next().is_some() {
             return Err(ApiError::BadHeader(ValidationErrors::single(
                 "Idempotency-Key",
-                "must be sent once",
+                SENT_TWICE,
             )));
         }
         let key = IdempotencyKey::parse(value.as_bytes())
@@ -194,17 +232,76 @@ impl Keyed {
         Ok(Some(Self::new(caller, &key, fingerprint, now)))
     }
 
-    /// A keyed request from its parts (tests make stale ones with it).
+    /// A keyed request from its parts, with a claim of its own (tests make
+    /// stale ones with it).
     pub fn new(
         caller: Option<&UserId>,
         key: &IdempotencyKey,
         fingerprint: String,
         now: Timestamp,
     ) -> Self {
+        use rand::Rng;
+        let claim: u128 = rand::rng().random();
         Self {
             key: keys::receipt(caller, key),
             fingerprint,
             now,
+            claim: format!("{claim:032x}"),
+        }
+    }
+
+    /// Takes the key for this request at `now`: `false` if it is answered
+    /// or another request holds it.
+    pub async fn claim(&self, app: &App, now: Timestamp) -> Result<bool, StoreError> {
+        let record = KeyClaimRecord {
+            fingerprint: self.fingerprint.clone(),
+            claim: self.claim.clone(),
+            held_until: now.unix_seconds() + CLAIM_SECONDS,
+            expires_at: now.unix_seconds() + CLAIM_SECONDS,
+        };
+        app.store.claim_key(&self.key, &record, now).await
+    }
+
+    /// Claims the key, or answers from what holds it: the first response
+    /// (or a 422 if that was another request); while the first request is
+    /// still running, waits for its response through [`WAITS_MS`], then 409.
+    /// Duplicates wait by reading, not by claiming again: a write to the
+    /// key would contend with the holder's transaction.
+    async fn take_turn(&self, app: &App) -> Result<Turn, ApiError> {
+        if self.claim(app, self.now).await? {
+            return Ok(Turn::Ours);
+        }
+        let mut waits = WAITS_MS.iter();
+        loop {
+            let now = Timestamp::now();
+            match app.store.key_record(&self.key, now).await? {
+                Some(KeyRecord::Answered(found)) => {
+                    return self.replay(app, found).map(Turn::Answered);
+                }
+                Some(KeyRecord::Claimed(other)) if other.fingerprint != self.fingerprint => {
+                    return Err(reused());
+                }
+                Some(KeyRecord::Claimed(_)) => {}
+                // Released or lapsed since: free to take.
+                None if self.claim(app, now).await? => return Ok(Turn::Ours),
+                None => {}
+            }
+            let Some(pause) = waits.next() else {
+                tracing::info!("an idempotency key is held by a request still running");
+                return Err(ApiError::KeyInUse);
+            };
+            tokio::time::sleep(Duration::from_millis(*pause)).await;
+        }
+    }
+
+    /// Gives the key up after an error answer (nothing to replay), so the
+    /// client's retry runs at once; if this fails the claim lapses by itself.
+    async fn release(&self, app: &App) {
+        if let Err(error) = app.store.release_key(&self.key, &self.claim).await {
+            tracing::warn!(
+                error = &error as &dyn std::error::Error,
+                "could not release an idempotency key; it lapses in {CLAIM_SECONDS} s"
+            );
         }
     }
 
@@ -221,7 +318,7 @@ impl Keyed {
                 expires_at: self.now.unix_seconds() + LIFETIME_SECONDS,
                 grant: None,
             },
-            now: self.now,
+            claim: self.claim.clone(),
         }
     }
 
@@ -229,10 +326,7 @@ impl Keyed {
     /// was for the same request; a 422 if the key was used for another.
     fn replay(&self, app: &App, found: ReceiptRecord) -> Result<Response<Body>, ApiError> {
         if found.fingerprint != self.fingerprint {
-            return Err(ApiError::Unprocessable(ValidationErrors::single(
-                "Idempotency-Key",
-                "was already used for a different request",
-            )));
+            return Err(reused());
         }
         let status =
             StatusCode::from_u16(found.status).map_err(|e| ApiError::Internal(Box::new(e)))?;
@@ -255,20 +349,23 @@ impl Keyed {
             .map_err(|e| ApiError::Internal(Box::new(e)))
     }
 
-    /// Reads the receipt again after a write found the key taken: replays it,
-    /// or, if it cannot be seen (its request has not committed, or it expired
-    /// just now), a 409 the client may retry.
+    /// Reads the key again after this request's claim was found gone (it
+    /// lapsed, and a duplicate took over): replays the duplicate's response,
+    /// or, while that one still runs, a 409 the client may retry.
     async fn replay_settled(&self, app: &App) -> Result<Response<Body>, ApiError> {
-        match app.store.receipt(&self.key, self.now).await? {
-            Some(found) => self.replay(app, found),
-            None => Err(ApiError::KeyInUse),
+        match app.store.key_record(&self.key, Timestamp::now()).await? {
+            Some(KeyRecord::Answered(found)) => self.replay(app, found),
+            _ => Err(ApiError::KeyInUse),
         }
     }
+}
 
-    /// The receipt under this key, if one answers for it now.
-    async fn recorded(&self, app: &App) -> Result<Option<ReceiptRecord>, ApiError> {
-        Ok(app.store.receipt(&self.key, self.now).await?)
-    }
+/// The answer to a key reused for another request.
+fn reused() -> ApiError {
+    ApiError::Unprocessable(ValidationErrors::single(
+        "Idempotency-Key",
+        "was already used for a different request",
+    ))
 }
 
 impl Receipt {
@@ -292,11 +389,10 @@ fn with_token(body: &str, token: &str) -> String {
 }
 
 /// Serves a request whose use case writes the receipt in its own transaction.
-/// Without a key `serve` just runs. With one, a receipt already there is
-/// replayed (or the key's reuse refused) without running anything; otherwise
-/// `serve` gets the keyed request to seal its response with, and if its write
-/// finds the key taken meanwhile (a concurrent duplicate won), the winner's
-/// response is replayed.
+/// Without a key `serve` just runs. With one, the request takes its turn
+/// (claims the key, or waits for and replays its first response); if it holds the key, `serve` gets the keyed
+/// request to seal its response with. A success has written its receipt; an
+/// error answer gives the key up.
 pub async fn within<F, Fut>(
     app: &App,
     request: &Request,
@@ -310,43 +406,16 @@ where
     let Some(keyed) = Keyed::of(app, request, caller, Timestamp::now())? else {
         return serve(None).await;
     };
-    if let Some(found) = keyed.recorded(app).await? {
-        return keyed.replay(app, found);
-    }
-    match serve(Some(keyed.clone())).await {
-        Err(ApiError::KeyInUse) => keyed.replay_settled(app).await,
-        other => other,
-    }
-}
-
-/// Serves a request whose effect is idempotent by itself (setting a flag):
-/// a receipt already there is replayed; otherwise `serve` runs, and a
-/// successful response is recorded after it. If a concurrent duplicate
-/// recorded first, its response is the answer, so every duplicate answers alike.
-pub async fn after<F, Fut>(
-    app: &App,
-    request: &Request,
-    caller: &UserId,
-    serve: F,
-) -> Result<Response<Body>, ApiError>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Response<Body>, ApiError>>,
-{
-    let Some(keyed) = Keyed::of(app, request, Some(caller), Timestamp::now())? else {
-        return serve().await;
-    };
-    if let Some(found) = keyed.recorded(app).await? {
-        return keyed.replay(app, found);
-    }
-    let response = serve().await?;
-    if !response.status().is_success() {
+    if let Turn::Answered(response) = keyed.take_turn(app).await? {
         return Ok(response);
     }
-    if app.store.record_receipt(&keyed.receipt(&response)).await? {
-        Ok(response)
-    } else {
-        keyed.replay_settled(app).await
+    match serve(Some(keyed.clone())).await {
+        Ok(response) if response.status().is_success() => Ok(response),
+        Err(ApiError::KeyInUse) => keyed.replay_settled(app).await,
+        other => {
+            keyed.release(app).await;
+            other
+        }
     }
 }
 
@@ -366,6 +435,24 @@ mod tests {
             bare.unwrap().as_str(),
             "8e03978e-40d5-43e8-bc93-6894a57f9324"
         );
+    }
+
+    #[test]
+    fn two_keys_joined_into_one_field_are_refused_as_sent_twice() {
+        // API Gateway joins a repeated header's values with commas.
+        for raw in [&b"k1,k1"[..], b"k1, k2", b"\"k1\", \"k1\"", b"\"k1\",k2"] {
+            assert_eq!(IdempotencyKey::parse(raw), Err(SENT_TWICE), "{raw:?}");
+        }
+        assert_eq!(IdempotencyKey::parse(b"\"a,b\"").unwrap().as_str(), "a,b");
+    }
+
+    #[test]
+    fn a_bare_key_may_hold_token_characters_only() {
+        let key = IdempotencyKey::parse(b"order:42/retry_1.a~b").unwrap();
+        assert_eq!(key.as_str(), "order:42/retry_1.a~b");
+        for raw in [&b"a;b"[..], b"a=b", b"a(b)", b"a\"b", b"a@b"] {
+            assert!(IdempotencyKey::parse(raw).is_err(), "{raw:?}");
+        }
     }
 
     #[test]

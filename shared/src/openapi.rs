@@ -168,11 +168,15 @@ fn conventions(method: HttpMethod, operation: &mut Operation) {
         });
     }
     if KEYED_OPERATIONS.contains(&id.as_str()) {
-        header_parameter(
+        header_parameter_with(
             operation,
             "Idempotency-Key",
-            "A key unique to this intended action (a UUID): repeating the request with it \
-             returns the first response without acting again, for 24 hours",
+            "A key unique to this intended action, at most 255 characters, as a Structured \
+             Field string (`\"…\"`) or a bare token such as a UUID: repeating the request \
+             with it returns the first response without acting again, for 24 hours",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1)),
         );
         for (status, response) in operation.responses.responses.iter_mut() {
             if status.starts_with('2')
@@ -192,15 +196,29 @@ fn conventions(method: HttpMethod, operation: &mut Operation) {
             409,
             "the `Idempotency-Key` is held by a request still in progress (retry after `Retry-After`)",
         );
+        if let Some(RefOr::T(conflict)) = operation.responses.responses.get_mut("409") {
+            conflict.headers.insert(
+                "Retry-After".into(),
+                integer_header("Seconds to wait, when the `Idempotency-Key` is in use"),
+            );
+        }
         respond_or_add(
             operation,
             422,
             "the `Idempotency-Key` was already used for a different request",
         );
     }
+    match operation.responses.responses.get_mut("429") {
+        Some(RefOr::T(own)) => own.description = format!("{}; or {THROTTLED}", own.description),
+        _ => respond(operation, 429, throttled),
+    }
     respond(operation, 500, || {
         error("Unexpected failure; the cause is logged, never returned")
     });
+    if id == "GetOpenApi" {
+        // Served from memory: no dependency to be unavailable.
+        return;
+    }
     respond(operation, 503, || {
         let mut response = error(
             "DynamoDB is unavailable, slow, throttling or contended: retry after `Retry-After` seconds",
@@ -210,6 +228,21 @@ fn conventions(method: HttpMethod, operation: &mut Operation) {
             .insert("Retry-After".into(), integer_header("Seconds to wait"));
         response
     });
+}
+
+/// Why API Gateway answers 429 before any function runs (`ThrottleRateLimit`).
+const THROTTLED: &str = "the deployment's request rate was exceeded (API Gateway's throttle \
+    answers before any function runs, with its own body)";
+
+/// API Gateway's throttling answer, `{"message":"Too Many Requests"}`.
+fn throttled() -> Response {
+    let body = ObjectBuilder::new()
+        .property("message", ObjectBuilder::new().schema_type(Type::String))
+        .required("message");
+    ResponseBuilder::new()
+        .description(format!("Too many requests: {THROTTLED}"))
+        .content("application/json", Content::new(Some(body)))
+        .build()
 }
 
 /// Response headers of a cacheable `GET`: the tag and who may cache it.
@@ -266,12 +299,22 @@ fn error(description: &str) -> Response {
 }
 
 fn header_parameter(operation: &mut Operation, name: &str, description: &str) {
+    let schema = ObjectBuilder::new().schema_type(Type::String);
+    header_parameter_with(operation, name, description, schema);
+}
+
+fn header_parameter_with(
+    operation: &mut Operation,
+    name: &str,
+    description: &str,
+    schema: ObjectBuilder,
+) {
     let parameter = Parameter::builder()
         .name(name)
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .schema(Some(schema))
         .build();
     operation
         .parameters

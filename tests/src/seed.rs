@@ -105,7 +105,7 @@ pub async fn seed(app: &App) -> Result<bool> {
     for (i, follower) in users.iter().enumerate() {
         for (j, (name, _)) in DEMO_USERS.iter().enumerate() {
             if i != j && (i + j) % 2 == 1 {
-                following::set_following(app, follower, name, true).await?;
+                following::set_following(app, follower, name, true, None).await?;
             }
         }
     }
@@ -113,7 +113,7 @@ pub async fn seed(app: &App) -> Result<bool> {
         let (_, id) = Slug::parse(slug.as_str()).context("seeded slug")?;
         for (u, user) in users.iter().enumerate() {
             if (k + u) % 3 == 0 {
-                favoriting::set_favorite(app, slug, &id, user, true).await?;
+                favoriting::set_favorite(app, slug, &id, user, true, None).await?;
             }
             if (k + 2 * u) % 5 == 0 {
                 let comment: add_comment::NewComment = serde_json::from_value::<CommentInput>(

@@ -3,8 +3,9 @@
 use super::articles::{ABSENT, ArticleWriteError, LIVE};
 use super::items::{ArticleRecord, favorite_item};
 use super::keys;
-use super::{Store, TxOutcome, n};
+use super::{KeyTaken, Store, StoreError, TxOutcome, n};
 use crate::domain::UserId;
+use crate::idempotency::Receipt;
 
 impl Store {
     /// Makes `user` favorite (or stop favoriting) an article. The favorite item,
@@ -16,6 +17,28 @@ impl Store {
         user: &UserId,
         favorite: bool,
     ) -> Result<(), ArticleWriteError> {
+        match self
+            .set_favorite_receipted(article, user, favorite, None)
+            .await?
+        {
+            Ok(_) => Ok(()),
+            Err(KeyTaken) => {
+                Err(StoreError::Unexpected("a receipt condition without a receipt".into()).into())
+            }
+        }
+    }
+
+    /// [`Store::set_favorite`] with an idempotency receipt in the same
+    /// transaction: `Ok(true)` if it changed the favorite (and wrote the
+    /// receipt), `Ok(false)` if it was already so (nothing written, the
+    /// receipt neither), `Err(KeyTaken)` if the writer's claim is gone.
+    pub async fn set_favorite_receipted(
+        &self,
+        article: &ArticleRecord,
+        user: &UserId,
+        favorite: bool,
+        receipt: Option<&Receipt>,
+    ) -> Result<Result<bool, KeyTaken>, ArticleWriteError> {
         let key = keys::favorite(&article.article_id, user);
         let (first, delta) = if favorite {
             (self.put(favorite_item(article, user), Some(ABSENT)), 1)
@@ -37,13 +60,20 @@ impl Store {
                 &[(":delta", n(delta))],
             ),
         ];
-        match self.transact(writes).await? {
-            TxOutcome::Committed => Ok(()),
+        let outcome = match self
+            .transact_receipted(writes, receipt, || async { Ok(None) })
+            .await?
+        {
+            Ok(outcome) => outcome,
+            Err(KeyTaken) => return Ok(Err(KeyTaken)),
+        };
+        match outcome {
+            TxOutcome::Committed => Ok(Ok(true)),
             TxOutcome::ConditionFailed(failed) if failed[1] || failed[2] => {
                 Err(ArticleWriteError::NotFound)
             }
             // Already in the requested state.
-            TxOutcome::ConditionFailed(_) => Ok(()),
+            TxOutcome::ConditionFailed(_) => Ok(Ok(false)),
         }
     }
 }

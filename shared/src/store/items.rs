@@ -192,6 +192,23 @@ pub struct LoginGuardRecord {
     pub expires_at: i64,
 }
 
+/// An idempotency key taken by a request still running: what it asked and
+/// who holds it, no response yet. A duplicate that finds it waits briefly,
+/// then gets a 409; a holder that crashed loses it at `held_until`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyClaimRecord {
+    /// Keyed hash of the request, as in [`ReceiptRecord::fingerprint`]: a
+    /// duplicate with another body is refused at once, not kept waiting.
+    pub fingerprint: String,
+    /// Random, one per request: only the holder's receipt may replace the
+    /// claim, and only the holder may release it.
+    pub claim: String,
+    /// Unix time (seconds) from which anyone may take the key over.
+    pub held_until: i64,
+    /// Unix time (seconds) the TTL deletes a lapsed claim.
+    pub expires_at: i64,
+}
+
 /// The first response to a request with an idempotency key; DynamoDB's TTL
 /// removes it at `expires_at` (readers ignore it from then on).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -217,6 +234,35 @@ pub struct GrantRecord {
     pub user_id: UserId,
     /// Its `iat`, Unix seconds.
     pub issued_at: u64,
+}
+
+/// What the item under an idempotency key holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyRecord {
+    /// A request holds the key and has not answered yet.
+    Claimed(KeyClaimRecord),
+    /// The key's first response.
+    Answered(ReceiptRecord),
+}
+
+impl KeyRecord {
+    /// Reads the item under a receipt key: a claim names its holder, a receipt does not.
+    pub fn from_item(item: Item) -> Result<Self, StoreError> {
+        if item.contains_key("claim") {
+            from_item(item).map(Self::Claimed)
+        } else {
+            from_item(item).map(Self::Answered)
+        }
+    }
+
+    /// Whether it still stands at `now` (Unix seconds): a receipt until it
+    /// expires (TTL deletes late), a claim until its holder's time is up.
+    pub fn stands_at(&self, now: i64) -> bool {
+        match self {
+            Self::Claimed(claim) => claim.held_until > now && claim.expires_at > now,
+            Self::Answered(receipt) => receipt.expires_at > now,
+        }
+    }
 }
 
 /// A follow edge.
@@ -352,6 +398,35 @@ mod tests {
             deleting: false,
             version: 0,
         }
+    }
+
+    #[test]
+    fn a_claim_and_a_receipt_under_one_key_read_back_as_what_they_are() {
+        let key = keys::receipt(
+            None,
+            &crate::idempotency::IdempotencyKey::parse(b"k").unwrap(),
+        );
+        let claim = KeyClaimRecord {
+            fingerprint: "ab".into(),
+            claim: "c1".into(),
+            held_until: 1_700_000_030,
+            expires_at: 1_700_000_030,
+        };
+        let read = KeyRecord::from_item(to_item(&key, &[], &claim)).unwrap();
+        assert_eq!(read, KeyRecord::Claimed(claim));
+        assert!(read.stands_at(1_700_000_029));
+        assert!(!read.stands_at(1_700_000_030), "lapsed at held_until");
+        let receipt = ReceiptRecord {
+            fingerprint: "ab".into(),
+            status: 201,
+            body: "{}".into(),
+            expires_at: 1_800_000_000,
+            grant: None,
+        };
+        let read = KeyRecord::from_item(to_item(&key, &[], &receipt)).unwrap();
+        assert_eq!(read, KeyRecord::Answered(receipt));
+        assert!(read.stands_at(1_799_999_999));
+        assert!(!read.stands_at(1_800_000_000));
     }
 
     #[test]

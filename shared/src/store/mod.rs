@@ -279,8 +279,8 @@ pub(crate) enum TxOutcome {
     ConditionFailed(Vec<bool>),
 }
 
-/// A write carried an idempotency receipt, and its key already holds a live
-/// one: nothing was written.
+/// A write carried an idempotency receipt, and its writer no longer holds
+/// the key's claim (it lapsed and a duplicate took over): nothing was written.
 #[derive(Debug, PartialEq, Eq)]
 pub struct KeyTaken;
 
@@ -598,9 +598,8 @@ impl Store {
     }
 
     /// [`Store::transact_or_settled`] with an idempotency receipt written in
-    /// the same transaction: `Err(KeyTaken)` when the key already holds a live
-    /// receipt (a duplicate committed first, even while this one was being
-    /// retried), which takes precedence over every other condition.
+    /// the same transaction: `Err(KeyTaken)` when the writer's claim on the
+    /// key is gone, which takes precedence over every other condition.
     pub(crate) async fn transact_receipted<F, Fut>(
         &self,
         mut writes: Vec<TransactWriteItem>,
@@ -636,11 +635,6 @@ impl Store {
                     }
                     // Refused, nothing written: the next attempt is a new one.
                     Cancellation::Contended => {
-                        if let Some(receipt) = receipt
-                            && self.receipt(&receipt.key, receipt.now).await?.is_some()
-                        {
-                            return Ok(Err(KeyTaken));
-                        }
                         if let Some(outcome) = settled().await? {
                             return Ok(Ok(outcome));
                         }

@@ -1,54 +1,93 @@
-//! Idempotency receipts: read strongly, written with a condition that only an
-//! absent or expired receipt may be replaced (see [`crate::idempotency`]).
+//! Idempotency keys in the table: a request first *claims* its key (a
+//! conditional put that only a free key accepts), then replaces the claim
+//! with its *receipt*, the first response, on the condition that the claim is
+//! still its own (see [`crate::idempotency`]). All reads are strong: a
+//! duplicate must see what its twin wrote a moment ago.
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, TransactWriteItem};
 
-use super::items::{ReceiptRecord, from_item, to_item};
+use super::items::{KeyClaimRecord, KeyRecord, key_item, to_item};
 use super::keys::Key;
-use super::{Store, StoreError, n};
+use super::{Store, StoreError, n, s};
 use crate::domain::Timestamp;
 use crate::idempotency::Receipt;
 
-/// A receipt may be written where none is, or where one expired (TTL deletes late).
-const REPLACEABLE: &str = "attribute_not_exists(pk) OR expires_at <= :now";
+/// A key is free where nothing is, where a receipt expired (TTL deletes
+/// late), or where a claim's holder ran out of time (it crashed).
+const FREE: &str = "attribute_not_exists(pk) OR expires_at <= :now OR held_until <= :now";
+
+/// Only the request holding the claim may answer or release it.
+const HELD: &str = "claim = :claim";
 
 impl Store {
-    /// The receipt under `key` that still answers at `now`, read strongly:
-    /// a duplicate must see the receipt its twin committed a moment ago.
-    pub async fn receipt(
+    /// Takes `key` for the request `claim` describes: `false` if a receipt or
+    /// another request's live claim holds it, or a transaction is writing it.
+    pub async fn claim_key(
+        &self,
+        key: &Key,
+        claim: &KeyClaimRecord,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(to_item(key, &[], claim)))
+            .condition_expression(FREE)
+            .expression_attribute_values(":now", n(now.unix_seconds()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send();
+        match self.call("PutItem", request).await? {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(
+                    e.err(),
+                    PutItemError::ConditionalCheckFailedException(_)
+                        | PutItemError::TransactionConflictException(_)
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::request("PutItem", e)),
+        }
+    }
+
+    /// What stands under `key` at `now`: a live claim or receipt, if any.
+    pub async fn key_record(
         &self,
         key: &Key,
         now: Timestamp,
-    ) -> Result<Option<ReceiptRecord>, StoreError> {
+    ) -> Result<Option<KeyRecord>, StoreError> {
         let Some(item) = self.get(key, true).await? else {
             return Ok(None);
         };
-        let record: ReceiptRecord = from_item(item)?;
-        Ok((record.expires_at > now.unix_seconds()).then_some(record))
+        let record = KeyRecord::from_item(item)?;
+        Ok(record.stands_at(now.unix_seconds()).then_some(record))
     }
 
-    /// The receipt as one write of a transaction; its condition fails when
-    /// the key already holds a live receipt.
+    /// The receipt as one write of the effect's transaction; its condition
+    /// fails if the claim is no longer the writer's.
     pub(crate) fn receipt_write(&self, receipt: &Receipt) -> TransactWriteItem {
         self.put_with(
             to_item(&receipt.key, &[], &receipt.record),
-            REPLACEABLE,
-            &[(":now", n(receipt.now.unix_seconds()))],
+            HELD,
+            &[(":claim", s(&receipt.claim))],
         )
     }
 
-    /// Writes a receipt on its own (after an idempotent effect): `false` if
-    /// the key already holds a live one.
+    /// Writes a receipt on its own (after an effect that was not one
+    /// transaction): `false` if the claim is no longer the writer's.
     pub async fn record_receipt(&self, receipt: &Receipt) -> Result<bool, StoreError> {
         let request = self
             .client
             .put_item()
             .table_name(self.table())
             .set_item(Some(to_item(&receipt.key, &[], &receipt.record)))
-            .condition_expression(REPLACEABLE)
-            .expression_attribute_values(":now", n(receipt.now.unix_seconds()))
+            .condition_expression(HELD)
+            .expression_attribute_values(":claim", s(&receipt.claim))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send();
         match self.call("PutItem", request).await? {
@@ -59,6 +98,30 @@ impl Store {
                 Ok(false)
             }
             Err(e) => Err(StoreError::request("PutItem", e)),
+        }
+    }
+
+    /// Gives `key` up if `claim` still holds it (a request that answered
+    /// with an error leaves no receipt): a retry need not wait for it to lapse.
+    pub async fn release_key(&self, key: &Key, claim: &str) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(key)))
+            .condition_expression(HELD)
+            .expression_attribute_values(":claim", s(claim))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send();
+        match self.call("DeleteItem", request).await? {
+            // Not ours any more (answered, or taken over): nothing to give up.
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), DeleteItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::request("DeleteItem", e)),
         }
     }
 }

@@ -306,6 +306,31 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::set_following`] with an idempotency receipt, in one
+    /// transaction: `Err(KeyTaken)` if the writer's claim is gone.
+    pub async fn set_following_receipted(
+        &self,
+        follower: &UserId,
+        followee: &UserId,
+        following: bool,
+        receipt: &Receipt,
+    ) -> Result<Result<(), KeyTaken>, StoreError> {
+        let key = keys::follow(follower, followee);
+        let edge = if following {
+            let record = FollowRecord {
+                follower: follower.clone(),
+                followee: followee.clone(),
+            };
+            self.put(to_item(&key, &[], &record), None)
+        } else {
+            self.delete(&key, None, &[])
+        };
+        Ok(self
+            .transact_receipted(vec![edge], Some(receipt), || async { Ok(None) })
+            .await?
+            .map(|_| ()))
+    }
+
     /// Everyone `follower` follows (one query; its size grows with that number only).
     pub async fn followed_by(&self, follower: &UserId) -> Result<Vec<UserId>, StoreError> {
         let request = self

@@ -168,7 +168,15 @@ async fn malformed_keys_are_a_400_and_change_nothing() {
     let api = TestApi::new().await;
     let token = api.register("writer").await;
     let before = api.dump().await.len();
-    for key in ["", "\"\"", "\"open", "two words", &"k".repeat(256)] {
+    for key in [
+        "",
+        "\"\"",
+        "\"open",
+        "two words",
+        "k1,k1",
+        "\"k1\", \"k1\"",
+        &"k".repeat(256),
+    ] {
         let response = create(&api, &token, "No", key).await;
         let (status, body) = conduit_tests::read(response);
         assert_eq!(status, 400, "{key:?}: {body}");
@@ -239,12 +247,13 @@ async fn a_receipt_older_than_a_day_answers_for_nothing() {
     let (user, token) = api.quick_user("writer").await;
     let key = IdempotencyKey::parse(b"old").unwrap();
     // What a request made with this key two days ago left behind (TTL deletes late).
-    let long_ago = Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap();
+    let long_ago = Timestamp::now().before(2 * conduit::idempotency::LIFETIME);
     let stale = Keyed::new(Some(&user.user_id), &key, "stale".into(), long_ago);
     let response = conduit::http::json(
         lambda_http::http::StatusCode::CREATED,
         &json!({"stale": true}),
     );
+    assert!(stale.claim(&api.app, long_ago).await.unwrap());
     assert!(
         api.app
             .store
@@ -295,14 +304,154 @@ async fn twenty_concurrent_registrations_with_one_key_register_once_and_answer_a
         }
     })
     .await;
+    // A registration hashes a password (argon2id): one slower than the
+    // duplicates' wait leaves them a 409 to retry, never a second user.
+    let first = &responses
+        .iter()
+        .find(|(status, _)| *status == 201)
+        .expect("one registration answers 201")
+        .1;
     for (status, body) in &responses {
-        assert_eq!(
-            (*status, body),
-            (201, &responses[0].1),
-            "{}",
-            String::from_utf8_lossy(body)
-        );
+        let text = String::from_utf8_lossy(body);
+        match status {
+            201 => assert_eq!(body, first, "every 201 is the same response"),
+            409 => assert!(text.contains("still in progress"), "{text}"),
+            _ => panic!("{status}: {text}"),
+        }
     }
     assert_eq!(api.count_keys("pk", "USER#").await, 1);
     assert_eq!(api.count_keys("pk", "IDEMPOTENCY#").await, 1);
+}
+
+/// A claim on `key` for `POST /api/articles` with `title`, as the request
+/// holding it would have left at `at`: it is running (or crashed) there.
+async fn held(
+    api: &TestApi,
+    user: &conduit::domain::UserId,
+    key: &str,
+    title: &str,
+    at: Timestamp,
+) {
+    let body = new_article(title).to_string();
+    let fingerprint = api
+        .app
+        .fingerprints
+        .of("POST", "/api/articles", body.as_bytes());
+    let key = IdempotencyKey::parse(key.as_bytes()).unwrap();
+    let holder = Keyed::new(Some(user), &key, fingerprint, at);
+    assert!(
+        holder.claim(&api.app, at).await.unwrap(),
+        "the key was free"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_of_a_request_still_running_waits_then_gets_a_409_and_another_body_a_422() {
+    let api = TestApi::new().await;
+    let (user, token) = api.quick_user("writer").await;
+    held(&api, &user.user_id, "busy", "Held", Timestamp::now()).await;
+    let started = std::time::Instant::now();
+    let duplicate = create(&api, &token, "Held", "busy").await;
+    let waited = started.elapsed();
+    assert_eq!(
+        duplicate
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    let (status, body) = conduit_tests::read(duplicate);
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["errors"]["Idempotency-Key"][0],
+        "is in use by a request still in progress"
+    );
+    assert!(
+        waited >= std::time::Duration::from_secs(1),
+        "it waited for the first answer: {waited:?}"
+    );
+    let started = std::time::Instant::now();
+    let other = create(&api, &token, "Not held", "busy").await;
+    assert_eq!(
+        other.status(),
+        422,
+        "another body is refused without waiting"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    let mine = api
+        .expect("GET", "/api/articles?author=writer", None, None, 200)
+        .await;
+    assert_eq!(mine["articlesCount"], 0, "neither acted");
+}
+
+#[tokio::test]
+async fn the_claim_of_a_request_that_crashed_lapses_and_a_retry_then_acts() {
+    let api = TestApi::new().await;
+    let (user, token) = api.quick_user("writer").await;
+    // Its holder timed out long enough ago (a claim outlives any invocation).
+    let crashed = Timestamp::now().before(std::time::Duration::from_secs(
+        conduit::idempotency::CLAIM_SECONDS as u64,
+    ));
+    held(&api, &user.user_id, "crashed", "Again", crashed).await;
+    let retried = create(&api, &token, "Again", "crashed").await;
+    assert!(!replayed(&retried));
+    let (status, body) = conduit_tests::read(retried);
+    assert_eq!(status, 201, "{body}");
+    let again = create(&api, &token, "Again", "crashed").await;
+    assert!(replayed(&again), "its receipt replaced the lapsed claim");
+}
+
+#[tokio::test]
+async fn an_error_answer_gives_the_key_up_at_once() {
+    let api = TestApi::new().await;
+    let token = api.register("writer").await;
+    // Refused by the use case, after the key was claimed.
+    let follow = "/api/profiles/writer/follow";
+    let refused = keyed(&api, "POST", follow, None, Some(&token), "e-1").await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        api.count_keys("pk", "IDEMPOTENCY#").await,
+        0,
+        "no claim left behind"
+    );
+    let started = std::time::Instant::now();
+    let again = keyed(&api, "POST", follow, None, Some(&token), "e-1").await;
+    assert_eq!(again.status(), 422, "the retry ran again, no 409");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "without waiting"
+    );
+}
+
+#[tokio::test]
+async fn a_favorite_whose_answer_was_lost_is_not_applied_again_after_an_unfavorite() {
+    let (proxy, api) = crate::faults::faulty_api().await;
+    let author = api.register("author").await;
+    let fan = api.register("fan").await;
+    let slug = api.create_article(&author, "Liked", &[]).await;
+    let favorite = format!("/api/articles/{slug}/favorite");
+    // The favorite and its receipt commit together; the answer is lost.
+    proxy.set(Fault::LoseTransactionAnswers);
+    let lost = keyed(&api, "POST", &favorite, None, Some(&fan), "f-lost").await;
+    assert_eq!(lost.status(), 503);
+    proxy.set(Fault::Pass);
+    // The fan changes their mind before the client's retry arrives.
+    api.expect("DELETE", &favorite, None, Some(&fan), 200).await;
+    let retried = keyed(&api, "POST", &favorite, None, Some(&fan), "f-lost").await;
+    assert!(replayed(&retried));
+    let (status, body) = conduit_tests::read(retried);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["article"]["favorited"], true, "the first response");
+    assert_eq!(body["article"]["favoritesCount"], 1);
+    let now = api
+        .expect(
+            "GET",
+            &format!("/api/articles/{slug}"),
+            None,
+            Some(&fan),
+            200,
+        )
+        .await;
+    assert_eq!(now["article"]["favorited"], false, "the unfavorite stands");
+    assert_eq!(now["article"]["favoritesCount"], 0);
 }

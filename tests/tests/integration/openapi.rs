@@ -101,20 +101,65 @@ async fn the_document_lists_exactly_the_templates_routes_and_our_extensions() {
             .map(|p| p["name"].as_str().unwrap().to_owned())
             .collect()
     };
-    let create = operation("/articles", "post");
-    assert!(header_names(&create).contains(&"Idempotency-Key".to_owned()));
-    assert!(create["responses"]["201"]["headers"]["idempotent-replayed"].is_object());
-    let edit = operation("/articles/{slug}", "put");
-    assert!(header_names(&edit).contains(&"If-Match".to_owned()));
-    assert!(edit["responses"]["412"].is_object());
+    // By operation id, as the conventions find them: a name in the lists
+    // that matches no operation would silently document nothing.
+    let by_id = |id: &str| -> Value {
+        ours["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .find(|op| op["operationId"] == id)
+            .unwrap_or_else(|| panic!("no operation {id}"))
+            .clone()
+    };
+    for id in conduit::openapi::KEYED_OPERATIONS {
+        let keyed = by_id(id);
+        assert!(
+            header_names(&keyed).contains(&"Idempotency-Key".to_owned()),
+            "{id}"
+        );
+        let success = keyed["responses"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(status, _)| status.starts_with('2'))
+            .unwrap()
+            .1;
+        assert!(
+            success["headers"]["idempotent-replayed"].is_object(),
+            "{id}"
+        );
+        for status in ["400", "409", "422"] {
+            assert!(keyed["responses"][status].is_object(), "{id} {status}");
+        }
+        assert!(
+            keyed["responses"]["409"]["headers"]["Retry-After"].is_object(),
+            "{id}"
+        );
+    }
+    for id in conduit::openapi::IF_MATCH_OPERATIONS {
+        let edit = by_id(id);
+        assert!(header_names(&edit).contains(&"If-Match".to_owned()), "{id}");
+        assert!(edit["responses"]["412"].is_object(), "{id}");
+    }
     let read = operation("/articles/{slug}", "get");
     assert!(header_names(&read).contains(&"If-None-Match".to_owned()));
     assert!(read["responses"]["304"].is_object());
     assert!(read["responses"]["200"]["headers"]["ETag"].is_object());
-    assert!(operation("/users/login", "post")["responses"]["429"].is_object());
-    for status in ["500", "503"] {
+    assert!(
+        operation("/users/login", "post")["responses"]["429"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("API Gateway")
+    );
+    for status in ["429", "500", "503"] {
         assert!(read["responses"][status].is_object(), "{status}");
     }
+    assert!(
+        operation("/openapi.json", "get")["responses"]["503"].is_null(),
+        "the document depends on nothing"
+    );
     assert_eq!(
         ours["components"]["securitySchemes"]["Token"]["name"],
         "Authorization"

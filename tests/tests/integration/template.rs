@@ -134,6 +134,9 @@ fn the_functions_timeout_leaves_room_for_the_invocation_budget_and_a_503() {
         conduit_tests::LAMBDA_TIMEOUT
     );
     assert!(INVOCATION_BUDGET + ANSWER_MARGIN < conduit_tests::LAMBDA_TIMEOUT);
+    // An idempotency key's claim outlives any invocation holding it, with
+    // room for a transaction still in flight when the invocation ends.
+    assert!(2 * timeout <= conduit::idempotency::CLAIM_SECONDS as u64);
     // No function overrides it.
     for (name, resource) in template["Resources"].as_mapping().unwrap() {
         assert!(
@@ -170,4 +173,56 @@ fn failed_login_records_expire_through_ttl_and_the_auth_routes_are_throttled_tig
             "{route} is no route of the template"
         );
     }
+}
+
+#[test]
+fn functions_taking_idempotency_keys_may_give_one_up_and_delete_nothing_else() {
+    use conduit::openapi::KEYED_OPERATIONS;
+    let document: serde_json::Value = serde_json::from_str(&conduit::openapi::json()).unwrap();
+    let mut keyed = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if KEYED_OPERATIONS.contains(&operation["operationId"].as_str().unwrap_or_default()) {
+                keyed.push((method.to_uppercase(), format!("/api{path}")));
+            }
+        }
+    }
+    assert_eq!(keyed.len(), KEYED_OPERATIONS.len(), "{keyed:?}");
+    let template = template().unwrap();
+    let mut checked = 0;
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        let api = &resource["Properties"]["Events"]["Api"]["Properties"];
+        let route = (
+            api["Method"].as_str().unwrap_or_default().to_owned(),
+            api["Path"].as_str().unwrap_or_default().to_owned(),
+        );
+        if !keyed.contains(&route) {
+            continue;
+        }
+        checked += 1;
+        let deletes: Vec<_> = resource["Properties"]["Policies"][0]["Statement"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter(|statement| {
+                statement["Action"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|action| action.as_str() == Some("dynamodb:DeleteItem"))
+            })
+            .collect();
+        assert_eq!(deletes.len(), 1, "{name:?} releases keys in one statement");
+        let leading = deletes[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{name:?} may delete any item"));
+        let expected = if route.1 == "/api/users" {
+            "IDEMPOTENCY#ANONYMOUS#*"
+        } else {
+            "IDEMPOTENCY#USER#*"
+        };
+        assert_eq!(leading.len(), 1, "{name:?}");
+        assert_eq!(leading[0].as_str(), Some(expected), "{name:?}");
+    }
+    assert_eq!(checked, KEYED_OPERATIONS.len());
 }
