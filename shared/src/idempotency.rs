@@ -256,7 +256,6 @@ impl Keyed {
         let record = KeyClaimRecord {
             fingerprint: self.fingerprint.clone(),
             claim: self.claim.clone(),
-            held_until: now.unix_seconds() + CLAIM_SECONDS,
             expires_at: now.unix_seconds() + CLAIM_SECONDS,
         };
         app.store.claim_key(&self.key, &record, now).await
@@ -268,7 +267,7 @@ impl Keyed {
     /// Duplicates wait by reading, not by claiming again: a write to the
     /// key would contend with the holder's transaction.
     async fn take_turn(&self, app: &App) -> Result<Turn, ApiError> {
-        if self.claim(app, self.now).await? {
+        if self.try_claim(app, self.now).await? {
             return Ok(Turn::Ours);
         }
         let mut waits = WAITS_MS.iter();
@@ -278,12 +277,16 @@ impl Keyed {
                 Some(KeyRecord::Answered(found)) => {
                     return self.replay(app, found).map(Turn::Answered);
                 }
+                // Ours: the SDK retried a claim whose answer was lost.
+                Some(KeyRecord::Claimed(own)) if own.claim == self.claim => {
+                    return Ok(Turn::Ours);
+                }
                 Some(KeyRecord::Claimed(other)) if other.fingerprint != self.fingerprint => {
                     return Err(reused());
                 }
                 Some(KeyRecord::Claimed(_)) => {}
                 // Released or lapsed since: free to take.
-                None if self.claim(app, now).await? => return Ok(Turn::Ours),
+                None if self.try_claim(app, now).await? => return Ok(Turn::Ours),
                 None => {}
             }
             let Some(pause) = waits.next() else {
@@ -291,6 +294,18 @@ impl Keyed {
                 return Err(ApiError::KeyInUse);
             };
             tokio::time::sleep(Duration::from_millis(*pause)).await;
+        }
+    }
+
+    /// [`Keyed::claim`], for a request that answers an error if it fails:
+    /// a failed put may still have been applied, so the claim is given up.
+    async fn try_claim(&self, app: &App, now: Timestamp) -> Result<bool, ApiError> {
+        match self.claim(app, now).await {
+            Ok(taken) => Ok(taken),
+            Err(error) => {
+                self.release(app).await;
+                Err(error.into())
+            }
         }
     }
 

@@ -17,6 +17,12 @@ use crate::telemetry::{Call, Counter, Recorder};
 /// Time kept back from the Lambda deadline to log and answer a 503 in.
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(1_000);
 
+/// What a clean-up may still take after the deadline (giving up an
+/// idempotency key after a 503, so the retry need not wait for it to lapse):
+/// part of [`ANSWER_MARGIN`], the rest left for answering.
+pub const CLEANUP_GRACE: Duration = Duration::from_millis(300);
+const _: () = assert!(CLEANUP_GRACE.as_millis() < ANSWER_MARGIN.as_millis());
+
 /// The longest any invocation spends on DynamoDB, whatever the function's
 /// `Timeout` allows: well inside the 10 s of `template.yaml`, and long enough
 /// for the slowest use case (an article delete) on a healthy table.

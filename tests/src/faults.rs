@@ -38,7 +38,7 @@ pub enum Fault {
 pub struct FaultProxy {
     address: SocketAddr,
     fault: watch::Sender<Fault>,
-    lose_next: Arc<AtomicU32>,
+    lose_next: Arc<Losses>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -48,7 +48,7 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let (fault, watcher) = watch::channel(Fault::Pass);
-        let lose_next = Arc::new(AtomicU32::new(0));
+        let lose_next = Arc::new(Losses::default());
         let task = tokio::spawn(accept(
             listener,
             address,
@@ -76,13 +76,21 @@ impl FaultProxy {
 
     /// Loses the answers to the next `n` transactions (then forwards them again).
     pub fn lose_next_transaction_answers(&self, n: u32) {
-        self.lose_next.store(n, Ordering::SeqCst);
+        self.lose_next_answers("TransactWriteItems", n);
     }
 
-    /// How many of the answers asked for by
-    /// [`Self::lose_next_transaction_answers`] are still to be lost.
+    /// Loses the answers to the next `n` requests of `operation` (`PutItem`…):
+    /// DynamoDB applies them, the client sees its connection close.
+    pub fn lose_next_answers(&self, operation: &str, n: u32) {
+        *self.lose_next.target.lock().unwrap() =
+            format!("DynamoDB_20120810.{operation}\r").into_bytes();
+        self.lose_next.left.store(n, Ordering::SeqCst);
+    }
+
+    /// How many of the answers asked for by [`Self::lose_next_answers`] are
+    /// still to be lost.
     pub fn answers_still_to_lose(&self) -> u32 {
-        self.lose_next.load(Ordering::SeqCst)
+        self.lose_next.left.load(Ordering::SeqCst)
     }
 }
 
@@ -97,7 +105,7 @@ async fn accept(
     address: SocketAddr,
     upstream: SocketAddr,
     mut watcher: watch::Receiver<Fault>,
-    lose_next: Arc<AtomicU32>,
+    lose_next: Arc<Losses>,
 ) {
     let mut listener = Some(listener);
     loop {
@@ -136,6 +144,30 @@ async fn accept(
 /// The `X-Amz-Target` of a TransactWriteItems request.
 const TRANSACTION: &[u8] = b"DynamoDB_20120810.TransactWriteItems";
 
+/// Answers to lose: how many more, to requests carrying which `X-Amz-Target`
+/// (the header's value and its line end, so `PutItem` is not `PutItemX`).
+#[derive(Default)]
+struct Losses {
+    left: AtomicU32,
+    target: std::sync::Mutex<Vec<u8>>,
+}
+
+impl Losses {
+    fn targets(&self, request: &[u8]) -> bool {
+        let target = self.target.lock().unwrap();
+        !target.is_empty() && request.windows(target.len()).any(|w| w == &target[..])
+    }
+
+    /// Whether to lose this answer (one fewer to lose if so).
+    fn take_one(&self) -> bool {
+        self.left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
+            .is_ok()
+    }
+}
+
 /// Closes `stream` with a reset rather than an orderly shutdown.
 // Deprecated because a non-zero linger blocks on drop; a zero one does not.
 #[allow(deprecated)]
@@ -148,7 +180,7 @@ async fn connection(
     mut client: TcpStream,
     upstream: SocketAddr,
     watcher: watch::Receiver<Fault>,
-    lose_next: Arc<AtomicU32>,
+    lose_next: Arc<Losses>,
 ) {
     let Ok(mut server) = TcpStream::connect(upstream).await else {
         reset(client);
@@ -161,6 +193,7 @@ async fn connection(
         // HTTP/1.1 on one connection is request, answer, request...: the next
         // answer belongs to the last request seen.
         let transaction = std::sync::atomic::AtomicBool::new(false);
+        let targeted = std::sync::atomic::AtomicBool::new(false);
         let upward = async {
             let mut buffer = vec![0u8; 64 * 1024];
             loop {
@@ -185,6 +218,9 @@ async fn connection(
                 {
                     transaction.store(true, Ordering::SeqCst);
                 }
+                if lose_next.targets(&buffer[..n]) {
+                    targeted.store(true, Ordering::SeqCst);
+                }
                 if server_write.write_all(&buffer[..n]).await.is_err() {
                     return;
                 }
@@ -197,15 +233,12 @@ async fn connection(
                     Ok(0) | Err(_) => return,
                     Ok(n) => n,
                 };
-                if transaction.swap(false, Ordering::SeqCst) {
-                    let lose_one = lose_next
-                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-                            left.checked_sub(1)
-                        })
-                        .is_ok();
-                    if lose_one || *watcher.borrow() == Fault::LoseTransactionAnswers {
-                        return;
-                    }
+                let was_transaction = transaction.swap(false, Ordering::SeqCst);
+                let was_targeted = targeted.swap(false, Ordering::SeqCst);
+                if (was_targeted && lose_next.take_one())
+                    || (was_transaction && *watcher.borrow() == Fault::LoseTransactionAnswers)
+                {
+                    return;
                 }
                 if client_write.write_all(&buffer[..n]).await.is_err() {
                     return;

@@ -194,7 +194,7 @@ pub struct LoginGuardRecord {
 
 /// An idempotency key taken by a request still running: what it asked and
 /// who holds it, no response yet. A duplicate that finds it waits briefly,
-/// then gets a 409; a holder that crashed loses it at `held_until`.
+/// then gets a 409; a holder that crashed loses it at `expires_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyClaimRecord {
     /// Keyed hash of the request, as in [`ReceiptRecord::fingerprint`]: a
@@ -203,9 +203,8 @@ pub struct KeyClaimRecord {
     /// Random, one per request: only the holder's receipt may replace the
     /// claim, and only the holder may release it.
     pub claim: String,
-    /// Unix time (seconds) from which anyone may take the key over.
-    pub held_until: i64,
-    /// Unix time (seconds) the TTL deletes a lapsed claim.
+    /// Unix time (seconds) from which anyone may take the key over (a
+    /// holder that crashed); the TTL attribute, as for receipts.
     pub expires_at: i64,
 }
 
@@ -255,11 +254,11 @@ impl KeyRecord {
         }
     }
 
-    /// Whether it still stands at `now` (Unix seconds): a receipt until it
-    /// expires (TTL deletes late), a claim until its holder's time is up.
+    /// Whether it still stands at `now` (Unix seconds): until it expires
+    /// (TTL deletes late), a claim when its holder's time is up.
     pub fn stands_at(&self, now: i64) -> bool {
         match self {
-            Self::Claimed(claim) => claim.held_until > now && claim.expires_at > now,
+            Self::Claimed(claim) => claim.expires_at > now,
             Self::Answered(receipt) => receipt.expires_at > now,
         }
     }
@@ -409,13 +408,12 @@ mod tests {
         let claim = KeyClaimRecord {
             fingerprint: "ab".into(),
             claim: "c1".into(),
-            held_until: 1_700_000_030,
             expires_at: 1_700_000_030,
         };
         let read = KeyRecord::from_item(to_item(&key, &[], &claim)).unwrap();
         assert_eq!(read, KeyRecord::Claimed(claim));
         assert!(read.stands_at(1_700_000_029));
-        assert!(!read.stands_at(1_700_000_030), "lapsed at held_until");
+        assert!(!read.stands_at(1_700_000_030), "lapsed at expires_at");
         let receipt = ReceiptRecord {
             fingerprint: "ab".into(),
             status: 201,

@@ -15,6 +15,7 @@ pub mod users;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -130,18 +131,22 @@ pub struct DeadlineExceeded;
 
 /// Bounds an SDK request by what is left of the invocation's time (the SDK's
 /// own timeouts bound each request; this bounds all of them together).
+/// A clean-up after the deadline (giving up an idempotency key) still gets
+/// `grace`, taken from the margin kept back for answering.
 pub(crate) trait Bounded: std::future::Future + Sized {
-    async fn bounded(self, operation: &'static str) -> Result<Self::Output, StoreError> {
+    async fn bounded(
+        self,
+        operation: &'static str,
+        grace: Duration,
+    ) -> Result<Self::Output, StoreError> {
         match crate::invocation::remaining() {
             None => Ok(self.await),
-            Some(left) => {
-                tokio::time::timeout(left, self)
-                    .await
-                    .map_err(|_| StoreError::Unavailable {
-                        operation,
-                        source: Box::new(DeadlineExceeded),
-                    })
-            }
+            Some(left) => tokio::time::timeout(left.max(grace), self)
+                .await
+                .map_err(|_| StoreError::Unavailable {
+                    operation,
+                    source: Box::new(DeadlineExceeded),
+                }),
         }
     }
 }
@@ -349,10 +354,24 @@ impl Store {
     where
         T: Consumed,
     {
+        self.call_with_grace(operation, request, Duration::ZERO)
+            .await
+    }
+
+    /// [`Store::call`] for a clean-up that may run `grace` past the deadline.
+    pub(crate) async fn call_with_grace<T, E>(
+        &self,
+        operation: &'static str,
+        request: impl std::future::Future<Output = SdkResult<T, E>>,
+        grace: Duration,
+    ) -> Result<SdkResult<T, E>, StoreError>
+    where
+        T: Consumed,
+    {
         let start = std::time::SystemTime::now();
         // Boxed: SDK futures are large, and moving them down the layers of
         // an unoptimised build costs stack on every frame.
-        let result = Box::pin(request).bounded(operation).await;
+        let result = Box::pin(request).bounded(operation, grace).await;
         let capacity = match &result {
             Ok(Ok(output)) => output.consumed(),
             _ => 0.0,
@@ -898,7 +917,7 @@ mod tests {
         let soon = std::time::SystemTime::now() + std::time::Duration::from_millis(1_200);
         let invocation = crate::invocation::Invocation::new("x", Some(soon));
         let result = invocation
-            .scope(std::future::pending::<()>().bounded("GetItem"))
+            .scope(std::future::pending::<()>().bounded("GetItem", Duration::ZERO))
             .await;
         assert!(matches!(result, Err(StoreError::Unavailable { .. })));
     }

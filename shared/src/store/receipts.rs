@@ -16,8 +16,9 @@ use crate::domain::Timestamp;
 use crate::idempotency::Receipt;
 
 /// A key is free where nothing is, where a receipt expired (TTL deletes
-/// late), or where a claim's holder ran out of time (it crashed).
-const FREE: &str = "attribute_not_exists(pk) OR expires_at <= :now OR held_until <= :now";
+/// late), or where a claim's holder ran out of time (it crashed); and a
+/// claim is its own holder's (the SDK resending a put whose answer was lost).
+const FREE: &str = "attribute_not_exists(pk) OR expires_at <= :now OR claim = :claim";
 
 /// Only the request holding the claim may answer or release it.
 const HELD: &str = "claim = :claim";
@@ -38,6 +39,7 @@ impl Store {
             .set_item(Some(to_item(key, &[], claim)))
             .condition_expression(FREE)
             .expression_attribute_values(":now", n(now.unix_seconds()))
+            .expression_attribute_values(":claim", s(&claim.claim))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send();
         match self.call("PutItem", request).await? {
@@ -113,7 +115,10 @@ impl Store {
             .expression_attribute_values(":claim", s(claim))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send();
-        match self.call("DeleteItem", request).await? {
+        match self
+            .call_with_grace("DeleteItem", request, crate::invocation::CLEANUP_GRACE)
+            .await?
+        {
             // Not ours any more (answered, or taken over): nothing to give up.
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e))

@@ -416,7 +416,9 @@ async fn an_error_answer_gives_the_key_up_at_once() {
     );
     let started = std::time::Instant::now();
     let again = keyed(&api, "POST", follow, None, Some(&token), "e-1").await;
-    assert_eq!(again.status(), 422, "the retry ran again, no 409");
+    let (status, body) = conduit_tests::read(again);
+    assert_eq!(status, 422, "the retry ran again, no 409: {body}");
+    assert_eq!(body["errors"]["profile"][0], "can't follow yourself");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(1),
         "without waiting"
@@ -454,4 +456,26 @@ async fn a_favorite_whose_answer_was_lost_is_not_applied_again_after_an_unfavori
         .await;
     assert_eq!(now["article"]["favorited"], false, "the unfavorite stands");
     assert_eq!(now["article"]["favoritesCount"], 0);
+}
+
+#[tokio::test]
+async fn a_claim_whose_answer_was_lost_is_still_the_requests_own() {
+    let (proxy, api) = crate::faults::faulty_api().await;
+    let token = api.register("writer").await;
+    // DynamoDB takes the claim; the answer is lost and the SDK sends it again,
+    // which finds the key claimed: by this very request.
+    proxy.lose_next_answers("PutItem", 1);
+    let started = std::time::Instant::now();
+    let created = create(&api, &token, "Claimed once", "lost-claim").await;
+    assert_eq!(
+        proxy.answers_still_to_lose(),
+        0,
+        "the claim's answer was lost"
+    );
+    let (status, body) = conduit_tests::read(created);
+    assert_eq!(status, 201, "not a 409 against itself: {body}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "without waiting"
+    );
 }
