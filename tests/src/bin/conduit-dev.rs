@@ -1,7 +1,7 @@
 //! Developer tool behind the scripts: creates the table from `template.yaml`
 //! on DynamoDB Local, seeds demo data, and prints the template's routes.
 //!
-//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-logs FILE [SECRET…]`
+//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…]`
 //!
 //! `event` prints `events/FUNCTION.json` with its placeholders filled from the
 //! seeded TABLE, with a token signed by `JWT_SECRET` (the running stack's).
@@ -62,6 +62,27 @@ async fn main() -> Result<()> {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
             events::check_invoke_output(function, &text)?;
             println!("{function}: ok");
+        }
+        ["check-openapi", file] => {
+            // A document served by the running stack, against the RealWorld spec.
+            let ours: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?,
+            )
+            .with_context(|| format!("{file} is not JSON"))?;
+            let path = conduit_tests::openapi::spec_path();
+            let spec: serde_json::Value =
+                serde_yaml::from_str(&std::fs::read_to_string(&path).with_context(|| {
+                    format!("reading the RealWorld spec at {}", path.display())
+                })?)?;
+            let problems = conduit_tests::openapi::incompatibilities(&spec, &ours, "");
+            if !problems.is_empty() {
+                bail!(
+                    "{file} is not compatible with {}:\n{}",
+                    path.display(),
+                    problems.join("\n")
+                );
+            }
+            println!("compatible with {}", path.display());
         }
         ["check-logs", file, secrets @ ..] => {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
