@@ -259,3 +259,93 @@ async fn a_reader_following_500_authors_gets_a_page_in_a_bounded_number_of_reque
     assert_eq!(body["articlesCount"], 200);
     assert_eq!(body["articles"].as_array().unwrap().len(), 20);
 }
+
+/// One keyed (or unkeyed) write: its status and what it cost.
+async fn write(
+    api: &TestApi,
+    path: &str,
+    body: Option<serde_json::Value>,
+    token: &str,
+    key: Option<&str>,
+) -> (u16, Usage) {
+    let before = api.app.store.usage();
+    let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
+    let response = api
+        .respond_with("POST", path, body, Some(token), &headers)
+        .await;
+    (response.status().as_u16(), api.app.store.usage() - before)
+}
+
+#[tokio::test]
+#[ignore = "benchmark: scripts/test.sh runs it in its benchmark step"]
+async fn an_idempotency_key_costs_at_most_one_request_more_and_a_replay_two() {
+    let api = TestApi::new().await;
+    let author = api.register("author").await;
+    let reader = api.register("reader").await;
+    let new = |title: &str| {
+        Some(serde_json::json!({"article": {"title": title, "description": "d", "body": "b"}}))
+    };
+    let slug = api.create_article(&author, "Measured", &[]).await;
+    let favorite = format!("/api/articles/{slug}/favorite");
+    let comments = format!("/api/articles/{slug}/comments");
+    let comment = || Some(serde_json::json!({"comment": {"body": "a comment"}}));
+    let mut rows = Vec::new();
+    for (name, path, body, token) in [
+        (
+            "POST /articles",
+            "/api/articles".to_owned(),
+            new("One"),
+            &author,
+        ),
+        ("POST comments", comments.clone(), comment(), &reader),
+        ("POST favorite", favorite.clone(), None, &reader),
+        (
+            "POST follow",
+            "/api/profiles/author/follow".to_owned(),
+            None,
+            &reader,
+        ),
+    ] {
+        // Without a key, then (with other state where the write is a flag:
+        // unfavorite and unfollow first) with one, then that key again.
+        let (status, plain) = write(&api, &path, body.clone(), token, None).await;
+        assert!(status < 300, "{name}: {status}");
+        if path == favorite {
+            api.expect("DELETE", &favorite, None, Some(token), 200)
+                .await;
+        }
+        if path.ends_with("/follow") {
+            api.expect("DELETE", &path, None, Some(token), 200).await;
+        }
+        let key = format!("\"{name}\"");
+        let (status, keyed) = write(&api, &path, body.clone(), token, Some(&key)).await;
+        assert!(status < 300, "{name}: {status}");
+        let (status, replay) = write(&api, &path, body, token, Some(&key)).await;
+        assert!(status < 300, "{name}: {status}");
+        rows.push((name, plain, keyed, replay));
+    }
+    println!(
+        "\n| write | requests without a key | with a key | replayed | capacity without | with | replayed |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, plain, keyed, replay) in &rows {
+        println!(
+            "| {name} | {} | {} | {} | {:.1} | {:.1} | {:.1} |",
+            plain.requests,
+            keyed.requests,
+            replay.requests,
+            plain.capacity_units,
+            keyed.capacity_units,
+            replay.capacity_units
+        );
+        // The claim; a keyed favorite reads its article once, before the
+        // write (its response goes into the write), instead of before and after.
+        assert!(
+            keyed.requests <= plain.requests + 1,
+            "{name}: {} requests with a key, {} without",
+            keyed.requests,
+            plain.requests
+        );
+        assert_eq!(replay.requests, 2, "{name}: the refused claim and one read");
+    }
+}
