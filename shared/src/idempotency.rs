@@ -277,10 +277,6 @@ impl Keyed {
                 Some(KeyRecord::Answered(found)) => {
                     return self.replay(app, found).map(Turn::Answered);
                 }
-                // Ours: the SDK retried a claim whose answer was lost.
-                Some(KeyRecord::Claimed(own)) if own.claim == self.claim => {
-                    return Ok(Turn::Ours);
-                }
                 Some(KeyRecord::Claimed(other)) if other.fingerprint != self.fingerprint => {
                     return Err(reused());
                 }

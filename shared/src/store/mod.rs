@@ -743,7 +743,7 @@ fn cancellation(codes: &[&str]) -> Cancellation {
 /// Expression attribute values.
 pub(crate) type Values<'a> = &'a [(&'a str, AttributeValue)];
 
-fn values(values: Values<'_>) -> Option<HashMap<String, AttributeValue>> {
+pub(crate) fn values(values: Values<'_>) -> Option<HashMap<String, AttributeValue>> {
     (!values.is_empty()).then(|| {
         values
             .iter()

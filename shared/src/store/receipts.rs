@@ -9,9 +9,9 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, TransactWriteItem};
 
-use super::items::{KeyClaimRecord, KeyRecord, key_item, to_item};
+use super::items::{Item, KeyClaimRecord, KeyRecord, key_item, to_item};
 use super::keys::Key;
-use super::{Store, StoreError, n, s};
+use super::{Store, StoreError, Values, n, s, values};
 use crate::domain::Timestamp;
 use crate::idempotency::Receipt;
 
@@ -32,29 +32,19 @@ impl Store {
         claim: &KeyClaimRecord,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let request = self
-            .client
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_item(key, &[], claim)))
-            .condition_expression(FREE)
-            .expression_attribute_values(":now", n(now.unix_seconds()))
-            .expression_attribute_values(":claim", s(&claim.claim))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send();
-        match self.call("PutItem", request).await? {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(
-                    e.err(),
+        self.put_unless_refused(
+            to_item(key, &[], claim),
+            FREE,
+            &[(":now", n(now.unix_seconds())), (":claim", s(&claim.claim))],
+            |e| {
+                matches!(
+                    e,
                     PutItemError::ConditionalCheckFailedException(_)
                         | PutItemError::TransactionConflictException(_)
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::request("PutItem", e)),
-        }
+                )
+            },
+        )
+        .await
     }
 
     /// What stands under `key` at `now`: a live claim or receipt, if any.
@@ -80,25 +70,40 @@ impl Store {
         )
     }
 
-    /// Writes a receipt on its own (after an effect that was not one
-    /// transaction): `false` if the claim is no longer the writer's.
+    /// Writes a receipt on its own (a request whose effect was already in
+    /// place: nothing to write beside it): `false` if the claim is no longer
+    /// the writer's.
     pub async fn record_receipt(&self, receipt: &Receipt) -> Result<bool, StoreError> {
+        self.put_unless_refused(
+            to_item(&receipt.key, &[], &receipt.record),
+            HELD,
+            &[(":claim", s(&receipt.claim))],
+            |e| matches!(e, PutItemError::ConditionalCheckFailedException(_)),
+        )
+        .await
+    }
+
+    /// A conditional `PutItem`: `Ok(false)` when DynamoDB refused it with an
+    /// error `refused` accepts as an answer, any other failure an error.
+    async fn put_unless_refused(
+        &self,
+        item: Item,
+        condition: &str,
+        vals: Values<'_>,
+        refused: fn(&PutItemError) -> bool,
+    ) -> Result<bool, StoreError> {
         let request = self
             .client
             .put_item()
             .table_name(self.table())
-            .set_item(Some(to_item(&receipt.key, &[], &receipt.record)))
-            .condition_expression(HELD)
-            .expression_attribute_values(":claim", s(&receipt.claim))
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values(vals))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send();
         match self.call("PutItem", request).await? {
             Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(false)
-            }
+            Err(SdkError::ServiceError(e)) if refused(e.err()) => Ok(false),
             Err(e) => Err(StoreError::request("PutItem", e)),
         }
     }
