@@ -136,9 +136,11 @@ impl TableSpec {
         self.indexes.iter().map(|i| i.index_name()).collect()
     }
 
-    /// Creates `name` with this definition and waits until it is active.
+    /// Creates `name` with this definition, waits until it is active, then
+    /// turns TTL on. A table of that name already there is taken to be this
+    /// call's own (names are unique per test; `conduit-dev` checks first).
     pub async fn create(&self, client: &Client, name: &str) -> Result<()> {
-        client
+        let created = client
             .create_table()
             .table_name(name)
             .billing_mode(BillingMode::PayPerRequest)
@@ -146,34 +148,51 @@ impl TableSpec {
             .set_key_schema(Some(self.keys.clone()))
             .set_global_secondary_indexes(Some(self.indexes.clone()))
             .send()
-            .await
-            .with_context(|| format!("creating table {name}"))?;
-        for _ in 0..100 {
-            let described = client.describe_table().table_name(name).send().await?;
+            .await;
+        match created {
+            Ok(_) => {}
+            // The SDK resends a CreateTable whose answer it lost (a busy
+            // emulator); the resend then finds the table its first attempt made.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(e).with_context(|| format!("creating table {name}")),
+        }
+        let deadline = std::time::Instant::now() + SETUP_BUDGET;
+        loop {
+            let described = client
+                .describe_table()
+                .table_name(name)
+                .send()
+                .await
+                .with_context(|| format!("describing table {name}"))?;
             let active = described
                 .table()
                 .and_then(|t| t.table_status())
                 .is_some_and(|s| s.as_str() == "ACTIVE");
             if active {
-                if let Some(attribute) = &self.ttl_attribute {
-                    client
-                        .update_time_to_live()
-                        .table_name(name)
-                        .time_to_live_specification(
-                            TimeToLiveSpecification::builder()
-                                .attribute_name(attribute)
-                                .enabled(true)
-                                .build()?,
-                        )
-                        .send()
-                        .await
-                        .with_context(|| format!("enabling TTL on {name}"))?;
-                }
-                return Ok(());
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("table {name} did not become active within {SETUP_BUDGET:?}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        bail!("table {name} did not become active")
+        if let Some(attribute) = &self.ttl_attribute {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(attribute)
+                        .enabled(true)
+                        .build()?,
+                )
+                .send()
+                .await
+                .with_context(|| format!("enabling TTL on {name}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -238,7 +257,29 @@ pub async fn local_client() -> Client {
 /// A client for DynamoDB at `url` (DynamoDB Local, or a fault proxy in front of it).
 pub async fn client_at(url: &str) -> Client {
     // The functions' own SDK configuration (time budgets, retries), pointed at DynamoDB Local.
-    let config = conduit::config::sdk_loader()
+    client_with(conduit::config::sdk_loader(), url).await
+}
+
+/// How long a setup or inspection step (creating a table, scanning one) may
+/// take. Ninety tests create their tables at once on a two-core machine, so
+/// the emulator can take seconds where the functions' budgets allow 1.5 s.
+pub const SETUP_BUDGET: Duration = Duration::from_secs(60);
+
+/// A client for the harness's own steps on DynamoDB at `url`: the SDK's
+/// default retries, no per-attempt limit, [`SETUP_BUDGET`] per operation.
+/// What is under test keeps the functions' budgets ([`local_client`]).
+pub async fn setup_client(url: &str) -> Client {
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_timeout(SETUP_BUDGET)
+            .build(),
+    );
+    client_with(loader, url).await
+}
+
+async fn client_with(loader: aws_config::ConfigLoader, url: &str) -> Client {
+    let config = loader
         .endpoint_url(url)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
@@ -295,7 +336,7 @@ pub async fn fresh_table() -> String {
     let name = format!("conduit-test-{}", conduit::domain::UserId::generate());
     TableSpec::from_template()
         .expect("template.yaml declares the table")
-        .create(&local_client().await, &name)
+        .create(&setup_client(&endpoint()).await, &name)
         .await
         .unwrap_or_else(|e| {
             panic!(
@@ -712,7 +753,7 @@ impl TestApi {
     pub async fn dump(
         &self,
     ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        let client = local_client().await;
+        let client = setup_client(&endpoint()).await;
         let mut items = Vec::new();
         let mut start = None;
         loop {

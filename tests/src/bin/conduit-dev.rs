@@ -8,8 +8,8 @@
 
 use anyhow::{Context, Result, bail};
 use conduit_tests::{
-    LOCAL_JWT_SECRET, TableSpec, events, gateway, local_app, local_client, logs, router_toml,
-    routes, seed, workspace_root,
+    LOCAL_JWT_SECRET, TableSpec, endpoint, events, gateway, local_app, logs, router_toml, routes,
+    seed, setup_client, workspace_root,
 };
 
 #[tokio::main]
@@ -22,7 +22,7 @@ async fn main() -> Result<()> {
         .as_slice()
     {
         ["create-table", table] => {
-            let client = local_client().await;
+            let client = setup_client(&endpoint()).await;
             let existing = client.list_tables().send().await?;
             if existing.table_names().iter().any(|t| t == table) {
                 println!("table {table} already exists");

@@ -7,18 +7,23 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use conduit_tests::TestApi;
 use conduit_tests::faults::{Fault, FaultProxy};
+use conduit_tests::{TableSpec, TestApi};
 use serde_json::{Value, json};
 
-/// A proxy in front of DynamoDB Local, and an API whose store goes through it.
-pub(crate) async fn faulty_api() -> (FaultProxy, TestApi) {
+/// A proxy in front of DynamoDB Local.
+async fn proxy() -> FaultProxy {
     conduit_tests::require_dynamodb_local();
     let upstream: SocketAddr = conduit_tests::endpoint()
         .trim_start_matches("http://")
         .parse()
         .expect("AWS_ENDPOINT_URL_DYNAMODB is http://HOST:PORT");
-    let proxy = FaultProxy::start(upstream).await.expect("proxy started");
+    FaultProxy::start(upstream).await.expect("proxy started")
+}
+
+/// A proxy in front of DynamoDB Local, and an API whose store goes through it.
+pub(crate) async fn faulty_api() -> (FaultProxy, TestApi) {
+    let proxy = proxy().await;
     let api = TestApi::through(&proxy.url()).await;
     (proxy, api)
 }
@@ -169,4 +174,30 @@ async fn answers_lost_in_the_middle_of_favoriting_leave_the_count_equal_to_the_f
         .await;
     assert_eq!(favorites, 3);
     assert_eq!(article["article"]["favoritesCount"], 3);
+}
+
+#[tokio::test]
+async fn a_table_whose_creation_answer_was_lost_is_still_created_once_and_active() {
+    // What happens to the harness itself on a busy machine: the emulator
+    // creates the table, the answer never arrives, and the SDK sends it again.
+    let proxy = proxy().await;
+    let name = format!("conduit-test-{}", conduit::domain::UserId::generate());
+    proxy.lose_next_answers("CreateTable", 1);
+    TableSpec::from_template()
+        .unwrap()
+        .create(&conduit_tests::setup_client(&proxy.url()).await, &name)
+        .await
+        .expect("the resend finds the table the first attempt made");
+    assert_eq!(proxy.answers_still_to_lose(), 0, "the answer was lost");
+    let table = conduit_tests::setup_client(&conduit_tests::endpoint())
+        .await
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    assert_eq!(table.table_status().unwrap().as_str(), "ACTIVE");
+    assert_eq!(table.global_secondary_indexes().len(), 3);
 }
