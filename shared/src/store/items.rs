@@ -362,6 +362,19 @@ pub fn favorite_item(article: &ArticleRecord, user: &UserId) -> Item {
     )
 }
 
+/// A follow edge, under the follower's partition (one query lists whom a
+/// reader follows, for the feed).
+pub fn follow_item(follower: &UserId, followee: &UserId) -> Item {
+    to_item(
+        &keys::follow(follower, followee),
+        &[],
+        &FollowRecord {
+            follower: follower.clone(),
+            followee: followee.clone(),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,6 +503,20 @@ mod tests {
         assert_eq!(pointer.author_id, a.author_id);
         let fav = favorite_item(&a, &UserId::from_trusted("u2".into()));
         assert_eq!(fav["gsi2pk"].as_s().unwrap(), "FAVS#u2");
+    }
+
+    #[test]
+    fn a_follow_edge_lives_under_its_follower_and_names_both_users() {
+        let (reader, author) = (
+            UserId::from_trusted("r1".into()),
+            UserId::from_trusted("a1".into()),
+        );
+        let item = follow_item(&reader, &author);
+        let key = keys::follow(&reader, &author);
+        assert_eq!(item["pk"].as_s().unwrap(), key.pk());
+        assert_eq!(item["sk"].as_s().unwrap(), key.sk());
+        let edge: FollowRecord = from_item(item).unwrap();
+        assert_eq!((edge.follower, edge.followee), (reader, author));
     }
 
     #[test]

@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::items::{
-    ClaimRecord, FollowRecord, Item, LoginGuardRecord, UserRecord, from_item, key_item, to_item,
-    user_item,
+    ClaimRecord, FollowRecord, Item, LoginGuardRecord, UserRecord, follow_item, from_item,
+    key_item, to_item, user_item,
 };
 use super::keys::{self, Key};
 use super::{KeyTaken, Store, StoreError, TxOutcome, n, s};
@@ -275,18 +275,13 @@ impl Store {
         followee: &UserId,
         following: bool,
     ) -> Result<(), StoreError> {
-        let key = keys::follow(follower, followee);
         if following {
-            let record = FollowRecord {
-                follower: follower.clone(),
-                followee: followee.clone(),
-            };
             self.send(
                 "PutItem",
                 self.client
                     .put_item()
                     .table_name(self.table())
-                    .set_item(Some(to_item(&key, &[], &record)))
+                    .set_item(Some(follow_item(follower, followee)))
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send(),
             )
@@ -297,7 +292,7 @@ impl Store {
                 self.client
                     .delete_item()
                     .table_name(self.table())
-                    .set_key(Some(key_item(&key)))
+                    .set_key(Some(key_item(&keys::follow(follower, followee))))
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send(),
             )
@@ -315,15 +310,10 @@ impl Store {
         following: bool,
         receipt: &Receipt,
     ) -> Result<Result<(), KeyTaken>, StoreError> {
-        let key = keys::follow(follower, followee);
         let edge = if following {
-            let record = FollowRecord {
-                follower: follower.clone(),
-                followee: followee.clone(),
-            };
-            self.put(to_item(&key, &[], &record), None)
+            self.put(follow_item(follower, followee), None)
         } else {
-            self.delete(&key, None, &[])
+            self.delete(&keys::follow(follower, followee), None, &[])
         };
         Ok(self
             .transact_receipted(vec![edge], Some(receipt), || async { Ok(None) })
