@@ -82,8 +82,7 @@ impl FaultProxy {
     /// Loses the answers to the next `n` requests of `operation` (`PutItem`…):
     /// DynamoDB applies them, the client sees its connection close.
     pub fn lose_next_answers(&self, operation: &str, n: u32) {
-        *self.lose_next.target.lock().unwrap() =
-            format!("DynamoDB_20120810.{operation}\r").into_bytes();
+        *self.lose_next.operation.lock().unwrap() = operation.as_bytes().to_vec();
         self.lose_next.left.store(n, Ordering::SeqCst);
     }
 
@@ -141,21 +140,26 @@ async fn accept(
     }
 }
 
-/// The `X-Amz-Target` of a TransactWriteItems request.
-const TRANSACTION: &[u8] = b"DynamoDB_20120810.TransactWriteItems";
+/// The operation (`PutItem`…) named by the `X-Amz-Target` header in this
+/// read of a request, if the header is in it.
+fn operation(request: &[u8]) -> Option<Vec<u8>> {
+    const PREFIX: &[u8] = b"DynamoDB_20120810.";
+    let start = request.windows(PREFIX.len()).position(|w| w == PREFIX)? + PREFIX.len();
+    let rest = &request[start..];
+    let end = rest.iter().position(|b| *b == b'\r')?;
+    Some(rest[..end].to_vec())
+}
 
-/// Answers to lose: how many more, to requests carrying which `X-Amz-Target`
-/// (the header's value and its line end, so `PutItem` is not `PutItemX`).
+/// Answers to lose: how many more, to requests of which operation.
 #[derive(Default)]
 struct Losses {
     left: AtomicU32,
-    target: std::sync::Mutex<Vec<u8>>,
+    operation: std::sync::Mutex<Vec<u8>>,
 }
 
 impl Losses {
-    fn targets(&self, request: &[u8]) -> bool {
-        let target = self.target.lock().unwrap();
-        !target.is_empty() && request.windows(target.len()).any(|w| w == &target[..])
+    fn targets(&self, operation: &[u8]) -> bool {
+        *self.operation.lock().unwrap() == operation
     }
 
     /// Whether to lose this answer (one fewer to lose if so).
@@ -192,8 +196,7 @@ async fn connection(
         let mut requests = watcher.clone();
         // HTTP/1.1 on one connection is request, answer, request...: the next
         // answer belongs to the last request seen.
-        let transaction = std::sync::atomic::AtomicBool::new(false);
-        let targeted = std::sync::atomic::AtomicBool::new(false);
+        let last = std::sync::Mutex::new(None);
         let upward = async {
             let mut buffer = vec![0u8; 64 * 1024];
             loop {
@@ -212,14 +215,8 @@ async fn connection(
                     }
                     Fault::Refuse | Fault::Reset => return,
                 }
-                if buffer[..n]
-                    .windows(TRANSACTION.len())
-                    .any(|w| w == TRANSACTION)
-                {
-                    transaction.store(true, Ordering::SeqCst);
-                }
-                if lose_next.targets(&buffer[..n]) {
-                    targeted.store(true, Ordering::SeqCst);
+                if let Some(operation) = operation(&buffer[..n]) {
+                    *last.lock().unwrap() = Some(operation);
                 }
                 if server_write.write_all(&buffer[..n]).await.is_err() {
                     return;
@@ -233,11 +230,12 @@ async fn connection(
                     Ok(0) | Err(_) => return,
                     Ok(n) => n,
                 };
-                let was_transaction = transaction.swap(false, Ordering::SeqCst);
-                let was_targeted = targeted.swap(false, Ordering::SeqCst);
-                if (was_targeted && lose_next.take_one())
-                    || (was_transaction && *watcher.borrow() == Fault::LoseTransactionAnswers)
-                {
+                let lose = last.lock().unwrap().take().is_some_and(|operation| {
+                    (lose_next.targets(&operation) && lose_next.take_one())
+                        || (operation == b"TransactWriteItems"
+                            && *watcher.borrow() == Fault::LoseTransactionAnswers)
+                });
+                if lose {
                     return;
                 }
                 if client_write.write_all(&buffer[..n]).await.is_err() {
@@ -257,4 +255,24 @@ async fn connection(
         reset(client);
     }
     reset(server);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operation_is_read_from_the_target_header_and_only_from_it() {
+        let head = b"POST / HTTP/1.1\r\nx-amz-target: DynamoDB_20120810.PutItem\r\ncontent-length: 2\r\n\r\n{}";
+        assert_eq!(operation(head).as_deref(), Some(&b"PutItem"[..]));
+        assert_eq!(
+            operation(b"{\"TableName\":\"t\"}"),
+            None,
+            "a body read alone"
+        );
+        let losses = Losses::default();
+        *losses.operation.lock().unwrap() = b"PutItem".to_vec();
+        assert!(losses.targets(b"PutItem"));
+        assert!(!losses.targets(b"BatchPutItem"));
+    }
 }
