@@ -24,6 +24,23 @@ pub fn spec_path() -> PathBuf {
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
 
+/// Every operation of `document`: its method (upper case), its path, and
+/// the operation object.
+pub fn operations(document: &Value) -> Vec<(String, &str, &Value)> {
+    let Some(paths) = document["paths"].as_object() else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS.iter().filter_map(move |method| {
+                item.get(*method)
+                    .map(|operation| (method.to_uppercase(), path.as_str(), operation))
+            })
+        })
+        .collect()
+}
+
 /// Which way a schema is used: we produce responses and consume requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Direction {

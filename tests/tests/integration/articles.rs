@@ -248,15 +248,7 @@ async fn favorite_and_following_flags_are_per_caller_and_favoriting_is_idempoten
     );
     api.expect("POST", "/api/profiles/jake/follow", None, Some(&jane), 200)
         .await;
-    let as_jane = api
-        .expect(
-            "GET",
-            &format!("/api/articles/{slug}"),
-            None,
-            Some(&jane),
-            200,
-        )
-        .await;
+    let as_jane = api.get_article(&slug, Some(&jane)).await;
     assert_eq!(as_jane["article"]["favorited"], true);
     assert_eq!(as_jane["article"]["author"]["following"], true);
     let as_jake = api
@@ -283,9 +275,7 @@ async fn favorite_and_following_flags_are_per_caller_and_favoriting_is_idempoten
         ),
         (json!(true), json!(1))
     );
-    let body = api
-        .expect("GET", &format!("/api/articles/{slug}"), None, None, 200)
-        .await;
+    let body = api.get_article(&slug, None).await;
     assert_eq!(body["article"]["favoritesCount"], 1);
     for _ in 0..2 {
         let (status, body) = api

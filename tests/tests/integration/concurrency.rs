@@ -114,9 +114,7 @@ async fn fifty_users_favoriting_one_article_at_once_count_fifty() {
         "{:?}",
         results.iter().find(|(s, _)| *s != 200)
     );
-    let body = api
-        .expect("GET", &format!("/api/articles/{slug}"), None, None, 200)
-        .await;
+    let body = api.get_article(&slug, None).await;
     assert_eq!(body["article"]["favoritesCount"], 50);
     let favorites = api.count_keys("sk", "FAV#").await;
     assert_eq!(favorites, 50);
@@ -148,15 +146,7 @@ async fn one_user_racing_favorite_and_unfavorite_keeps_the_count_equal_to_the_it
         results.iter().find(|(s, _)| *s != 200)
     );
     let favorites = api.count_keys("sk", "FAV#").await;
-    let body = api
-        .expect(
-            "GET",
-            &format!("/api/articles/{slug}"),
-            None,
-            Some(&fan),
-            200,
-        )
-        .await;
+    let body = api.get_article(&slug, Some(&fan)).await;
     assert_eq!(body["article"]["favoritesCount"], favorites);
     assert_eq!(body["article"]["favorited"], favorites == 1);
     let list = api
@@ -292,9 +282,7 @@ async fn concurrent_tag_edits_of_one_article_leave_links_and_counts_exact() {
     for (status, body) in &results {
         assert_eq!(*status, 200, "{body}");
     }
-    let article = api
-        .expect("GET", &format!("/api/articles/{slug}"), None, None, 200)
-        .await;
+    let article = api.get_article(&slug, None).await;
     let final_tags: Vec<String> = article["article"]["tagList"]
         .as_array()
         .unwrap()

@@ -65,15 +65,7 @@ async fn under_fault(fault: Fault, budget: Duration) {
             "after {fault:?} cleared, {method} {path}: {body}"
         );
     }
-    let article = api
-        .expect(
-            "GET",
-            &format!("/api/articles/{slug}"),
-            None,
-            Some(&reader),
-            200,
-        )
-        .await;
+    let article = api.get_article(&slug, Some(&reader)).await;
     assert_eq!(article["article"]["favoritesCount"], 1);
     assert_eq!(article["article"]["author"]["following"], true);
 }
@@ -169,9 +161,7 @@ async fn answers_lost_in_the_middle_of_favoriting_leave_the_count_equal_to_the_f
         assert_eq!(body["article"]["favorited"], true, "{body}");
     }
     let favorites = api.count_keys("sk", "FAV#").await;
-    let article = api
-        .expect("GET", &format!("/api/articles/{slug}"), None, None, 200)
-        .await;
+    let article = api.get_article(&slug, None).await;
     assert_eq!(favorites, 3);
     assert_eq!(article["article"]["favoritesCount"], 3);
 }

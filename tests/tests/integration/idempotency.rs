@@ -214,15 +214,7 @@ async fn a_replayed_favorite_or_follow_answers_as_first_and_does_not_act_again()
     let again = keyed(&api, "POST", &favorite, None, Some(&fan), "f-1").await;
     assert!(replayed(&again));
     assert_eq!(bytes(&again), bytes(&first));
-    let article = api
-        .expect(
-            "GET",
-            &format!("/api/articles/{slug}"),
-            None,
-            Some(&fan),
-            200,
-        )
-        .await;
+    let article = api.get_article(&slug, Some(&fan)).await;
     assert_eq!(
         article["article"]["favorited"], false,
         "the replay did not favorite again"
@@ -445,15 +437,7 @@ async fn a_favorite_whose_answer_was_lost_is_not_applied_again_after_an_unfavori
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["article"]["favorited"], true, "the first response");
     assert_eq!(body["article"]["favoritesCount"], 1);
-    let now = api
-        .expect(
-            "GET",
-            &format!("/api/articles/{slug}"),
-            None,
-            Some(&fan),
-            200,
-        )
-        .await;
+    let now = api.get_article(&slug, Some(&fan)).await;
     assert_eq!(now["article"]["favorited"], false, "the unfavorite stands");
     assert_eq!(now["article"]["favoritesCount"], 0);
 }

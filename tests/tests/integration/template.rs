@@ -179,14 +179,13 @@ fn failed_login_records_expire_through_ttl_and_the_auth_routes_are_throttled_tig
 fn functions_taking_idempotency_keys_may_give_one_up_and_delete_nothing_else() {
     use conduit::openapi::KEYED_OPERATIONS;
     let document: serde_json::Value = serde_json::from_str(&conduit::openapi::json()).unwrap();
-    let mut keyed = Vec::new();
-    for (path, item) in document["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
-            if KEYED_OPERATIONS.contains(&operation["operationId"].as_str().unwrap_or_default()) {
-                keyed.push((method.to_uppercase(), format!("/api{path}")));
-            }
-        }
-    }
+    let keyed: Vec<_> = conduit_tests::openapi::operations(&document)
+        .into_iter()
+        .filter(|(_, _, op)| {
+            KEYED_OPERATIONS.contains(&op["operationId"].as_str().unwrap_or_default())
+        })
+        .map(|(method, path, _)| (method, format!("/api{path}")))
+        .collect();
     assert_eq!(keyed.len(), KEYED_OPERATIONS.len(), "{keyed:?}");
     let template = template().unwrap();
     let mut checked = 0;
