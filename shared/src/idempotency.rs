@@ -401,9 +401,9 @@ fn with_token(body: &str, token: &str) -> String {
 
 /// Serves a request whose use case writes the receipt in its own transaction.
 /// Without a key `serve` just runs. With one, the request takes its turn
-/// (claims the key, or waits for and replays its first response); if it holds the key, `serve` gets the keyed
-/// request to seal its response with. A success has written its receipt; an
-/// error answer gives the key up.
+/// (claims the key, or waits for and replays its first response); if it
+/// holds the key, `serve` gets the keyed request to seal its response with.
+/// A success has written its receipt; an error answer gives the key up.
 pub async fn within<F, Fut>(
     app: &App,
     request: &Request,
