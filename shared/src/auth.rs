@@ -1,38 +1,23 @@
-//! Passwords (argon2id) and tokens (HS256 JWTs whose `sub` is the stable user id).
+//! Passwords (argon2id), tokens (HS256 JWTs whose `sub` is the stable user
+//! id), and the keyed fingerprints of idempotent requests.
 
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm as ArgonAlgorithm, Argon2, Params, Version};
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 
-use crate::domain::{Password, UserId};
+use crate::domain::{Password, PasswordHashString, UserId};
 
 /// OWASP's first recommended argon2id configuration: 19 MiB, 2 passes, 1 lane.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("constant parameters are valid");
     Argon2::new(ArgonAlgorithm::Argon2id, Version::V0x13, params)
-}
-
-/// A PHC-format argon2id hash (parameters and salt included).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PasswordHashString(String);
-
-impl std::fmt::Debug for PasswordHashString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PasswordHashString(<redacted>)")
-    }
-}
-
-impl PasswordHashString {
-    /// The PHC string, for storage.
-    pub(crate) fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// Hashes a password with a fresh salt. CPU-bound: call from a blocking thread.
@@ -41,7 +26,7 @@ pub fn hash_password(password: &Password) -> PasswordHashString {
     let hash = argon2()
         .hash_password(password.expose().as_bytes(), &salt)
         .expect("argon2id hashing with valid parameters cannot fail");
-    PasswordHashString(hash.to_string())
+    PasswordHashString::parse(&hash.to_string()).expect("argon2 writes PHC strings")
 }
 
 /// [`hash_password`] on a blocking thread, so the async runtime keeps serving.
@@ -70,14 +55,14 @@ static DECOY_HASH: LazyLock<PasswordHashString> = LazyLock::new(|| {
 /// and the first login pays for the blocking thread and argon2's first 19 MiB
 /// (README, "Cold start", has the measurement).
 pub async fn warm_password_hashing() {
-    let _ = tokio::task::spawn_blocking(|| LazyLock::force(&DECOY_HASH).0.len()).await;
+    let _ = tokio::task::spawn_blocking(|| LazyLock::force(&DECOY_HASH).as_str().len()).await;
 }
 
 /// Checks a password against a stored hash (or against a decoy when there is
 /// none, to keep timing flat). CPU-bound: call from a blocking thread.
 pub fn verify_password(password: &Password, stored: Option<&PasswordHashString>) -> bool {
     let hash = stored.unwrap_or(&DECOY_HASH);
-    let Ok(parsed) = PasswordHash::new(&hash.0) else {
+    let Ok(parsed) = PasswordHash::new(hash.as_str()) else {
         return false;
     };
     let matches = argon2()
@@ -156,8 +141,9 @@ impl TokenKeys {
     /// The user a token was issued to, if its signature, algorithm and expiry hold.
     pub fn verify(&self, token: &str) -> Result<UserId, TokenError> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| UserId::from_trusted(data.claims.sub))
-            .map_err(|_| TokenError::Invalid)
+            .ok()
+            .and_then(|data| UserId::parse(&data.claims.sub))
+            .ok_or(TokenError::Invalid)
     }
 }
 
@@ -172,6 +158,45 @@ pub fn token_from_header(value: Option<&str>) -> Result<&str, TokenError> {
         Ok(token)
     } else {
         Err(TokenError::Malformed)
+    }
+}
+
+/// Fingerprints requests with a key derived from the signing secret. Keyed,
+/// not a bare hash: a registration's body holds a password, and a bare
+/// SHA-256 of it in the table would be a fast offline guessing target that
+/// argon2 exists to prevent.
+#[derive(Clone)]
+pub struct Fingerprints(Hmac<Sha256>);
+
+impl Fingerprints {
+    /// Fingerprints keyed by the signing secret (domain-separated from tokens).
+    pub fn new(secret: &SecretString) -> Self {
+        let mut derive = <Hmac<Sha256>>::new_from_slice(secret.expose_secret().as_bytes())
+            .expect("HMAC takes keys of any length");
+        derive.update(b"conduit idempotency fingerprint v1");
+        let key = derive.finalize().into_bytes();
+        Self(<Hmac<Sha256>>::new_from_slice(&key).expect("HMAC takes keys of any length"))
+    }
+
+    /// The fingerprint of a request: method, path and body, each length-prefixed
+    /// so no two different requests run together into the same bytes.
+    pub fn of(&self, method: &str, path: &str, body: &[u8]) -> String {
+        let mut mac = self.0.clone();
+        for part in [method.as_bytes(), path.as_bytes(), body] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for Fingerprints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fingerprints(<keyed>)")
     }
 }
 
@@ -278,11 +303,25 @@ mod tests {
     fn a_password_verifies_against_its_own_hash_only() {
         let password = Password::parse(Some("jakejake")).unwrap();
         let hash = hash_password(&password);
-        assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify_password(&password, Some(&hash)));
         let other = Password::parse(Some("jakejak3")).unwrap();
         assert!(!verify_password(&other, Some(&hash)));
         assert!(!verify_password(&password, None));
         assert_eq!(format!("{hash:?}"), "PasswordHashString(<redacted>)");
+    }
+
+    #[test]
+    fn fingerprints_differ_with_method_path_body_and_secret() {
+        let one = Fingerprints::new(&"one secret of enough length".to_owned().into());
+        let two = Fingerprints::new(&"two secret of enough length".to_owned().into());
+        let base = one.of("POST", "/api/articles", b"{}");
+        assert_eq!(base, one.of("POST", "/api/articles", b"{}"));
+        assert_ne!(base, one.of("PUT", "/api/articles", b"{}"));
+        assert_ne!(base, one.of("POST", "/api/articlesx", b"{}"));
+        assert_ne!(base, one.of("POST", "/api/articles", b"{ }"));
+        assert_ne!(base, two.of("POST", "/api/articles", b"{}"));
+        // Length prefixes: moving a byte from path to body is another request.
+        assert_ne!(one.of("POST", "/a", b"b"), one.of("POST", "/", b"ab"));
     }
 }

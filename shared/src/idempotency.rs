@@ -17,18 +17,17 @@
 use std::future::Future;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
 
 use crate::App;
 use crate::domain::{Timestamp, UserId, ValidationErrors};
 use crate::http::ApiError;
+
 use crate::store::StoreError;
-use crate::store::items::{GrantRecord, KeyClaimRecord, KeyRecord, ReceiptRecord};
-use crate::store::keys::{self, Key};
+use crate::store::keys;
+use crate::store::keys::Key;
+use crate::store::receipts::{KeyClaimRecord, KeyRecord, Receipt, ReceiptRecord};
 
 /// The request header carrying the key.
 pub const HEADER: &str = "idempotency-key";
@@ -128,45 +127,6 @@ fn unquote(rest: &str) -> Result<String, &'static str> {
     Err(BAD)
 }
 
-/// Fingerprints requests with a key derived from the signing secret. Keyed,
-/// not a bare hash: a registration's body holds a password, and a bare
-/// SHA-256 of it in the table would be a fast offline guessing target that
-/// argon2 exists to prevent.
-#[derive(Clone)]
-pub struct Fingerprints(Hmac<Sha256>);
-
-impl Fingerprints {
-    /// Fingerprints keyed by the signing secret (domain-separated from tokens).
-    pub fn new(secret: &SecretString) -> Self {
-        let mut derive = <Hmac<Sha256>>::new_from_slice(secret.expose_secret().as_bytes())
-            .expect("HMAC takes keys of any length");
-        derive.update(b"conduit idempotency fingerprint v1");
-        let key = derive.finalize().into_bytes();
-        Self(<Hmac<Sha256>>::new_from_slice(&key).expect("HMAC takes keys of any length"))
-    }
-
-    /// The fingerprint of a request: method, path and body, each length-prefixed
-    /// so no two different requests run together into the same bytes.
-    pub fn of(&self, method: &str, path: &str, body: &[u8]) -> String {
-        let mut mac = self.0.clone();
-        for part in [method.as_bytes(), path.as_bytes(), body] {
-            mac.update(&(part.len() as u64).to_be_bytes());
-            mac.update(part);
-        }
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-}
-
-impl std::fmt::Debug for Fingerprints {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Fingerprints(<keyed>)")
-    }
-}
-
 /// A request that carries an idempotency key: where its receipt lives, what
 /// it asked, when, and the claim it holds the key with.
 #[derive(Debug, Clone)]
@@ -175,19 +135,6 @@ pub struct Keyed {
     fingerprint: String,
     now: Timestamp,
     claim: String,
-}
-
-/// A response to record under a key, with the key and the claim it is
-/// written under: what a write adds to its transaction (see
-/// [`crate::store::receipts`]).
-#[derive(Debug, Clone)]
-pub struct Receipt {
-    /// Where it is stored.
-    pub key: Key,
-    /// What is stored.
-    pub record: ReceiptRecord,
-    /// The writer's claim on the key: the write applies only while it holds.
-    pub claim: String,
 }
 
 /// Whose turn a keyed request found it was.
@@ -243,7 +190,7 @@ impl Keyed {
         use rand::Rng;
         let claim: u128 = rand::rng().random();
         Self {
-            key: keys::receipt(caller, key),
+            key: keys::receipt(caller, key.as_str()),
             fingerprint,
             now,
             claim: format!("{claim:032x}"),
@@ -379,20 +326,6 @@ fn reused() -> ApiError {
     ))
 }
 
-impl Receipt {
-    /// This receipt, for a response whose body carries a token of `user`
-    /// issued at `issued_at` in place of the empty `"token":""`: the token
-    /// itself is never stored, and a replay signs the same claims again,
-    /// which (HS256 being deterministic) gives the same token.
-    pub fn granting(mut self, user: &UserId, issued_at: u64) -> Self {
-        self.record.grant = Some(GrantRecord {
-            user_id: user.clone(),
-            issued_at,
-        });
-        self
-    }
-}
-
 /// `body` with its empty `"token":""` filled in. In compact JSON that
 /// sequence can only be a key and its value: inside a string every `"` is escaped.
 fn with_token(body: &str, token: &str) -> String {
@@ -492,20 +425,6 @@ mod tests {
         }
         assert!(IdempotencyKey::parse("k".repeat(KEY_MAX).as_bytes()).is_ok());
         assert!(IdempotencyKey::parse("k".repeat(KEY_MAX + 1).as_bytes()).is_err());
-    }
-
-    #[test]
-    fn fingerprints_differ_with_method_path_body_and_secret() {
-        let one = Fingerprints::new(&"one secret of enough length".to_owned().into());
-        let two = Fingerprints::new(&"two secret of enough length".to_owned().into());
-        let base = one.of("POST", "/api/articles", b"{}");
-        assert_eq!(base, one.of("POST", "/api/articles", b"{}"));
-        assert_ne!(base, one.of("PUT", "/api/articles", b"{}"));
-        assert_ne!(base, one.of("POST", "/api/articlesx", b"{}"));
-        assert_ne!(base, one.of("POST", "/api/articles", b"{ }"));
-        assert_ne!(base, two.of("POST", "/api/articles", b"{}"));
-        // Length prefixes: moving a byte from path to body is another request.
-        assert_ne!(one.of("POST", "/a", b"b"), one.of("POST", "/", b"ab"));
     }
 
     #[test]

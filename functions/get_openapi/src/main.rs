@@ -3,5 +3,5 @@ use lambda_http::Error;
 // One invocation at a time: one thread.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    conduit::lambda::run_stateless(conduit::api::get_openapi::handle).await
+    conduit::lambda::run_stateless(conduit::openapi::handle).await
 }

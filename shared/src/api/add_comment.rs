@@ -9,12 +9,13 @@ use utoipa::ToSchema;
 use super::dto::CommentDto;
 use crate::App;
 use crate::auth::TokenError;
-use crate::domain::{ArticleId, CommentText, Slug, Timestamp, UserId, ValidationErrors};
+use crate::domain::{
+    ArticleId, Comment, CommentText, CommentView, Slug, Timestamp, UserId, ValidationErrors,
+};
 use crate::http::{self, ApiError};
-use crate::idempotency::{self, Seal};
-use crate::store::StoreError;
-use crate::store::comments::{CommentView, CommentWriteError};
-use crate::store::items::CommentRecord;
+use crate::idempotency;
+use crate::store::receipts::Receipt;
+use crate::store::{CommentWriteError, StoreError};
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = NewCommentRequest)]
@@ -77,40 +78,77 @@ impl From<AddCommentError> for ApiError {
     }
 }
 
-/// Adds a comment, written at `now`, to a live article whose current slug is
-/// `slug` (with the idempotency receipt `seal` makes, if the request has a key).
-#[instrument(skip(app, comment, seal))]
-pub async fn add_comment(
+/// A comment decided and not yet written: its id (handed out by the
+/// article's counter) and how its author will see it.
+#[derive(Debug)]
+pub struct CommentPlan {
+    article: ArticleId,
+    view: CommentView,
+}
+
+impl CommentPlan {
+    /// The new comment as its author sees it.
+    pub fn view(&self) -> &CommentView {
+        &self.view
+    }
+}
+
+/// Decides the comment `caller` adds at `now` to the live article whose
+/// current slug is `slug`: its author, and its id from the article's counter.
+#[instrument(skip(app, comment))]
+pub async fn plan_comment(
     app: &App,
     slug: &Slug,
     id: &ArticleId,
     caller: &UserId,
     comment: NewComment,
     now: Timestamp,
-    seal: Option<Seal<'_, CommentView>>,
-) -> Result<CommentView, AddCommentError> {
+) -> Result<CommentPlan, AddCommentError> {
     let (author, article) =
         tokio::try_join!(app.store.user(caller, true), app.store.article(id, true))?;
     let author = author.ok_or(AddCommentError::Gone)?;
     if article.is_none_or(|a| a.slug != *slug) {
         return Err(AddCommentError::NotFound);
     }
-    let view = |comment: &CommentRecord| CommentView {
-        comment: comment.clone(),
-        author: author.clone(),
-        following: false,
+    let comment_id = app.store.next_comment_id(id).await.map_err(written)?;
+    let comment = Comment {
+        id: comment_id,
+        body: comment.0,
+        author_id: caller.clone(),
+        created_at: now,
+        updated_at: now,
     };
-    let seal_comment = seal.map(|seal| move |comment: &CommentRecord| seal(&view(comment)));
-    let seal_comment = seal_comment.as_ref().map(|s| s as _);
-    match app
-        .store
-        .add_comment(id, caller, &comment.0, now, seal_comment)
+    Ok(CommentPlan {
+        article: id.clone(),
+        view: CommentView {
+            comment,
+            author,
+            following: false,
+        },
+    })
+}
+
+/// Writes the comment `plan` decided, with `receipt` (the response, for an
+/// idempotency key) in the same transaction.
+#[instrument(skip_all)]
+pub async fn add_comment(
+    app: &App,
+    plan: CommentPlan,
+    receipt: Option<&Receipt>,
+) -> Result<CommentView, AddCommentError> {
+    app.store
+        .put_comment(&plan.article, &plan.view.comment, receipt)
         .await
-    {
-        Ok(comment) => Ok(view(&comment)),
-        Err(CommentWriteError::NotFound) => Err(AddCommentError::NotFound),
-        Err(CommentWriteError::KeyTaken) => Err(AddCommentError::KeyTaken),
-        Err(CommentWriteError::Store(e)) => Err(e.into()),
+        .map_err(written)?;
+    Ok(plan.view)
+}
+
+/// A comment write's failure, as the use case reports it.
+fn written(error: CommentWriteError) -> AddCommentError {
+    match error {
+        CommentWriteError::NotFound => AddCommentError::NotFound,
+        CommentWriteError::KeyTaken => AddCommentError::KeyTaken,
+        CommentWriteError::Store(e) => e.into(),
     }
 }
 
@@ -140,11 +178,12 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     idempotency::within(app, request, Some(caller), |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let comment = NewComment::try_from(input.comment)?;
-        let seal = keyed.map(|keyed| move |view: &CommentView| keyed.receipt(&render(view)));
-        let seal = seal.as_ref().map(|s| s as _);
         let now = Timestamp::now();
-        let view = add_comment(app, &slug, &id, caller, comment, now, seal).await?;
-        Ok(render(&view))
+        let plan = plan_comment(app, &slug, &id, caller, comment, now).await?;
+        let response = render(plan.view());
+        let receipt = keyed.map(|keyed| keyed.receipt(&response));
+        add_comment(app, plan, receipt.as_ref()).await?;
+        Ok(response)
     })
     .await
 }

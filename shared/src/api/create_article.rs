@@ -10,15 +10,13 @@ use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::auth::TokenError;
 use crate::domain::{
-    ArticleId, ArticleText, Description, Slug, Tag, Timestamp, Title, UserId, ValidationErrors,
-    parse_tag_list,
+    Article, ArticleId, ArticleText, ArticleView, Description, Slug, Tag, Timestamp, Title, User,
+    UserId, ValidationErrors, parse_tag_list,
 };
 use crate::http::{self, ApiError};
-use crate::idempotency::{self, Seal};
-use crate::store::StoreError;
-use crate::store::articles::{ArticleView, CreateError};
-use crate::store::items::ArticleRecord;
-use crate::store::retry::{Retry, limits};
+use crate::idempotency;
+use crate::store::receipts::Receipt;
+use crate::store::{CreateError, StoreError};
 use crate::telemetry::Counter;
 
 #[derive(Deserialize, ToSchema)]
@@ -62,8 +60,8 @@ impl ArticleDraft {
 
     /// The article this draft becomes under `id` at `now`: the slug is the
     /// title's words and the id, so the same title twice is two articles.
-    fn article(&self, id: ArticleId, author: &UserId, now: Timestamp) -> ArticleRecord {
-        ArticleRecord {
+    fn article(&self, id: ArticleId, author: &UserId, now: Timestamp) -> Article {
+        Article {
             slug: Slug::new(self.title.as_str(), &id),
             article_id: id,
             title: self.title.clone(),
@@ -109,6 +107,10 @@ pub enum CreateArticleError {
     /// The request's idempotency key was used by a create that committed first.
     #[error("idempotency key already used")]
     KeyTaken,
+    /// The fresh id was taken (odds about 2^-62 per article stored): nothing
+    /// was written, and a retry draws another.
+    #[error("fresh article id already taken")]
+    IdTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -119,52 +121,74 @@ impl From<CreateArticleError> for ApiError {
         match error {
             CreateArticleError::Gone => ApiError::Unauthorized(TokenError::Invalid),
             CreateArticleError::KeyTaken => ApiError::KeyInUse,
+            CreateArticleError::IdTaken => ApiError::Unavailable(Box::new(error)),
             CreateArticleError::Store(e) => e.into(),
         }
     }
 }
 
-/// Creates an article by `author` at `now`, with a fresh id (and, if the
-/// request has an idempotency key, the receipt `seal` makes, in the same transaction).
+/// An article decided and not yet written: as its author will see it.
+#[derive(Debug)]
+pub struct ArticlePlan {
+    author: User,
+    view: ArticleView,
+}
+
+impl ArticlePlan {
+    /// The new article as its author sees it.
+    pub fn view(&self) -> &ArticleView {
+        &self.view
+    }
+}
+
+/// Decides the article `author` creates at `now` from `draft`: a fresh id,
+/// and the slug from its title and id.
 #[instrument(skip_all, fields(author = %author))]
-pub async fn create_article(
+pub async fn plan_article(
     app: &App,
     author: &UserId,
     draft: ArticleDraft,
     now: Timestamp,
-    seal: Option<Seal<'_, ArticleView>>,
-) -> Result<ArticleView, CreateArticleError> {
+) -> Result<ArticlePlan, CreateArticleError> {
     let user = app
         .store
         .user(author, true)
         .await?
         .ok_or(CreateArticleError::Gone)?;
-    let mut retry = Retry::new(limits::FRESH_ID);
-    while retry.next().await {
-        let view = ArticleView {
-            article: draft.article(ArticleId::generate(), author, now),
-            author: user.clone(),
-            following: false,
-            favorited: false,
-            body: Some(draft.body.clone()),
-        };
-        let receipt = seal.map(|seal| seal(&view));
-        match app
-            .store
-            .create_article(&user, &view.article, &draft.body, receipt.as_ref())
-            .await
-        {
-            Ok(()) => {
-                crate::invocation::count(Counter::ArticleCreated);
-                return Ok(view);
-            }
-            Err(CreateError::IdTaken) => continue,
-            Err(CreateError::KeyTaken) => return Err(CreateArticleError::KeyTaken),
-            Err(CreateError::AuthorGone) => return Err(CreateArticleError::Gone),
-            Err(CreateError::Store(e)) => return Err(e.into()),
+    let view = ArticleView {
+        article: draft.article(ArticleId::generate(), author, now),
+        author: user.clone(),
+        following: false,
+        favorited: false,
+        body: Some(draft.body),
+    };
+    Ok(ArticlePlan { author: user, view })
+}
+
+/// Writes the article `plan` decided, with `receipt` (the response, for an
+/// idempotency key) in the same transaction.
+#[instrument(skip_all)]
+pub async fn create_article(
+    app: &App,
+    plan: ArticlePlan,
+    receipt: Option<&Receipt>,
+) -> Result<ArticleView, CreateArticleError> {
+    let ArticlePlan { author, view } = plan;
+    let body = view.body.as_ref().expect("a planned article has its body");
+    match app
+        .store
+        .create_article(&author, &view.article, body, receipt)
+        .await
+    {
+        Ok(()) => {
+            crate::invocation::count(Counter::ArticleCreated);
+            Ok(view)
         }
+        Err(CreateError::IdTaken) => Err(CreateArticleError::IdTaken),
+        Err(CreateError::KeyTaken) => Err(CreateArticleError::KeyTaken),
+        Err(CreateError::AuthorGone) => Err(CreateArticleError::Gone),
+        Err(CreateError::Store(e)) => Err(e.into()),
     }
-    Err(retry.exhausted().into())
 }
 
 /// Lambda entry point.
@@ -190,10 +214,11 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     idempotency::within(app, request, Some(caller), |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let draft = ArticleDraft::try_from(input.article)?;
-        let seal = keyed.map(|keyed| move |view: &ArticleView| keyed.receipt(&render(view)));
-        let seal = seal.as_ref().map(|s| s as _);
-        let view = create_article(app, caller, draft, Timestamp::now(), seal).await?;
-        Ok(render(&view))
+        let plan = plan_article(app, caller, draft, Timestamp::now()).await?;
+        let response = render(plan.view());
+        let receipt = keyed.map(|keyed| keyed.receipt(&response));
+        create_article(app, plan, receipt.as_ref()).await?;
+        Ok(response)
     })
     .await
 }

@@ -5,7 +5,8 @@ use tracing::instrument;
 
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
-use crate::http::{self, ApiError};
+use crate::http;
+use crate::http::ApiError;
 
 /// Why an article could not be deleted: the cases of every author-only
 /// article action.

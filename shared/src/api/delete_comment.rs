@@ -5,9 +5,9 @@ use tracing::instrument;
 
 use crate::App;
 use crate::domain::{ArticleId, CommentId, Slug, UserId};
-use crate::http::{self, ApiError};
-use crate::store::StoreError;
-use crate::store::articles::ArticleWriteError;
+use crate::http;
+use crate::http::ApiError;
+use crate::store::{ArticleWriteError, StoreError};
 
 /// Why a comment could not be deleted.
 #[derive(Debug, thiserror::Error)]

@@ -1,12 +1,9 @@
 //! The response bodies of the RealWorld spec: what each use case's result
 //! looks like on the wire. Only `serve` functions build them.
 
+use crate::domain::{ArticleView, CommentView, User};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::store::articles::ArticleView;
-use crate::store::comments::CommentView;
-use crate::store::items::UserRecord;
 
 /// `{"user": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -36,7 +33,7 @@ pub struct UserDto {
 
 impl UserBody {
     /// The body for `user` holding `token`.
-    pub fn new(user: &UserRecord, token: String) -> Self {
+    pub fn new(user: &User, token: String) -> Self {
         Self {
             user: UserDto {
                 email: user.email.as_str().to_owned(),
@@ -75,7 +72,7 @@ pub struct ProfileDto {
 
 impl ProfileDto {
     /// `user` as seen by a viewer who does or does not follow them.
-    pub fn new(user: &UserRecord, following: bool) -> Self {
+    pub fn new(user: &User, following: bool) -> Self {
         Self {
             username: user.username.as_str().to_owned(),
             bio: user.bio.as_ref().map(|b| b.as_str().to_owned()),

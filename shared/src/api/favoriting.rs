@@ -6,11 +6,11 @@ use tracing::instrument;
 
 use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
-use crate::domain::{ArticleId, Slug, UserId};
+use crate::domain::{ArticleId, ArticleView, Slug, UserId};
 use crate::http::{self, ApiError};
-use crate::idempotency::{self, Seal};
-use crate::store::articles::{ArticleView, ArticleWriteError};
-use crate::store::{KeyTaken, StoreError};
+use crate::idempotency;
+use crate::store::receipts::Receipt;
+use crate::store::{ArticleWriteError, FavoriteOutcome, StoreError};
 
 /// Why a favorite could not be set.
 #[derive(Debug, thiserror::Error)]
@@ -37,31 +37,35 @@ impl From<FavoriteError> for ApiError {
     }
 }
 
-/// Sets whether `caller` favorites the article; idempotent either way, and
-/// the article's count always equals its number of favorites. With `seal`,
-/// the response is rendered before the write and its receipt written in the
-/// same transaction (or alone, if the favorite was already so: no effect).
-#[instrument(skip(app, seal))]
-pub async fn set_favorite(
+/// A favorite decided and not yet written: the article as the caller will
+/// see it once it is.
+#[derive(Debug)]
+pub struct FavoritePlan {
+    before: ArticleView,
+    after: ArticleView,
+    caller: UserId,
+    favorite: bool,
+}
+
+impl FavoritePlan {
+    /// The article as the caller will see it: favorited (or not), its count
+    /// moved by this request's change (other callers' favorites meanwhile are
+    /// not counted; `GET` the article for the exact count).
+    pub fn view(&self) -> &ArticleView {
+        &self.after
+    }
+}
+
+/// Decides whether `caller` favorites the article `slug` names: one read
+/// of the article as they see it.
+#[instrument(skip(app))]
+pub async fn plan_favorite(
     app: &App,
     slug: &Slug,
     id: &ArticleId,
     caller: &UserId,
     favorite: bool,
-    seal: Option<Seal<'_, ArticleView>>,
-) -> Result<ArticleView, FavoriteError> {
-    let Some(seal) = seal else {
-        let article = app
-            .store
-            .article(id, true)
-            .await?
-            .filter(|a| a.slug == *slug)
-            .ok_or(FavoriteError::NotFound)?;
-        changed(app.store.set_favorite(&article, caller, favorite).await)?;
-        return super::reload(app, id, caller)
-            .await?
-            .ok_or(FavoriteError::NotFound);
-    };
+) -> Result<FavoritePlan, FavoriteError> {
     let before = super::reload(app, id, caller)
         .await?
         .filter(|v| v.article.slug == *slug)
@@ -74,36 +78,43 @@ pub async fn set_favorite(
         } else {
             before.article.favorites_count.saturating_sub(1)
         };
-        let written = app
-            .store
-            .set_favorite_receipted(&before.article, caller, favorite, Some(&seal(&after)))
-            .await;
-        match changed(written)? {
-            Ok(true) => return Ok(after),
-            Err(KeyTaken) => return Err(FavoriteError::KeyTaken),
-            // Set meanwhile by another request: ours changes nothing.
-            Ok(false) => {
-                after = super::reload(app, id, caller)
-                    .await?
-                    .ok_or(FavoriteError::NotFound)?;
-            }
-        }
     }
-    // No effect of ours: the receipt alone.
-    if app.store.record_receipt(&seal(&after)).await? {
-        Ok(after)
-    } else {
-        Err(FavoriteError::KeyTaken)
-    }
+    Ok(FavoritePlan {
+        before,
+        after,
+        caller: caller.clone(),
+        favorite,
+    })
 }
 
-/// A favorite write's outcome, its failures as the use case reports them.
-fn changed<T>(written: Result<T, ArticleWriteError>) -> Result<T, FavoriteError> {
-    match written {
-        Ok(outcome) => Ok(outcome),
-        Err(ArticleWriteError::Store(e)) => Err(e.into()),
-        // Deleted (or tombstoned) since it was read.
-        Err(_) => Err(FavoriteError::NotFound),
+/// Writes what `plan` decided, with `receipt` (the response, for an
+/// idempotency key) in the same transaction; idempotent either way, and the
+/// article's count always equals its number of favorites. Where nothing
+/// changes (already so), the receipt is written alone.
+#[instrument(skip_all)]
+pub async fn set_favorite(
+    app: &App,
+    plan: FavoritePlan,
+    receipt: Option<&Receipt>,
+) -> Result<ArticleView, FavoriteError> {
+    if plan.before.favorited != plan.favorite {
+        let written = app
+            .store
+            .set_favorite(&plan.before.article, &plan.caller, plan.favorite, receipt)
+            .await;
+        match written {
+            Ok(FavoriteOutcome::Changed) => return Ok(plan.after),
+            Ok(FavoriteOutcome::KeyTaken) => return Err(FavoriteError::KeyTaken),
+            // Set meanwhile by the caller's own twin request: the view stands.
+            Ok(FavoriteOutcome::AlreadySo) => {}
+            Err(ArticleWriteError::Store(e)) => return Err(e.into()),
+            // Deleted (or tombstoned) since it was read.
+            Err(_) => return Err(FavoriteError::NotFound),
+        }
+    }
+    match receipt {
+        Some(receipt) if !app.store.record_receipt(receipt).await? => Err(FavoriteError::KeyTaken),
+        _ => Ok(plan.after),
     }
 }
 
@@ -115,10 +126,11 @@ pub(crate) async fn serve(
     let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
     let act = |keyed: Option<idempotency::Keyed>| async {
-        let seal = keyed.map(|keyed| move |view: &ArticleView| keyed.receipt(&render(view)));
-        let seal = seal.as_ref().map(|s| s as _);
-        let view = set_favorite(app, &slug, &id, &caller.id, favorite, seal).await?;
-        Ok(render(&view))
+        let plan = plan_favorite(app, &slug, &id, &caller.id, favorite).await?;
+        let response = render(plan.view());
+        let receipt = keyed.map(|keyed| keyed.receipt(&response));
+        set_favorite(app, plan, receipt.as_ref()).await?;
+        Ok(response)
     };
     // The spec's POST takes a key; DELETE is idempotent by its method.
     if favorite {

@@ -6,11 +6,11 @@ use tracing::instrument;
 
 use super::dto::{ProfileBody, ProfileDto};
 use crate::App;
-use crate::domain::{UserId, ValidationErrors};
+use crate::domain::{Profile, UserId, Username, ValidationErrors};
 use crate::http::{self, ApiError};
-use crate::idempotency::{self, Seal};
-use crate::store::users::Profile;
-use crate::store::{KeyTaken, StoreError};
+use crate::idempotency;
+use crate::store::StoreError;
+use crate::store::receipts::Receipt;
 
 /// Why a follow or unfollow failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,17 +43,30 @@ impl From<FollowError> for ApiError {
     }
 }
 
-/// Sets whether `follower` follows `username`; idempotent either way. With
-/// `seal`, the profile is read first and the response's receipt written in
-/// the edge's transaction.
-#[instrument(skip(app, follower, seal))]
-pub async fn set_following(
+/// A follow decided and not yet written: the profile as the follower will
+/// see it once it is.
+#[derive(Debug)]
+pub struct FollowPlan {
+    follower: UserId,
+    profile: Profile,
+}
+
+impl FollowPlan {
+    /// The followee's profile as the follower will see it.
+    pub fn view(&self) -> &Profile {
+        &self.profile
+    }
+}
+
+/// Decides whether `follower` follows `username`: who that is (never
+/// oneself), and their profile as the follower will see it.
+#[instrument(skip(app, follower))]
+pub async fn plan_following(
     app: &App,
     follower: &UserId,
-    username: &str,
+    username: &Username,
     following: bool,
-    seal: Option<Seal<'_, Profile>>,
-) -> Result<Profile, FollowError> {
+) -> Result<FollowPlan, FollowError> {
     let followee = app
         .store
         .user_id_by_username(username)
@@ -62,25 +75,39 @@ pub async fn set_following(
     if &followee == follower {
         return Err(FollowError::Yourself);
     }
-    let Some(seal) = seal else {
-        let (user, ()) = tokio::try_join!(
-            app.store.user(&followee, true),
-            app.store.set_following(follower, &followee, following),
-        )?;
-        let user = user.ok_or(FollowError::NotFound)?;
-        return Ok(Profile { user, following });
-    };
     let user = app
         .store
         .user(&followee, true)
         .await?
         .ok_or(FollowError::NotFound)?;
-    let profile = Profile { user, following };
-    app.store
-        .set_following_receipted(follower, &followee, following, &seal(&profile))
-        .await?
-        .map_err(|KeyTaken| FollowError::KeyTaken)?;
-    Ok(profile)
+    Ok(FollowPlan {
+        follower: follower.clone(),
+        profile: Profile { user, following },
+    })
+}
+
+/// Writes what `plan` decided, with `receipt` (the response, for an
+/// idempotency key) in the same write; idempotent either way.
+#[instrument(skip_all)]
+pub async fn set_following(
+    app: &App,
+    plan: FollowPlan,
+    receipt: Option<&Receipt>,
+) -> Result<Profile, FollowError> {
+    let written = app
+        .store
+        .set_following(
+            &plan.follower,
+            &plan.profile.user.user_id,
+            plan.profile.following,
+            receipt,
+        )
+        .await?;
+    if written {
+        Ok(plan.profile)
+    } else {
+        Err(FollowError::KeyTaken)
+    }
 }
 
 pub(crate) async fn serve(
@@ -89,12 +116,16 @@ pub(crate) async fn serve(
     follow: bool,
 ) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
-    let username = http::path_param(request, "username").ok_or(ApiError::NotFound("profile"))?;
+    // A name that cannot be a username names no profile.
+    let username = http::path_param(request, "username")
+        .and_then(|raw| Username::parse(Some(&raw)).ok())
+        .ok_or(ApiError::NotFound("profile"))?;
     let act = |keyed: Option<idempotency::Keyed>| async {
-        let seal = keyed.map(|keyed| move |profile: &Profile| keyed.receipt(&render(profile)));
-        let seal = seal.as_ref().map(|s| s as _);
-        let found = set_following(app, &caller.id, &username, follow, seal).await?;
-        Ok(render(&found))
+        let plan = plan_following(app, &caller.id, &username, follow).await?;
+        let response = render(plan.view());
+        let receipt = keyed.map(|keyed| keyed.receipt(&response));
+        set_following(app, plan, receipt.as_ref()).await?;
+        Ok(response)
     };
     // The spec's POST takes a key; DELETE is idempotent by its method.
     if follow {

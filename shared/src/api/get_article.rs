@@ -6,10 +6,11 @@ use tracing::instrument;
 
 use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
+use crate::domain::ArticleView;
 use crate::domain::{ArticleId, Slug, UserId};
-use crate::http::{self, ApiError};
+use crate::http;
+use crate::http::ApiError;
 use crate::store::StoreError;
-use crate::store::articles::ArticleView;
 
 /// Why an article could not be shown.
 #[derive(Debug, thiserror::Error)]

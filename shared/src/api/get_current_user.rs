@@ -7,10 +7,11 @@ use tracing::instrument;
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::TokenError;
+use crate::domain::User;
 use crate::domain::UserId;
-use crate::http::{self, ApiError};
+use crate::http;
+use crate::http::ApiError;
 use crate::store::StoreError;
-use crate::store::items::UserRecord;
 
 /// Why the current user could not be shown.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +35,7 @@ impl From<CurrentUserError> for ApiError {
 
 /// Reads the user a verified token names.
 #[instrument(skip_all, fields(user_id = %id))]
-pub async fn current_user(app: &App, id: &UserId) -> Result<UserRecord, CurrentUserError> {
+pub async fn current_user(app: &App, id: &UserId) -> Result<User, CurrentUserError> {
     app.store
         .user(id, true)
         .await?
@@ -66,6 +67,6 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
 
 /// The user as `GET /api/user` shows it to the bearer of `token`; `PUT`
 /// answers with it too and checks `If-Match` against its tag.
-pub(crate) fn shown(user: &UserRecord, token: String) -> Response<Body> {
+pub(crate) fn shown(user: &User, token: String) -> Response<Body> {
     http::json(StatusCode::OK, &UserBody::new(user, token))
 }

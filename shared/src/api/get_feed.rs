@@ -5,10 +5,11 @@ use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 use crate::App;
+use crate::domain::ArticlePage;
 use crate::domain::{Page, UserId};
-use crate::http::{self, ApiError};
+use crate::http;
+use crate::http::ApiError;
 use crate::store::StoreError;
-use crate::store::lists::ArticlePage;
 
 /// Why a feed could not be served.
 #[derive(Debug, thiserror::Error)]

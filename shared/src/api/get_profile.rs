@@ -6,10 +6,11 @@ use tracing::instrument;
 
 use super::dto::{ProfileBody, ProfileDto};
 use crate::App;
+use crate::domain::{Profile, Username};
 use crate::domain::UserId;
-use crate::http::{self, ApiError};
+use crate::http;
+use crate::http::ApiError;
 use crate::store::StoreError;
-use crate::store::users::Profile;
 
 /// Why a profile could not be shown.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +36,7 @@ impl From<ProfileError> for ApiError {
 #[instrument(skip(app, viewer))]
 pub async fn profile(
     app: &App,
-    username: &str,
+    username: &Username,
     viewer: Option<&UserId>,
 ) -> Result<Profile, ProfileError> {
     let id = app
@@ -72,7 +73,10 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let viewer = http::optional_auth(app, request)?;
-    let username = http::path_param(request, "username").ok_or(ApiError::NotFound("profile"))?;
+    // A name that cannot be a username names no profile.
+    let username = http::path_param(request, "username")
+        .and_then(|raw| Username::parse(Some(&raw)).ok())
+        .ok_or(ApiError::NotFound("profile"))?;
     let found = profile(app, &username, viewer.as_ref().map(|c| &c.id)).await?;
     let profile = ProfileDto::new(&found.user, found.following);
     Ok(http::json(StatusCode::OK, &ProfileBody { profile }))

@@ -7,8 +7,10 @@ use tracing::instrument;
 use utoipa::ToSchema;
 
 use crate::domain::Tag;
-use crate::http::{self, ApiError};
-use crate::store::{Store, StoreError};
+use crate::http;
+use crate::http::ApiError;
+use crate::store::Store;
+use crate::store::StoreError;
 
 /// How many tags `GET /api/tags` returns, most used first.
 pub const TAGS_LIMIT: usize = 20;

@@ -6,10 +6,11 @@ use tracing::instrument;
 
 use super::dto::{ArticleSummaryDto, ArticlesBody};
 use crate::App;
+use crate::domain::{ArticlePage, Username};
 use crate::domain::{Page, Tag, UserId, ValidationErrors};
-use crate::http::{self, ApiError};
-use crate::store::StoreError;
-use crate::store::lists::{ArticlePage, ListFilter};
+use crate::http;
+use crate::http::ApiError;
+use crate::store::{ListFilter, StoreError};
 
 /// The filter as asked for, before usernames are resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,9 +20,12 @@ pub enum Filter {
     /// `?tag=`.
     Tag(Tag),
     /// `?author=` (a username).
-    Author(String),
+    Author(Username),
     /// `?favorited=` (a username).
-    FavoritedBy(String),
+    FavoritedBy(Username),
+    /// `?author=` or `?favorited=` with what cannot be a username: nobody's
+    /// articles, an empty list (as for a username nobody holds).
+    Nobody,
 }
 
 impl Filter {
@@ -42,8 +46,12 @@ impl Filter {
             (Some(tag), None, None) => Tag::parse(&tag)
                 .map(Self::Tag)
                 .map_err(|m| ValidationErrors::single("tag", m)),
-            (None, Some(author), None) => Ok(Self::Author(author)),
-            (None, None, Some(user)) => Ok(Self::FavoritedBy(user)),
+            (None, Some(author), None) => Ok(Username::parse(Some(&author))
+                .map(Self::Author)
+                .unwrap_or(Self::Nobody)),
+            (None, None, Some(user)) => Ok(Username::parse(Some(&user))
+                .map(Self::FavoritedBy)
+                .unwrap_or(Self::Nobody)),
             _ => Err(ValidationErrors::single(
                 "filter",
                 "use at most one of tag, author and favorited",
@@ -87,6 +95,7 @@ pub async fn list(
             Some(id) => ListFilter::FavoritedBy(id),
             None => return Ok(ArticlePage::default()),
         },
+        Filter::Nobody => return Ok(ArticlePage::default()),
     };
     Ok(app.store.list_articles(&filter, page, viewer).await?)
 }
@@ -143,5 +152,9 @@ mod tests {
         assert_eq!(Filter::parse(None, Some(""), None).unwrap(), Filter::None);
         assert!(Filter::parse(Some("a"), Some("b"), None).is_err());
         assert!(Filter::parse(Some(&"x".repeat(41)), None, None).is_err());
+        assert_eq!(
+            Filter::parse(None, Some("no such name!"), None).unwrap(),
+            Filter::Nobody
+        );
     }
 }

@@ -8,10 +8,11 @@ use utoipa::ToSchema;
 
 use super::dto::CommentDto;
 use crate::App;
+use crate::domain::CommentView;
 use crate::domain::{ArticleId, Slug, UserId};
-use crate::http::{self, ApiError};
+use crate::http;
+use crate::http::ApiError;
 use crate::store::StoreError;
-use crate::store::comments::CommentView;
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = MultipleCommentsResponse)]

@@ -10,10 +10,11 @@ use super::dto::UserBody;
 use crate::App;
 use crate::auth::verify_password_blocking;
 use crate::domain::{Email, Password, Timestamp, ValidationErrors};
-use crate::http::{self, ApiError};
-use crate::store::StoreError;
-use crate::store::items::UserRecord;
-use crate::store::users::LoginClaim;
+use crate::http;
+use crate::http::ApiError;
+
+use crate::domain::User;
+use crate::store::{LoginClaim, StoreError};
 use crate::telemetry::Counter;
 
 #[derive(Deserialize, ToSchema)]
@@ -120,7 +121,7 @@ pub async fn login(
     app: &App,
     credentials: Credentials,
     now: Timestamp,
-) -> Result<(UserRecord, String), LoginError> {
+) -> Result<(User, String), LoginError> {
     let (now_s, now_ms) = (now.unix_seconds(), now.unix_millis());
     let window_end = now_s + guard::WINDOW.as_secs() as i64;
     let (id, stale) = tokio::try_join!(

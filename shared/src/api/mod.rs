@@ -14,7 +14,6 @@ pub mod following;
 pub mod get_article;
 pub mod get_current_user;
 pub mod get_feed;
-pub mod get_openapi;
 pub mod get_profile;
 pub mod get_tags;
 pub mod list_articles;
@@ -29,11 +28,9 @@ pub mod update_user;
 use serde::{Deserialize, Deserializer};
 
 use crate::App;
+use crate::domain::{Article, ArticleView, Taken};
 use crate::domain::{ArticleId, Slug, UserId, ValidationErrors};
 use crate::store::StoreError;
-use crate::store::articles::ArticleView;
-use crate::store::items::ArticleRecord;
-use crate::store::users::Taken;
 
 /// The 409 body for usernames or emails someone else holds.
 pub(crate) fn taken_errors(taken: Taken) -> ValidationErrors {
@@ -87,10 +84,10 @@ pub(crate) async fn reload(
 /// `article`, if it is the one `slug` names now and `caller` wrote it: the
 /// decision behind every author-only action.
 pub(crate) fn authored(
-    article: Option<ArticleRecord>,
+    article: Option<Article>,
     slug: &Slug,
     caller: &UserId,
-) -> Result<ArticleRecord, AuthorOnlyError> {
+) -> Result<Article, AuthorOnlyError> {
     let article = article
         .filter(|a| a.slug == *slug)
         .ok_or(AuthorOnlyError::NotFound)?;

@@ -9,13 +9,11 @@ use utoipa::ToSchema;
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::hash_password_blocking;
-use crate::domain::{Email, Password, Timestamp, UserId, Username, ValidationErrors};
+use crate::domain::{Email, Password, Taken, Timestamp, User, UserId, Username, ValidationErrors};
 use crate::http::{self, ApiError};
-use crate::idempotency::{self, Seal};
-use crate::store::StoreError;
-use crate::store::items::UserRecord;
-use crate::store::retry::{Retry, limits};
-use crate::store::users::{Taken, UserWriteError};
+use crate::idempotency;
+use crate::store::receipts::Receipt;
+use crate::store::{StoreError, UserWriteError};
 use crate::telemetry::Counter;
 
 #[derive(Deserialize, ToSchema)]
@@ -69,7 +67,7 @@ impl TryFrom<NewUserDto> for NewUser {
 #[derive(Debug, Clone)]
 pub struct Registered {
     /// The new user.
-    pub user: UserRecord,
+    pub user: User,
     /// The `iat` of their first token.
     pub issued_at: u64,
 }
@@ -86,6 +84,10 @@ pub enum RegisterError {
     /// The request's idempotency key was used by a registration that committed first.
     #[error("idempotency key already used")]
     KeyTaken,
+    /// The fresh user id was taken (odds about 2^-82 per user): nothing was
+    /// written, and a retry draws another.
+    #[error("fresh user id already taken")]
+    IdTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -96,22 +98,17 @@ impl From<RegisterError> for ApiError {
         match error {
             RegisterError::Taken(taken) => ApiError::Conflict(super::taken_errors(taken)),
             RegisterError::KeyTaken => ApiError::KeyInUse,
+            RegisterError::IdTaken => ApiError::Unavailable(Box::new(error)),
             RegisterError::Hashing(e) => ApiError::Internal(Box::new(e)),
             RegisterError::Store(e) => e.into(),
         }
     }
 }
 
-/// Registers a user at `now`: hashes the password, then creates the user and
-/// claims username and email in one transaction (with the idempotency
-/// receipt `seal` makes, if the request has a key).
+/// Decides the user `new` registers at `now`: hashes the password (on a
+/// blocking thread), draws a fresh id, and the `iat` of their first token.
 #[instrument(skip_all)]
-pub async fn register(
-    app: &App,
-    new: NewUser,
-    now: Timestamp,
-    seal: Option<Seal<'_, Registered>>,
-) -> Result<Registered, RegisterError> {
+pub async fn plan_registration(new: NewUser, now: Timestamp) -> Result<Registered, RegisterError> {
     let NewUser {
         username,
         email,
@@ -120,37 +117,32 @@ pub async fn register(
     let password_hash = hash_password_blocking(password)
         .await
         .map_err(RegisterError::Hashing)?;
-    // A fresh id per attempt: a clash (about 2^-82) is nobody's "taken".
-    let mut retry = Retry::new(limits::FRESH_ID);
-    while retry.next().await {
-        let user = UserRecord::new(
-            UserId::generate(),
-            username.clone(),
-            email.clone(),
-            password_hash.clone(),
-        );
-        let registered = Registered {
-            user,
-            issued_at: now.unix_seconds().try_into().unwrap_or_default(),
-        };
-        let receipt = seal.map(|seal| seal(&registered));
-        match app
-            .store
-            .create_user(&registered.user, receipt.as_ref())
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(user_id = %registered.user.user_id, "user registered");
-                crate::invocation::count(Counter::Registration);
-                return Ok(registered);
-            }
-            Err(UserWriteError::Taken(taken)) => return Err(RegisterError::Taken(taken)),
-            Err(UserWriteError::KeyTaken) => return Err(RegisterError::KeyTaken),
-            Err(UserWriteError::Conflict) => continue,
-            Err(UserWriteError::Store(e)) => return Err(e.into()),
+    Ok(Registered {
+        user: User::new(UserId::generate(), username, email, password_hash),
+        issued_at: now.unix_seconds().try_into().unwrap_or_default(),
+    })
+}
+
+/// Creates the user `registered` describes and claims their username and
+/// email, in one transaction with `receipt` (the response, for an
+/// idempotency key) when given.
+#[instrument(skip_all)]
+pub async fn register(
+    app: &App,
+    registered: Registered,
+    receipt: Option<&Receipt>,
+) -> Result<Registered, RegisterError> {
+    match app.store.create_user(&registered.user, receipt).await {
+        Ok(()) => {
+            tracing::info!(user_id = %registered.user.user_id, "user registered");
+            crate::invocation::count(Counter::Registration);
+            Ok(registered)
         }
+        Err(UserWriteError::Taken(taken)) => Err(RegisterError::Taken(taken)),
+        Err(UserWriteError::KeyTaken) => Err(RegisterError::KeyTaken),
+        Err(UserWriteError::Conflict) => Err(RegisterError::IdTaken),
+        Err(UserWriteError::Store(e)) => Err(e.into()),
     }
-    Err(retry.exhausted().into())
 }
 
 /// Lambda entry point.
@@ -175,16 +167,14 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     idempotency::within(app, request, None, |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let new = NewUser::try_from(input.user)?;
+        let registered = plan_registration(new, Timestamp::now()).await?;
         // The receipt keeps the response without its token, and what to sign it from.
-        let seal = keyed.map(|keyed| {
-            move |r: &Registered| {
-                keyed
-                    .receipt(&render(&r.user, String::new()))
-                    .granting(&r.user.user_id, r.issued_at)
-            }
+        let receipt = keyed.map(|keyed| {
+            keyed
+                .receipt(&render(&registered.user, String::new()))
+                .granting(&registered.user.user_id, registered.issued_at)
         });
-        let registered =
-            register(app, new, Timestamp::now(), seal.as_ref().map(|s| s as _)).await?;
+        let registered = register(app, registered, receipt.as_ref()).await?;
         let token = app
             .tokens
             .issue_at(&registered.user.user_id, registered.issued_at);
@@ -193,6 +183,6 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     .await
 }
 
-fn render(user: &UserRecord, token: String) -> Response<Body> {
+fn render(user: &User, token: String) -> Response<Body> {
     http::json(StatusCode::CREATED, &UserBody::new(user, token))
 }

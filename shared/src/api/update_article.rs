@@ -12,11 +12,12 @@ use crate::domain::{
     ArticleId, ArticleText, Description, Slug, Tag, Timestamp, Title, UserId, ValidationErrors,
     parse_tag_list,
 };
-use crate::http::{self, ApiError};
-use crate::store::StoreError;
-use crate::store::articles::{ArticleView, ArticleWriteError};
-use crate::store::items::ArticleRecord;
+use crate::http;
+use crate::http::ApiError;
+
+use crate::domain::{Article, ArticleView};
 use crate::store::retry::{Retry, limits};
+use crate::store::{ArticleWriteError, StoreError};
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = UpdateArticleRequest)]
@@ -78,7 +79,7 @@ impl TryFrom<UpdateArticleDto> for ArticleChanges {
 impl ArticleChanges {
     /// `article` with these changes applied at `now`: a new title gives a new
     /// slug (same article id, so still unique); the version moves on.
-    fn apply(&self, article: &ArticleRecord, now: Timestamp) -> ArticleRecord {
+    fn apply(&self, article: &Article, now: Timestamp) -> Article {
         let mut next = article.clone();
         if let Some(title) = &self.title {
             next.slug = Slug::new(title.as_str(), &article.article_id);

@@ -8,11 +8,12 @@ use utoipa::ToSchema;
 use crate::App;
 use crate::auth::{TokenError, hash_password_blocking};
 use crate::domain::{Bio, Email, ImageUrl, Password, UserId, Username, ValidationErrors};
-use crate::http::{self, ApiError};
-use crate::store::StoreError;
-use crate::store::items::UserRecord;
+use crate::http;
+use crate::http::ApiError;
+
+use crate::domain::{Taken, User, UserChanges};
 use crate::store::retry::{Retry, limits};
-use crate::store::users::{Taken, UserChanges, UserWriteError};
+use crate::store::{StoreError, UserWriteError};
 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = UpdateUserRequest)]
@@ -132,7 +133,7 @@ pub async fn update_user(
     id: &UserId,
     update: UserUpdate,
     expected: Option<u64>,
-) -> Result<UserRecord, UpdateUserError> {
+) -> Result<User, UpdateUserError> {
     let password_hash = match update.password {
         Some(password) => Some(
             hash_password_blocking(password)

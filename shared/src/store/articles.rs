@@ -7,30 +7,18 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::items::{
-    ArticleRecord, BodyRecord, RECENT_MAX, UserRecord, article_item, from_item, key_item, key_of,
-    tag_link_item, to_item,
+    BodyRecord, RECENT_MAX, article_item, from_item, key_item, key_of, tag_link_item, to_item,
 };
-use super::keys::{self, Key};
+use super::keys;
+use super::keys::Key;
 use super::lists::Entry;
 use super::retry::{Retry, limits};
-use super::{KeyTaken, Store, StoreError, TxOutcome, n, s};
+use super::transact::{TxOutcome, undecided, unreceipted};
+use super::writes::{n, s};
+use super::{Store, StoreError};
+use crate::domain::{Article, ArticleView, User};
 use crate::domain::{ArticleId, ArticleText, UserId};
-use crate::idempotency::Receipt;
-
-/// An article as one viewer sees it.
-#[derive(Debug, Clone)]
-pub struct ArticleView {
-    /// The article.
-    pub article: ArticleRecord,
-    /// Its author.
-    pub author: UserRecord,
-    /// Whether the viewer follows the author.
-    pub following: bool,
-    /// Whether the viewer favorited the article.
-    pub favorited: bool,
-    /// The body, on single-article reads only (lists never read it).
-    pub body: Option<ArticleText>,
-}
+use crate::store::receipts::Receipt;
 
 /// Why a new article was not written.
 #[derive(Debug, thiserror::Error)]
@@ -91,8 +79,8 @@ impl Store {
     /// concern, invisible to the caller).
     pub async fn create_article(
         &self,
-        author: &UserRecord,
-        article: &ArticleRecord,
+        author: &User,
+        article: &Article,
         body: &ArticleText,
         receipt: Option<&Receipt>,
     ) -> Result<(), CreateError> {
@@ -100,7 +88,7 @@ impl Store {
         let mut retry = Retry::new(limits::VERSIONED_WRITE);
         while retry.next().await {
             let mut recent = author.recent.clone();
-            recent.insert(0, article.timeline());
+            recent.insert(0, keys::timeline_of(article));
             recent.sort_by(|a, b| b.cmp(a));
             recent.truncate(RECENT_MAX);
             let mut writes = vec![
@@ -121,14 +109,14 @@ impl Store {
                 writes.push(self.tag_count(tag, 1));
             }
             let settled = || async { Ok(None) };
-            match self.transact_receipted(writes, receipt, settled).await? {
-                Err(KeyTaken) => return Err(CreateError::KeyTaken),
-                Ok(TxOutcome::Committed) => return Ok(()),
-                Ok(TxOutcome::ConditionFailed(failed)) if failed[0] || failed[1] => {
+            match self.transact(writes, receipt, settled).await? {
+                TxOutcome::KeyTaken => return Err(CreateError::KeyTaken),
+                TxOutcome::Committed => return Ok(()),
+                TxOutcome::ConditionFailed(failed) if failed[0] || failed[1] => {
                     return Err(CreateError::IdTaken);
                 }
                 // The author item moved on (another article, a delete): re-read it.
-                Ok(TxOutcome::ConditionFailed(_)) => {
+                TxOutcome::ConditionFailed(_) => {
                     author = self
                         .user(&author.user_id, true)
                         .await?
@@ -139,12 +127,7 @@ impl Store {
         Err(retry.exhausted().into())
     }
 
-    fn author_counts(
-        &self,
-        author: &UserRecord,
-        recent: Vec<String>,
-        delta: i64,
-    ) -> TransactWriteItem {
+    fn author_counts(&self, author: &User, recent: Vec<String>, delta: i64) -> TransactWriteItem {
         self.update(
             &keys::user(&author.user_id),
             "SET recent = :recent, version = :next ADD article_count :delta",
@@ -179,7 +162,7 @@ impl Store {
         &self,
         id: &ArticleId,
         consistent: bool,
-    ) -> Result<Option<ArticleRecord>, StoreError> {
+    ) -> Result<Option<Article>, StoreError> {
         Ok(self
             .article_or_tombstone(id, consistent)
             .await?
@@ -192,7 +175,7 @@ impl Store {
         &self,
         id: &ArticleId,
         consistent: bool,
-    ) -> Result<Option<ArticleRecord>, StoreError> {
+    ) -> Result<Option<Article>, StoreError> {
         self.get(&keys::article(id), consistent)
             .await?
             .map(from_item)
@@ -215,7 +198,7 @@ impl Store {
         ) else {
             return Ok(None);
         };
-        let article: ArticleRecord = from_item(article.clone())?;
+        let article: Article = from_item(article.clone())?;
         let body: BodyRecord = from_item(body.clone())?;
         if article.deleting {
             return Ok(None);
@@ -236,8 +219,8 @@ impl Store {
     /// re-read and decide again.
     pub async fn edit_article(
         &self,
-        old: &ArticleRecord,
-        new: &ArticleRecord,
+        old: &Article,
+        new: &Article,
         body: Option<&ArticleText>,
     ) -> Result<(), ArticleWriteError> {
         let tags =
@@ -279,8 +262,9 @@ impl Store {
             writes.push(self.put(tag_link_item(new, tag), None));
             writes.push(self.tag_count(tag, 1));
         }
-        match self.transact(writes).await? {
+        match self.transact(writes, None, undecided).await? {
             TxOutcome::Committed => Ok(()),
+            TxOutcome::KeyTaken => Err(unreceipted().into()),
             TxOutcome::ConditionFailed(_) => match self.article(&old.article_id, true).await? {
                 None => Err(ArticleWriteError::NotFound),
                 Some(now) if now.author_id != old.author_id => Err(ArticleWriteError::Forbidden),
@@ -299,7 +283,7 @@ impl Store {
     ///
     /// `article` is as the caller read it (with [`Store::article_or_tombstone`])
     /// and decided to delete.
-    pub async fn delete_article(&self, article: &ArticleRecord) -> Result<(), StoreError> {
+    pub async fn delete_article(&self, article: &Article) -> Result<(), StoreError> {
         if !article.deleting {
             self.tombstone(article).await?;
         }
@@ -310,7 +294,7 @@ impl Store {
 
     /// Tombstones the article as last read, or, if an edit moved it on (its
     /// tags, and so the links and counts to undo, may differ), as re-read.
-    async fn tombstone(&self, article: &ArticleRecord) -> Result<(), StoreError> {
+    async fn tombstone(&self, article: &Article) -> Result<(), StoreError> {
         let mut article = article.clone();
         let mut retry = Retry::new(limits::VERSIONED_WRITE);
         while retry.next().await {
@@ -318,7 +302,7 @@ impl Store {
                 .user(&article.author_id, true)
                 .await?
                 .ok_or_else(|| StoreError::Unexpected("an article's author is missing".into()))?;
-            let timeline = article.timeline();
+            let timeline = keys::timeline_of(&article);
             let recent: Vec<String> = author
                 .recent
                 .iter()
@@ -342,14 +326,15 @@ impl Store {
                 writes.push(self.delete(&keys::tag_link(&article.article_id, tag), None, &[]));
                 writes.push(self.tag_count(tag, -1));
             }
-            match self.transact(writes).await? {
+            match self.transact(writes, None, undecided).await? {
                 TxOutcome::Committed => return Ok(()),
+                TxOutcome::KeyTaken => return Err(unreceipted()),
                 TxOutcome::ConditionFailed(failed) if failed[0] => {
                     let Some(item) = self.get(&keys::article(&article.article_id), true).await?
                     else {
                         return Ok(());
                     };
-                    let current: ArticleRecord = from_item(item)?;
+                    let current: Article = from_item(item)?;
                     if current.deleting {
                         // Someone else tombstoned it first; carry on with the rest.
                         return Ok(());
@@ -363,7 +348,7 @@ impl Store {
         Err(retry.exhausted())
     }
 
-    async fn delete_favorites(&self, article: &ArticleRecord) -> Result<(), StoreError> {
+    async fn delete_favorites(&self, article: &Article) -> Result<(), StoreError> {
         // 50 favorites take 100 actions, DynamoDB's transaction limit.
         const CHUNK: usize = 50;
         loop {
@@ -395,7 +380,7 @@ impl Store {
                 ));
             }
             // A failed condition means a concurrent delete got there first: re-query.
-            self.transact(writes).await?;
+            self.transact(writes, None, undecided).await?;
         }
     }
 

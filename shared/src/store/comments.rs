@@ -10,22 +10,14 @@ use aws_sdk_dynamodb::types::{
 use serde::Deserialize;
 
 use super::articles::{ABSENT, ArticleWriteError, LIVE};
-use super::items::{ArticleRecord, CommentRecord, UserRecord, from_item, key_item, to_item};
+use super::items::{from_item, key_item, to_item};
 use super::keys;
-use super::{KeyTaken, Store, StoreError, TxOutcome, n, s};
-use crate::domain::{ArticleId, CommentId, CommentText, Timestamp, UserId};
-use crate::idempotency::Receipt;
-
-/// A comment with its author as the viewer sees them.
-#[derive(Debug, Clone)]
-pub struct CommentView {
-    /// The comment.
-    pub comment: CommentRecord,
-    /// Its author.
-    pub author: UserRecord,
-    /// Whether the viewer follows the author.
-    pub following: bool,
-}
+use super::transact::{TxOutcome, undecided};
+use super::writes::{n, s};
+use super::{Store, StoreError};
+use crate::domain::{Article, Comment, CommentView};
+use crate::domain::{ArticleId, CommentId, UserId};
+use crate::store::receipts::Receipt;
 
 /// Why a new comment was not written.
 #[derive(Debug, thiserror::Error)]
@@ -42,17 +34,13 @@ pub enum CommentWriteError {
 }
 
 impl Store {
-    /// Adds a comment written at `now`; its id comes from a per-article
-    /// counter, so concurrent comments get distinct ids. `seal`, given the
-    /// comment, makes the idempotency receipt written with it.
-    pub async fn add_comment(
+    /// Hands out the next comment id of a live article: its counter goes up
+    /// by one, so concurrent comments get distinct ids. An id handed out to a
+    /// comment that is then not written is never used again.
+    pub(crate) async fn next_comment_id(
         &self,
         article: &ArticleId,
-        author: &UserId,
-        body: &CommentText,
-        now: Timestamp,
-        seal: Option<&(dyn Fn(&CommentRecord) -> Receipt + Send + Sync)>,
-    ) -> Result<CommentRecord, CommentWriteError> {
+    ) -> Result<CommentId, CommentWriteError> {
         let request = self
             .client
             .update_item()
@@ -75,33 +63,32 @@ impl Store {
         };
         #[derive(Deserialize)]
         struct Seq {
-            comment_seq: u64,
+            comment_seq: CommentId,
         }
         let seq: Seq = from_item(output.attributes.unwrap_or_default())?;
-        let comment = CommentRecord {
-            id: CommentId::from_counter(seq.comment_seq),
-            body: body.clone(),
-            author_id: author.clone(),
-            created_at: now,
-            updated_at: now,
-        };
+        Ok(seq.comment_seq)
+    }
+
+    /// Writes `comment` (its id from [`Store::next_comment_id`]) on a live
+    /// article, with `receipt` in the same transaction when given.
+    pub(crate) async fn put_comment(
+        &self,
+        article: &ArticleId,
+        comment: &Comment,
+        receipt: Option<&Receipt>,
+    ) -> Result<(), CommentWriteError> {
         // The check keeps a comment from landing on an article mid-delete.
         let writes = vec![
             self.check(&keys::article(article), LIVE, &[]),
             self.put(
-                to_item(&keys::comment(article, comment.id), &[], &comment),
+                to_item(&keys::comment(article, comment.id), &[], comment),
                 Some(ABSENT),
             ),
         ];
-        let receipt = seal.map(|seal| seal(&comment));
-        let settled = || async { Ok(None) };
-        match self
-            .transact_receipted(writes, receipt.as_ref(), settled)
-            .await?
-        {
-            Ok(TxOutcome::Committed) => Ok(comment),
-            Ok(TxOutcome::ConditionFailed(_)) => Err(CommentWriteError::NotFound),
-            Err(KeyTaken) => Err(CommentWriteError::KeyTaken),
+        match self.transact(writes, receipt, undecided).await? {
+            TxOutcome::Committed => Ok(()),
+            TxOutcome::ConditionFailed(_) => Err(CommentWriteError::NotFound),
+            TxOutcome::KeyTaken => Err(CommentWriteError::KeyTaken),
         }
     }
 
@@ -111,7 +98,7 @@ impl Store {
         &self,
         article: &ArticleId,
         viewer: Option<&UserId>,
-    ) -> Result<Option<(ArticleRecord, Vec<CommentView>)>, StoreError> {
+    ) -> Result<Option<(Article, Vec<CommentView>)>, StoreError> {
         let request = self
             .client
             .query()
@@ -127,12 +114,11 @@ impl Store {
         let Some(article_item) = items.pop() else {
             return Ok(None);
         };
-        let article: ArticleRecord = from_item(article_item)?;
+        let article: Article = from_item(article_item)?;
         if article.deleting {
             return Ok(None);
         }
-        let comments: Vec<CommentRecord> =
-            items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let comments: Vec<Comment> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
         let authors: Vec<UserId> = comments.iter().map(|c| c.author_id.clone()).collect();
         let profiles = self.profiles(viewer, authors).await?;
         Ok(Some((

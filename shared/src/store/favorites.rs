@@ -1,44 +1,37 @@
 //! Favorites: the favorite item and both counts change in one transaction.
 
+use super::Store;
 use super::articles::{ABSENT, ArticleWriteError, LIVE};
-use super::items::{ArticleRecord, favorite_item};
+use super::items::favorite_item;
 use super::keys;
-use super::{KeyTaken, Store, StoreError, TxOutcome, n};
-use crate::domain::UserId;
-use crate::idempotency::Receipt;
+use super::receipts::Receipt;
+use super::transact::{TxOutcome, undecided};
+use super::writes::n;
+use crate::domain::{Article, UserId};
+
+/// What setting a favorite did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FavoriteOutcome {
+    /// It changed the favorite (and wrote the receipt, if one was given).
+    Changed,
+    /// It was already so: nothing was written, the receipt neither.
+    AlreadySo,
+    /// The writer's claim on its idempotency key is gone: nothing was written.
+    KeyTaken,
+}
 
 impl Store {
-    /// Makes `user` favorite (or stop favoriting) an article. The favorite item,
-    /// the article's count and the user's count change in one transaction, so the
-    /// counts always equal the number of favorite items. Idempotent.
-    pub async fn set_favorite(
+    /// Makes `user` favorite (or stop favoriting) `article`, with `receipt` in
+    /// the same transaction when given. The favorite item, the article's count
+    /// and the user's count change together, so the counts always equal the
+    /// number of favorite items. Idempotent.
+    pub(crate) async fn set_favorite(
         &self,
-        article: &ArticleRecord,
-        user: &UserId,
-        favorite: bool,
-    ) -> Result<(), ArticleWriteError> {
-        match self
-            .set_favorite_receipted(article, user, favorite, None)
-            .await?
-        {
-            Ok(_) => Ok(()),
-            Err(KeyTaken) => {
-                Err(StoreError::Unexpected("a receipt condition without a receipt".into()).into())
-            }
-        }
-    }
-
-    /// [`Store::set_favorite`] with an idempotency receipt in the same
-    /// transaction: `Ok(true)` if it changed the favorite (and wrote the
-    /// receipt), `Ok(false)` if it was already so (nothing written, the
-    /// receipt neither), `Err(KeyTaken)` if the writer's claim is gone.
-    pub async fn set_favorite_receipted(
-        &self,
-        article: &ArticleRecord,
+        article: &Article,
         user: &UserId,
         favorite: bool,
         receipt: Option<&Receipt>,
-    ) -> Result<Result<bool, KeyTaken>, ArticleWriteError> {
+    ) -> Result<FavoriteOutcome, ArticleWriteError> {
         let key = keys::favorite(&article.article_id, user);
         let (first, delta) = if favorite {
             (self.put(favorite_item(article, user), Some(ABSENT)), 1)
@@ -60,20 +53,14 @@ impl Store {
                 &[(":delta", n(delta))],
             ),
         ];
-        let outcome = match self
-            .transact_receipted(writes, receipt, || async { Ok(None) })
-            .await?
-        {
-            Ok(outcome) => outcome,
-            Err(KeyTaken) => return Ok(Err(KeyTaken)),
-        };
-        match outcome {
-            TxOutcome::Committed => Ok(Ok(true)),
+        match self.transact(writes, receipt, undecided).await? {
+            TxOutcome::Committed => Ok(FavoriteOutcome::Changed),
+            TxOutcome::KeyTaken => Ok(FavoriteOutcome::KeyTaken),
             TxOutcome::ConditionFailed(failed) if failed[1] || failed[2] => {
                 Err(ArticleWriteError::NotFound)
             }
             // Already in the requested state.
-            TxOutcome::ConditionFailed(_) => Ok(Ok(false)),
+            TxOutcome::ConditionFailed(_) => Ok(FavoriteOutcome::AlreadySo),
         }
     }
 }

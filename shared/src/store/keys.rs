@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ArticleId, CommentId, Tag, UserId};
-use crate::idempotency::IdempotencyKey;
+use crate::domain::{Article, ArticleId, CommentId, Tag, UserId};
 
 /// Sort key of the statistics item that heads an index partition: `~` sorts
 /// after every timestamp, so a descending query returns the count first.
@@ -99,15 +98,12 @@ pub fn warm_up() -> Key {
 /// The receipt of an idempotency key: scoped by caller, so one client's key
 /// never answers for another (anonymous callers, registering, share a scope,
 /// in which only an identical body, password included, is replayed).
-pub fn receipt(caller: Option<&UserId>, key: &IdempotencyKey) -> Key {
+pub fn receipt(caller: Option<&UserId>, key: &str) -> Key {
     let scope = match caller {
         Some(id) => format!("USER#{id}"),
         None => ANONYMOUS.to_owned(),
     };
-    Key::new(
-        format!("{RECEIPT_PREFIX}{scope}#{}", key.as_str()),
-        "RECEIPT",
-    )
+    Key::new(format!("{RECEIPT_PREFIX}{scope}#{key}"), "RECEIPT")
 }
 
 /// Partition-key prefix of idempotency receipts.
@@ -177,9 +173,7 @@ pub const FAVORITE_PREFIX: &str = "FAV#";
 
 /// Who a favorite item (by its key) belongs to.
 pub fn favorite_user(key: &Key) -> Option<UserId> {
-    key.sk
-        .strip_prefix(FAVORITE_PREFIX)
-        .map(|user| UserId::from_trusted(user.to_owned()))
+    key.sk.strip_prefix(FAVORITE_PREFIX).and_then(UserId::parse)
 }
 
 /// Links `article` to `tag`, and places it in the tag's list partition.
@@ -217,28 +211,39 @@ pub fn timeline(created_at: &str, article: &ArticleId) -> String {
     format!("{created_at}#{article}")
 }
 
+/// `article`'s sort key in every timeline index.
+pub fn timeline_of(article: &Article) -> String {
+    timeline(&article.created_at.render(), &article.article_id)
+}
+
+/// The article a timeline sort key places.
+pub fn timeline_article(timeline: &str) -> Option<ArticleId> {
+    ArticleId::parse(timeline.rsplit('#').next()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn comment_id(value: u64) -> CommentId {
+        CommentId::try_from(value).unwrap()
+    }
+
     #[test]
     fn comment_keys_sort_in_numeric_order() {
-        let a = ArticleId::from_trusted("abcdefghijkl".into());
-        assert!(
-            comment(&a, CommentId::from_counter(9)).sk
-                < comment(&a, CommentId::from_counter(10)).sk
-        );
+        let a = ArticleId::parse("abcdefghijkl").unwrap();
+        assert!(comment(&a, comment_id(9)).sk < comment(&a, comment_id(10)).sk);
     }
 
     #[test]
     fn an_article_partition_sorts_metadata_comments_favorites_tags_then_body() {
-        let a = ArticleId::from_trusted("abcdefghijkl".into());
-        let u = UserId::from_trusted("u".into());
-        let t = Tag::from_trusted("t".into());
+        let a = ArticleId::parse("abcdefghijkl").unwrap();
+        let u = UserId::generate();
+        let t = Tag::parse("t").unwrap();
         let order = [
             article(&a).sk,
-            comment(&a, CommentId::from_counter(1)).sk,
-            comment(&a, CommentId::from_counter(u64::MAX)).sk,
+            comment(&a, comment_id(1)).sk,
+            comment(&a, comment_id(u64::MAX)).sk,
             COMMENTS_END.to_owned(),
             favorite(&a, &u).sk,
             tag_link(&a, &t).sk,
@@ -249,21 +254,18 @@ mod tests {
 
     #[test]
     fn receipts_are_scoped_by_caller_and_never_share_a_partition_with_users() {
-        let key = crate::idempotency::IdempotencyKey::parse(b"k-1").unwrap();
-        let jake = UserId::from_trusted("jake".into());
-        let mine = receipt(Some(&jake), &key);
-        assert_eq!(mine.pk(), "IDEMPOTENCY#USER#jake#k-1");
-        assert_ne!(
-            mine,
-            receipt(Some(&UserId::from_trusted("ann".into())), &key)
-        );
-        assert_eq!(receipt(None, &key).pk(), "IDEMPOTENCY#ANONYMOUS#k-1");
+        let key = "k-1";
+        let jake = UserId::parse("jake000000000000").unwrap();
+        let mine = receipt(Some(&jake), key);
+        assert_eq!(mine.pk(), "IDEMPOTENCY#USER#jake000000000000#k-1");
+        assert_ne!(mine, receipt(Some(&UserId::generate()), key));
+        assert_eq!(receipt(None, key).pk(), "IDEMPOTENCY#ANONYMOUS#k-1");
         assert!(!mine.pk().starts_with("USER#"));
     }
 
     #[test]
     fn the_head_item_sorts_after_every_timeline_entry() {
-        let a = ArticleId::from_trusted("zzzzzzzzzzzz".into());
+        let a = ArticleId::parse("zzzzzzzzzzzz").unwrap();
         assert!(timeline("9999-12-31T23:59:59.999Z", &a).as_str() < HEAD);
     }
 }

@@ -7,11 +7,13 @@ use std::collections::HashMap;
 use futures::future::try_join_all;
 use serde::Deserialize;
 
-use super::articles::ArticleView;
-use super::items::{ArticlePointer, ArticleRecord, UserRecord, from_item};
-use super::keys::{self, Key};
+use super::feed;
+use super::items::{ArticlePointer, from_item};
+use super::keys;
+use super::keys::Key;
 use super::users::ProfileRequest;
 use super::{Index, Store, StoreError};
+use crate::domain::{Article, ArticlePage, ArticleView, User};
 use crate::domain::{ArticleId, Page, Tag, UserId};
 
 /// Which articles a list shows.
@@ -25,15 +27,6 @@ pub enum ListFilter {
     Tag(Tag),
     /// Articles one user favorited.
     FavoritedBy(UserId),
-}
-
-/// One page of a list, with the total the list has.
-#[derive(Debug, Clone, Default)]
-pub struct ArticlePage {
-    /// Articles matching the list, all pages together.
-    pub count: u64,
-    /// This page, newest first.
-    pub articles: Vec<ArticleView>,
 }
 
 /// Counters found at the head of a list partition.
@@ -84,8 +77,8 @@ impl Store {
             };
         }
         let entries = items
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
+            .skip(page.offset() as usize)
+            .take(page.limit() as usize)
             .map(|item| match filter {
                 ListFilter::All | ListFilter::Author(_) => from_item(item).map(Entry::Loaded),
                 ListFilter::Tag(_) | ListFilter::FavoritedBy(_) => {
@@ -109,57 +102,43 @@ impl Store {
         if followed.is_empty() {
             return Ok(ArticlePage::default());
         }
-        let authors: HashMap<UserId, UserRecord> = self
+        let authors: HashMap<UserId, User> = self
             .batch_get(followed.iter().map(keys::user), false)
             .await?
             .into_values()
-            .map(from_item::<UserRecord>)
+            .map(from_item::<User>)
             .map(|user| user.map(|u| (u.user_id.clone(), u)))
             .collect::<Result<_, _>>()?;
         let count = authors.values().map(|a| a.article_count).sum();
         let depth = page.depth();
-        let mut candidates: Vec<(String, UserId)> = authors
+        let listed: Vec<feed::Author> = authors
             .values()
-            .flat_map(|a| a.recent.iter().map(|t| (t.clone(), a.user_id.clone())))
-            .collect();
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
-        let threshold = candidates.get(depth.saturating_sub(1)).map(|c| c.0.clone());
-        let short: Vec<&UserRecord> = authors
-            .values()
-            .filter(|a| (a.recent.len() as u64) < a.article_count)
-            .filter(|a| match (a.recent.last(), &threshold) {
-                (Some(last), Some(threshold)) => last > threshold,
-                _ => true,
+            .map(|a| feed::Author {
+                id: &a.user_id,
+                recent: &a.recent,
+                article_count: a.article_count,
             })
             .collect();
-        let mut loaded: HashMap<ArticleId, ArticleRecord> = HashMap::new();
-        let older = short.iter().map(|author| {
-            let before = author
-                .recent
-                .last()
-                .cloned()
-                .unwrap_or_else(|| keys::HEAD.into());
-            let partition = keys::author_partition(&author.user_id);
+        let reads = feed::older_queries(&listed, page).into_iter().map(|query| {
+            let partition = keys::author_partition(query.author);
             async move {
-                self.query_partition(Index::Lists, &partition, Some(&before), depth)
+                self.query_partition(Index::Lists, &partition, Some(query.before), depth)
                     .await
             }
         });
-        for items in try_join_all(older).await? {
+        let mut older = Vec::new();
+        let mut loaded: HashMap<ArticleId, Article> = HashMap::new();
+        for items in try_join_all(reads).await? {
             for item in items {
-                let article: ArticleRecord = from_item(item)?;
-                candidates.push((article.timeline(), article.author_id.clone()));
+                let article: Article = from_item(item)?;
+                older.push((keys::timeline_of(&article), article.author_id.clone()));
                 loaded.insert(article.article_id.clone(), article);
             }
         }
-        candidates.sort_by(|a, b| b.0.cmp(&a.0));
-        candidates.dedup();
-        let entries = candidates
+        let entries = feed::merge(&listed, older, page)
             .into_iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
             .filter_map(|(timeline, author_id)| {
-                let id = ArticleId::from_trusted(timeline.rsplit('#').next()?.to_owned());
+                let id = keys::timeline_article(&timeline)?;
                 Some(match loaded.remove(&id) {
                     Some(article) => Entry::Loaded(article),
                     None => Entry::Pointer(ArticlePointer {
@@ -189,7 +168,7 @@ impl Store {
         &self,
         viewer: Option<&UserId>,
         entries: Vec<Entry>,
-        known: Option<&HashMap<UserId, UserRecord>>,
+        known: Option<&HashMap<UserId, User>>,
     ) -> Result<Vec<ArticleView>, StoreError> {
         if entries.is_empty() {
             return Ok(Vec::new());
@@ -209,7 +188,7 @@ impl Store {
             }
         }
         let found = self.batch_get(wanted, false).await?;
-        let authors: HashMap<UserId, (UserRecord, bool)> = match known {
+        let authors: HashMap<UserId, (User, bool)> = match known {
             Some(known) => known
                 .iter()
                 .map(|(id, user)| (id.clone(), (user.clone(), true)))
@@ -250,7 +229,7 @@ impl Store {
 /// A list entry before hydration.
 pub(super) enum Entry {
     /// The index held the whole article.
-    Loaded(ArticleRecord),
+    Loaded(Article),
     /// The index held a pointer; the article is read in the batch.
     Pointer(ArticlePointer),
 }

@@ -28,8 +28,6 @@ pub mod limits {
     /// same item: re-read, re-decided, re-applied (twenty simultaneous
     /// editors of one article all get through).
     pub const EDIT: u32 = 25;
-    /// A fresh random id after a clash (each clash is a 1 in 36^12 event).
-    pub const FRESH_ID: u32 = 3;
 }
 
 /// A retry loop: `while retry.next().await { … }`, then `retry.exhausted()`.

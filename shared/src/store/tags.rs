@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, TransactWriteItem};
 
 use super::items::{TagRecord, from_item};
 use super::keys;
-use super::{Store, StoreError, index, n, s};
+use super::writes::{n, s};
+use super::{Store, StoreError, index};
 use crate::domain::Tag;
 
 impl Store {
@@ -33,7 +34,10 @@ impl Store {
             .query()
             .table_name(self.table())
             .index_name(index::GSI3)
-            .key_condition_expression("gsi3pk = :tags AND article_count > :zero")
+            .key_condition_expression(format!(
+                "{} = :tags AND article_count > :zero",
+                keys::attr::GSI3PK
+            ))
             .expression_attribute_values(":tags", s(keys::ALL_TAGS))
             .expression_attribute_values(":zero", n(0))
             .scan_index_forward(false)

@@ -9,23 +9,18 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::items::{
-    ClaimRecord, FollowRecord, Item, LoginGuardRecord, UserRecord, follow_item, from_item,
-    key_item, to_item, user_item,
+    ClaimRecord, FollowRecord, Item, LoginGuardRecord, follow_item, from_item, key_item, to_item,
+    user_item,
 };
-use super::keys::{self, Key};
-use super::{KeyTaken, Store, StoreError, TxOutcome, n, s};
-use crate::auth::PasswordHashString;
-use crate::domain::{Bio, Email, ImageUrl, UserId, Username};
-use crate::idempotency::Receipt;
+use super::keys;
+use super::keys::Key;
+use super::{Store, StoreError};
 
-/// Which uniqueness claims were already held by someone else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Taken {
-    /// The username is taken.
-    pub username: bool,
-    /// The email is taken.
-    pub email: bool,
-}
+use super::transact::{TxOutcome, undecided, unreceipted};
+use super::writes::{n, s};
+use crate::domain::{Email, Taken, UserChanges, UserId, Username};
+use crate::domain::User;
+use crate::store::receipts::Receipt;
 
 /// Why a user write did not apply.
 #[derive(Debug, thiserror::Error)]
@@ -44,44 +39,6 @@ pub enum UserWriteError {
     Store(#[from] StoreError),
 }
 
-/// Changes to a user; `None` leaves a field as it is.
-#[derive(Debug, Default)]
-pub struct UserChanges {
-    /// New username; its claim moves with it, atomically.
-    pub username: Option<Username>,
-    /// New email; its claim moves with it, atomically.
-    pub email: Option<Email>,
-    /// New password hash.
-    pub password_hash: Option<PasswordHashString>,
-    /// New bio (`Some(None)` clears it).
-    pub bio: Option<Option<Bio>>,
-    /// New image (`Some(None)` clears it).
-    pub image: Option<Option<ImageUrl>>,
-}
-
-impl UserChanges {
-    /// Applies the changes to a copy of `user`.
-    pub fn apply(&self, user: &UserRecord) -> UserRecord {
-        let mut next = user.clone();
-        if let Some(username) = &self.username {
-            next.username = username.clone();
-        }
-        if let Some(email) = &self.email {
-            next.email = email.clone();
-        }
-        if let Some(hash) = &self.password_hash {
-            next.password_hash = hash.clone();
-        }
-        if let Some(bio) = &self.bio {
-            next.bio = bio.clone();
-        }
-        if let Some(image) = &self.image {
-            next.image = image.clone();
-        }
-        next
-    }
-}
-
 const ABSENT: &str = "attribute_not_exists(pk)";
 const OWNED: &str = "user_id = :me";
 
@@ -90,7 +47,7 @@ impl Store {
     /// the request's idempotency receipt if it has one.
     pub async fn create_user(
         &self,
-        user: &UserRecord,
+        user: &User,
         receipt: Option<&Receipt>,
     ) -> Result<(), UserWriteError> {
         let claim = ClaimRecord {
@@ -126,11 +83,11 @@ impl Store {
                 TxOutcome::ConditionFailed(vec![false, username.is_some(), email.is_some()])
             }))
         };
-        match self.transact_receipted(writes, receipt, settled).await? {
-            Err(KeyTaken) => Err(UserWriteError::KeyTaken),
-            Ok(TxOutcome::Committed) => Ok(()),
-            Ok(TxOutcome::ConditionFailed(failed)) if failed[0] => Err(UserWriteError::Conflict),
-            Ok(TxOutcome::ConditionFailed(failed)) => Err(UserWriteError::Taken(Taken {
+        match self.transact(writes, receipt, settled).await? {
+            TxOutcome::KeyTaken => Err(UserWriteError::KeyTaken),
+            TxOutcome::Committed => Ok(()),
+            TxOutcome::ConditionFailed(failed) if failed[0] => Err(UserWriteError::Conflict),
+            TxOutcome::ConditionFailed(failed) => Err(UserWriteError::Taken(Taken {
                 username: failed[1],
                 email: failed[2],
             })),
@@ -141,9 +98,9 @@ impl Store {
     /// same transaction, so uniqueness can never be broken by a race.
     pub async fn update_user(
         &self,
-        current: &UserRecord,
+        current: &User,
         changes: &UserChanges,
-    ) -> Result<UserRecord, UserWriteError> {
+    ) -> Result<User, UserWriteError> {
         let mut next = changes.apply(current);
         // Guarded by the version, so an update that read an older user (a
         // concurrent password or bio change) re-reads instead of writing back
@@ -219,8 +176,9 @@ impl Store {
             ),
             &vals,
         ));
-        match self.transact(writes).await? {
+        match self.transact(writes, None, undecided).await? {
             TxOutcome::Committed => Ok(next),
+            TxOutcome::KeyTaken => Err(unreceipted().into()),
             TxOutcome::ConditionFailed(failed) => {
                 let taken = Taken {
                     username: username_claim_at.is_some_and(|i| failed[i]),
@@ -236,11 +194,7 @@ impl Store {
     }
 
     /// A user by id.
-    pub async fn user(
-        &self,
-        id: &UserId,
-        consistent: bool,
-    ) -> Result<Option<UserRecord>, StoreError> {
+    pub async fn user(&self, id: &UserId, consistent: bool) -> Result<Option<User>, StoreError> {
         self.get(&keys::user(id), consistent)
             .await?
             .map(from_item)
@@ -248,8 +202,11 @@ impl Store {
     }
 
     /// The owner of a username, compared case-insensitively.
-    pub async fn user_id_by_username(&self, username: &str) -> Result<Option<UserId>, StoreError> {
-        self.claim(&keys::username_claim(&username.to_ascii_lowercase()))
+    pub(crate) async fn user_id_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<UserId>, StoreError> {
+        self.claim(&keys::username_claim(&username.canonical()))
             .await
     }
 
@@ -268,57 +225,22 @@ impl Store {
             .map(|claim| claim.user_id))
     }
 
-    /// Makes `follower` follow (or stop following) `followee`. Idempotent.
-    pub async fn set_following(
+    /// Makes `follower` follow (or stop following) `followee`, with `receipt`
+    /// in the same transaction when given. Idempotent. `false` if the
+    /// writer's claim on its idempotency key is gone (nothing written).
+    pub(crate) async fn set_following(
         &self,
         follower: &UserId,
         followee: &UserId,
         following: bool,
-    ) -> Result<(), StoreError> {
-        if following {
-            self.send(
-                "PutItem",
-                self.client
-                    .put_item()
-                    .table_name(self.table())
-                    .set_item(Some(follow_item(follower, followee)))
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send(),
-            )
-            .await?;
-        } else {
-            self.send(
-                "DeleteItem",
-                self.client
-                    .delete_item()
-                    .table_name(self.table())
-                    .set_key(Some(key_item(&keys::follow(follower, followee))))
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send(),
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// [`Store::set_following`] with an idempotency receipt, in one
-    /// transaction: `Err(KeyTaken)` if the writer's claim is gone.
-    pub async fn set_following_receipted(
-        &self,
-        follower: &UserId,
-        followee: &UserId,
-        following: bool,
-        receipt: &Receipt,
-    ) -> Result<Result<(), KeyTaken>, StoreError> {
+        receipt: Option<&Receipt>,
+    ) -> Result<bool, StoreError> {
         let edge = if following {
             self.put(follow_item(follower, followee), None)
         } else {
             self.delete(&keys::follow(follower, followee), None, &[])
         };
-        Ok(self
-            .transact_receipted(vec![edge], Some(receipt), || async { Ok(None) })
-            .await?
-            .map(|_| ()))
+        Ok(self.transact(vec![edge], receipt, undecided).await? != TxOutcome::KeyTaken)
     }
 
     /// Everyone `follower` follows (one query; its size grows with that number only).
@@ -343,7 +265,7 @@ impl Store {
         &self,
         viewer: Option<&UserId>,
         users: impl IntoIterator<Item = UserId>,
-    ) -> Result<HashMap<UserId, (UserRecord, bool)>, StoreError> {
+    ) -> Result<HashMap<UserId, (User, bool)>, StoreError> {
         let users: Vec<UserId> = users.into_iter().collect();
         let request = ProfileRequest::new(viewer, &users);
         let found = self.batch_get(request.keys(), false).await?;
@@ -377,13 +299,13 @@ impl<'a> ProfileRequest<'a> {
     pub(crate) fn resolve(
         &self,
         found: &HashMap<Key, Item>,
-    ) -> Result<HashMap<UserId, (UserRecord, bool)>, StoreError> {
+    ) -> Result<HashMap<UserId, (User, bool)>, StoreError> {
         let mut profiles = HashMap::new();
         for user in &self.users {
             let Some(item) = found.get(&keys::user(user)) else {
                 continue;
             };
-            let record: UserRecord = from_item(item.clone())?;
+            let record: User = from_item(item.clone())?;
             let following = self
                 .viewer
                 .is_some_and(|viewer| found.contains_key(&keys::follow(viewer, user)));
@@ -409,17 +331,7 @@ pub enum LoginClaim {
     },
 }
 
-/// A user as one viewer sees them.
-#[derive(Debug, Clone)]
-pub struct Profile {
-    /// The user.
-    pub user: UserRecord,
-    /// Whether the viewer follows them.
-    pub following: bool,
-}
-
-/// Failed-login bookkeeping. The policy (how many, how long) is the login use
-/// case's; this only stores it, keyed by the canonical email so an unknown
+/// Failed-login bookkeeping. The policy (how many, how long) is the login use /// case's; this only stores it, keyed by the canonical email so an unknown
 /// email is treated exactly like a known one.
 impl Store {
     /// The failed-login record of `email`, read strongly consistently.
@@ -514,10 +426,7 @@ impl Store {
 
     /// The user `id`, or, when there is none, a read of an item that does not
     /// exist: both paths of a login cost the same request.
-    pub async fn user_for_login(
-        &self,
-        id: Option<&UserId>,
-    ) -> Result<Option<UserRecord>, StoreError> {
+    pub async fn user_for_login(&self, id: Option<&UserId>) -> Result<Option<User>, StoreError> {
         match id {
             Some(id) => self.user(id, true).await,
             None => {

@@ -1,91 +1,19 @@
-//! The OpenAPI 3.1 document `GET /api/openapi.json` serves. It is derived
-//! from the code, not written beside it: each endpoint's `handle` carries its
-//! `#[utoipa::path]` (route, parameters, specific statuses), the request and
-//! response types derive their schemas, and [`Conventions`] adds what every
-//! operation shares (server errors, conditional requests, idempotency keys,
-//! the token scheme), from the same constants the code uses. A test compares
-//! it with the RealWorld spec (`tests/tests/integration/openapi.rs`).
+//! What every operation shares, added to the derived document: server
+//! errors, conditional requests, idempotency keys, the token scheme.
 
-use utoipa::OpenApi;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder};
 
-use crate::api;
-
-/// The document: every route of `template.yaml`, relative to the `/api` server.
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Conduit on Lambda",
-        description = "The RealWorld 2.0.0 API (a Medium-like blogging back end) on AWS Lambda \
-            and DynamoDB, with conditional requests (`ETag`, `If-None-Match`, `If-Match`) and \
-            idempotency keys beyond the spec.",
-        license(name = "MIT", identifier = "MIT"),
-    ),
-    servers((url = "/api", description = "This deployment")),
-    paths(
-        api::login::handle,
-        api::register::handle,
-        api::get_current_user::handle,
-        api::update_user::handle,
-        api::get_profile::handle,
-        api::follow_user::handle,
-        api::unfollow_user::handle,
-        api::get_feed::handle,
-        api::list_articles::handle,
-        api::create_article::handle,
-        api::get_article::handle,
-        api::update_article::handle,
-        api::delete_article::handle,
-        api::list_comments::handle,
-        api::add_comment::handle,
-        api::delete_comment::handle,
-        api::favorite_article::handle,
-        api::unfavorite_article::handle,
-        api::get_tags::handle,
-        api::get_openapi::handle,
-    ),
-    components(schemas(crate::http::ErrorsBody)),
-    modifiers(&Conventions),
-    tags(
-        (name = "User and Authentication"),
-        (name = "Profile"),
-        (name = "Articles"),
-        (name = "Comments"),
-        (name = "Favorites"),
-        (name = "Tags"),
-        (name = "Meta", description = "About this API itself"),
-    )
-)]
-pub struct Document;
-
-/// The document as compact JSON.
-pub fn json() -> String {
-    Document::openapi()
-        .to_json()
-        .expect("the document always serializes")
-}
-
-/// Operations whose `POST` takes an `Idempotency-Key` (see [`crate::idempotency`]).
-pub const KEYED_OPERATIONS: [&str; 5] = [
-    "CreateUser",
-    "CreateArticle",
-    "CreateArticleComment",
-    "CreateArticleFavorite",
-    "FollowUserByUsername",
-];
-
-/// Operations that honour `If-Match` (optimistic concurrency).
-pub const IF_MATCH_OPERATIONS: [&str; 2] = ["UpdateArticle", "UpdateCurrentUser"];
+use super::{IF_MATCH_OPERATIONS, KEYED_OPERATIONS};
 
 /// The name of the token security scheme.
 const TOKEN: &str = "Token";
 
 /// What every operation shares, added to each as its kind asks.
-struct Conventions;
+pub(super) struct Conventions;
 
 impl utoipa::Modify for Conventions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

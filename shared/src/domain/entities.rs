@@ -1,0 +1,206 @@
+//! The entities: what users, articles and comments are, and how one viewer
+//! sees them. The store maps them to and from items; the API renders them.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{ArticleId, CommentId, Slug, UserId};
+use super::instant::Timestamp;
+use super::text::{
+    ArticleText, Bio, CommentText, Description, Email, ImageUrl, Tag, Title, Username,
+};
+use crate::domain::PasswordHashString;
+
+/// A user: who they are, how they log in, what they have written and favorited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Stable id, the JWT `sub`: usernames change, this never does.
+    pub user_id: UserId,
+    /// Display username.
+    pub username: Username,
+    /// Email as entered.
+    pub email: Email,
+    /// argon2id PHC string.
+    pub password_hash: PasswordHashString,
+    /// Bio; absent when unset or cleared (read back as `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio: Option<Bio>,
+    /// Optional image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageUrl>,
+    /// Articles written (exact: changed in the same transaction as the article).
+    #[serde(default)]
+    pub article_count: u64,
+    /// Articles favorited (exact: changed in the same transaction as the favorite).
+    #[serde(default)]
+    pub favorite_count: u64,
+    /// Newest articles, newest first, as index sort keys (`created#id`); every
+    /// article of this author newer than the last entry is listed.
+    #[serde(default)]
+    pub recent: Vec<String>,
+    /// Optimistic-lock version guarding `recent` and `article_count`.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl User {
+    /// A new user `user_id` (the caller picks it), with no profile text and zeroed counters.
+    pub fn new(
+        user_id: UserId,
+        username: Username,
+        email: Email,
+        password_hash: PasswordHashString,
+    ) -> Self {
+        Self {
+            user_id,
+            username,
+            email,
+            password_hash,
+            bio: None,
+            image: None,
+            article_count: 0,
+            favorite_count: 0,
+            recent: Vec::new(),
+            version: 0,
+        }
+    }
+}
+
+/// An article's metadata (the body is read and written apart from it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// Stable id: the tail of every slug the article ever has, and its partition.
+    pub article_id: ArticleId,
+    /// Current slug; an old one (from an earlier title) no longer resolves.
+    pub slug: Slug,
+    /// Title (the slug's words come from it).
+    pub title: Title,
+    /// One-line description.
+    pub description: Description,
+    /// Sorted, de-duplicated tags.
+    pub tag_list: Vec<Tag>,
+    /// Who wrote it (immutable, so pointers may copy it).
+    pub author_id: UserId,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
+    /// Exact count of favorite items.
+    #[serde(default)]
+    pub favorites_count: u64,
+    /// The last comment id handed out (0: none yet).
+    #[serde(default)]
+    pub comment_seq: u64,
+    /// Set while a delete is in progress: the article reads as gone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleting: bool,
+    /// Bumped by every edit and guarded by it, so an edit or delete that read
+    /// an older version (older tags, so older tag links to fix) cannot commit.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// A comment on an article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Integer id, unique within the article.
+    pub id: CommentId,
+    /// The comment's text.
+    pub body: CommentText,
+    /// Who wrote it: the only one who may delete it.
+    pub author_id: UserId,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
+}
+
+/// An article as one viewer sees it.
+#[derive(Debug, Clone)]
+pub struct ArticleView {
+    /// The article.
+    pub article: Article,
+    /// Its author.
+    pub author: User,
+    /// Whether the viewer follows the author.
+    pub following: bool,
+    /// Whether the viewer favorited the article.
+    pub favorited: bool,
+    /// The body, on single-article reads only (lists never read it).
+    pub body: Option<ArticleText>,
+}
+
+/// A comment with its author as the viewer sees them.
+#[derive(Debug, Clone)]
+pub struct CommentView {
+    /// The comment.
+    pub comment: Comment,
+    /// Its author.
+    pub author: User,
+    /// Whether the viewer follows the author.
+    pub following: bool,
+}
+
+/// A user as one viewer sees them.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The user.
+    pub user: User,
+    /// Whether the viewer follows them.
+    pub following: bool,
+}
+
+/// One page of a list, with the total the list has.
+#[derive(Debug, Clone, Default)]
+pub struct ArticlePage {
+    /// Articles matching the list, all pages together.
+    pub count: u64,
+    /// This page, newest first.
+    pub articles: Vec<ArticleView>,
+}
+
+/// Which uniqueness claims were already held by someone else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Taken {
+    /// The username is taken.
+    pub username: bool,
+    /// The email is taken.
+    pub email: bool,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct UserChanges {
+    /// New username; its claim moves with it, atomically.
+    pub username: Option<Username>,
+    /// New email; its claim moves with it, atomically.
+    pub email: Option<Email>,
+    /// New password hash.
+    pub password_hash: Option<PasswordHashString>,
+    /// New bio (`Some(None)` clears it).
+    pub bio: Option<Option<Bio>>,
+    /// New image (`Some(None)` clears it).
+    pub image: Option<Option<ImageUrl>>,
+}
+
+impl UserChanges {
+    /// Applies the changes to a copy of `user`.
+    pub fn apply(&self, user: &User) -> User {
+        let mut next = user.clone();
+        if let Some(username) = &self.username {
+            next.username = username.clone();
+        }
+        if let Some(email) = &self.email {
+            next.email = email.clone();
+        }
+        if let Some(hash) = &self.password_hash {
+            next.password_hash = hash.clone();
+        }
+        if let Some(bio) = &self.bio {
+            next.bio = bio.clone();
+        }
+        if let Some(image) = &self.image {
+            next.image = image.clone();
+        }
+        next
+    }
+}

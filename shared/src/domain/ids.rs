@@ -1,0 +1,245 @@
+//! Identifiers: users, articles (and their slugs), comments.
+
+use std::fmt;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Whether `raw` is `len` lowercase base-36 characters, as [`random_id`] makes them.
+fn is_id(raw: &str, len: usize) -> bool {
+    raw.len() == len
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+/// Generates a random lowercase base-36 identifier of `len` characters.
+fn random_id(len: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A user's stable identifier (the JWT `sub`); usernames may change, this never does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String")]
+pub struct UserId(String);
+
+parsed_from_string!(UserId, |raw| UserId::parse(raw)
+    .ok_or_else(|| "is not a user id".to_owned()));
+
+impl UserId {
+    /// Length of a user id.
+    const LEN: usize = 16;
+
+    /// A fresh random id (16 base-36 characters, about 82 bits).
+    pub fn generate() -> Self {
+        Self(random_id(Self::LEN))
+    }
+
+    /// Parses an id (a token's `sub`, a stored attribute): `None` unless it
+    /// is one [`UserId::generate`] could have made.
+    pub fn parse(raw: &str) -> Option<Self> {
+        is_id(raw, Self::LEN).then(|| Self(raw.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An article's stable id: 12 base-36 characters, the tail of every slug it ever has.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ArticleId(String);
+
+parsed_from_string!(ArticleId, |raw| ArticleId::parse(raw)
+    .ok_or_else(|| "is not an article id".to_owned()));
+
+impl ArticleId {
+    /// Length of an article id.
+    pub const LEN: usize = 12;
+
+    /// A fresh random id (about 62 bits; creation is conditional, so a clash retries).
+    pub fn generate() -> Self {
+        Self(random_id(Self::LEN))
+    }
+
+    /// Parses an id (the tail of a slug or of an index sort key): `None`
+    /// unless it is one [`ArticleId::generate`] could have made.
+    pub fn parse(raw: &str) -> Option<Self> {
+        is_id(raw, Self::LEN).then(|| Self(raw.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ArticleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A slug: the title made URL-safe, then `-`, then the article id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Slug(String);
+
+parsed_from_string!(Slug, |raw| Slug::parse(raw)
+    .map(|(slug, _)| slug)
+    .ok_or_else(|| "is not a slug".to_owned()));
+
+impl Slug {
+    /// Longest title part kept in a slug.
+    const TITLE_PART_MAX: usize = 80;
+
+    /// The slug for `title` on article `id`: lowercase ASCII words joined by `-`.
+    pub fn new(title: &str, id: &ArticleId) -> Self {
+        let mut words = slug::slugify(title);
+        if words.len() > Self::TITLE_PART_MAX {
+            let cut = words[..Self::TITLE_PART_MAX]
+                .rfind('-')
+                .unwrap_or(Self::TITLE_PART_MAX);
+            words.truncate(cut);
+        }
+        if words.is_empty() {
+            Self(id.as_str().to_owned())
+        } else {
+            Self(format!("{words}-{}", id.as_str()))
+        }
+    }
+
+    /// Parses a slug from a path: `None` when it cannot name any article.
+    pub fn parse(raw: &str) -> Option<(Self, ArticleId)> {
+        let id = ArticleId::parse(raw.rsplit('-').next()?)?;
+        (raw.len() <= Self::TITLE_PART_MAX + 1 + ArticleId::LEN).then(|| (Self(raw.to_owned()), id))
+    }
+
+    /// The slug as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A comment's id: a positive integer, unique within its article (the spec
+/// wants integers), handed out by a per-article counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "u64")]
+pub struct CommentId(u64);
+
+impl TryFrom<u64> for CommentId {
+    type Error = String;
+    /// A counter's value (the counter starts at 1): zero is no comment id.
+    fn try_from(value: u64) -> Result<Self, String> {
+        (value > 0)
+            .then_some(Self(value))
+            .ok_or_else(|| "is not a comment id".to_owned())
+    }
+}
+
+impl CommentId {
+    /// Parses a path parameter: digits naming a positive integer.
+    pub fn parse(raw: &str) -> Option<Self> {
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        raw.parse().ok().filter(|id| *id > 0).map(Self)
+    }
+
+    /// The id as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for CommentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comment_ids_are_positive_integers() {
+        assert_eq!(CommentId::parse("42").map(CommentId::get), Some(42));
+        for bad in ["", "0", "-1", "+1", "1.0", "x", "99999999999999999999999"] {
+            assert!(CommentId::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slugs_derive_from_the_title_and_end_with_the_article_id() {
+        let id = ArticleId::parse("abcdefghijk0").unwrap();
+        let slug = Slug::new("How to train your Dragon?!", &id);
+        assert_eq!(slug.as_str(), "how-to-train-your-dragon-abcdefghijk0");
+        assert_eq!(Slug::parse(slug.as_str()).unwrap().1, id);
+        assert_eq!(Slug::new("!?!", &id).as_str(), "abcdefghijk0");
+        assert_eq!(
+            Slug::new("Ça marche", &id).as_str(),
+            "ca-marche-abcdefghijk0"
+        );
+    }
+
+    #[test]
+    fn slugs_that_cannot_name_an_article_do_not_parse() {
+        assert!(Slug::parse("how-to-train").is_none());
+        assert!(Slug::parse("x-ABCDEFGHIJK0").is_none());
+        assert!(Slug::parse(&format!("{}-abcdefghijk0", "a".repeat(200))).is_none());
+    }
+
+    #[test]
+    fn long_titles_are_cut_at_a_word_boundary() {
+        let id = ArticleId::generate();
+        let title = "Lambda functions start cold and then stay warm ".repeat(5);
+        let slug = Slug::new(&title, &id);
+        let words = slug.as_str().strip_suffix(&format!("-{id}")).unwrap();
+        let full = slug::slugify(&title);
+        assert!(words.len() <= Slug::TITLE_PART_MAX, "{words}");
+        assert!(full.starts_with(words));
+        assert_eq!(
+            full.as_bytes()[words.len()],
+            b'-',
+            "cut inside a word: {words}"
+        );
+        // The next whole word would not have fitted.
+        let rest = &full[words.len() + 1..];
+        let next_end = words.len() + 1 + rest.find('-').unwrap_or(rest.len());
+        assert!(next_end > Slug::TITLE_PART_MAX, "{words}");
+        assert!(Slug::parse(slug.as_str()).is_some());
+    }
+
+    #[test]
+    fn deserialising_an_id_validates_it() {
+        let id: UserId = serde_json::from_str("\"0123456789abcdef\"").unwrap();
+        assert_eq!(id.as_str(), "0123456789abcdef");
+        for bad in [
+            "\"\"",
+            "\"short\"",
+            "\"0123456789ABCDEF\"",
+            "\"0123456789abcdef0\"",
+        ] {
+            assert!(serde_json::from_str::<UserId>(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<ArticleId>("\"abcdefghijk0\"").is_ok());
+        assert!(serde_json::from_str::<ArticleId>("\"abcdefghijk\"").is_err());
+        assert!(serde_json::from_str::<Slug>("\"x-abcdefghijk0\"").is_ok());
+        assert!(serde_json::from_str::<Slug>("\"no-id\"").is_err());
+        assert!(serde_json::from_str::<CommentId>("0").is_err());
+        assert_eq!(serde_json::from_str::<CommentId>("7").unwrap().get(), 7);
+    }
+}

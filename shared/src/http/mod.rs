@@ -1,0 +1,23 @@
+//! The HTTP boundary: reading API Gateway requests ([`request`]), who is
+//! calling ([`caller`]), the one error-to-status mapping ([`error`]),
+//! building responses ([`response`]) and conditional requests
+//! ([`conditional`]). The response bodies themselves are the endpoints'
+//! (`api::dto`).
+
+mod caller;
+mod conditional;
+mod error;
+mod request;
+mod response;
+
+pub use {caller::Caller, caller::optional_auth, caller::require_auth};
+pub use {conditional::IfMatch, conditional::entity_tag};
+pub use {error::ApiError, error::ErrorsBody, error::chain};
+pub use {
+    request::page, request::parse_json, request::path_param, request::query_param,
+    request::slug_param,
+};
+pub use {
+    response::json, response::no_content, response::respond, response::respond_cacheable,
+    response::respond_public,
+};

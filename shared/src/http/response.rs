@@ -1,0 +1,77 @@
+//! Building responses: JSON bodies, and turning a handler's result into the
+//! response, with the caching headers of reads.
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+
+use super::conditional::conditional;
+use super::error::ApiError;
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .body(Body::from(
+            serde_json::to_string(body).expect("response bodies always serialize"),
+        ))
+        .expect("static parts are valid")
+}
+
+/// An empty 204 response.
+pub fn no_content() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .expect("static parts are valid")
+}
+
+/// Turns a handler's result into the response.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+/// Turns a read handler's result into the response, answering conditional
+/// GETs. A `200` carries a strong `ETag`, a hash of its body, and
+/// `Cache-Control: private, no-cache` with `Vary: Authorization` (the body
+/// depends on the caller's token: no shared cache may keep it, and a private
+/// one must ask again each time); a request whose `If-None-Match` names the
+/// current tag gets `304 Not Modified` without a body.
+///
+/// Why a hash of the body and not item versions: a representation draws on
+/// several items (an article, its author's profile, the caller's follow and
+/// favorite, counts) and on who asks, so no single version covers it; the
+/// body does, exactly, for about a microsecond of hashing. A `304` saves the
+/// transfer, not the DynamoDB reads behind it.
+pub fn respond_cacheable(
+    request: &Request,
+    result: Result<Response<Body>, ApiError>,
+) -> Response<Body> {
+    let mut response = conditional(request, respond(result));
+    if response.status() == StatusCode::OK || response.status() == StatusCode::NOT_MODIFIED {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("private, no-cache"),
+        );
+        headers.insert(
+            header::VARY,
+            header::HeaderValue::from_static("Authorization"),
+        );
+    }
+    response
+}
+
+/// A `200` that is the same for every caller and changes only with a
+/// deployment (the OpenAPI document): any cache may keep it for `max_age`
+/// seconds, then revalidate it with its `ETag`; `If-None-Match` gets a `304`.
+pub fn respond_public(request: &Request, response: Response<Body>, max_age: u32) -> Response<Body> {
+    let mut response = conditional(request, response);
+    let policy = format!("public, max-age={max_age}");
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_str(&policy).expect("digits are a valid header"),
+    );
+    response
+}
