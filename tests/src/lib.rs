@@ -10,6 +10,7 @@ pub mod gateway;
 pub mod logs;
 pub mod openapi;
 pub mod seed;
+pub mod stack;
 
 mod lambda;
 mod local;
