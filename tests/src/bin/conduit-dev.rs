@@ -95,12 +95,14 @@ async fn main() -> Result<()> {
                 summary.invocations, summary.emf_documents, summary.invocation_lines
             );
         }
-        ["check-stack", check, url] => {
-            let line = stack::run(check, url)
-                .await
-                .with_context(|| format!("check-stack {check} {url}"))?;
-            println!("{line}");
-        }
+        ["check-stack", check, url] => match stack::run(check, url).await {
+            Ok(line) => println!("{line}"),
+            // One line, whatever RUST_BACKTRACE says: what failed is in the message.
+            Err(error) => {
+                eprintln!("check-stack {check} {url}: {error:#}");
+                std::process::exit(1);
+            }
+        },
         ["router"] => {
             println!("{}", router_toml(&routes()?));
         }
