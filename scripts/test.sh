@@ -80,67 +80,28 @@ API_PORT="$(free_port)"
 RUNTIME_PORT="$(free_port)"
 start_api "$API_PORT" "$RUNTIME_PORT" "$TABLE"
 
+# The stack's own checks: each sends its requests, judges what came back, and
+# says in one line what it saw (tests/src/stack/).
+STACK="http://127.0.0.1:$API_PORT"
+
 step "CORS for a front end on another origin, preflight included"
-origin="http://localhost:4200"
-preflight="$(curl -s -i -X OPTIONS "http://127.0.0.1:$API_PORT/api/user" -H "Origin: $origin" \
-  -H "Access-Control-Request-Method: PUT" -H "Access-Control-Request-Headers: authorization,content-type")"
-grep -qi '^HTTP/1.1 204' <<<"$preflight" || die "preflight was not answered: $preflight"
-grep -qi '^access-control-allow-origin: \*' <<<"$preflight" || die "preflight allowed no origin: $preflight"
-grep -qi '^access-control-allow-headers:.*authorization' <<<"$preflight" || die "preflight refused authorization: $preflight"
-grep -qi '^access-control-allow-methods:.*PUT' <<<"$preflight" || die "preflight refused PUT: $preflight"
-actual="$(curl -s -i "http://127.0.0.1:$API_PORT/api/tags" -H "Origin: $origin")"
-grep -qi '^access-control-allow-origin: \*' <<<"$actual" || die "response carried no CORS header: $actual"
-grep -qi '^access-control-expose-headers:.*etag' <<<"$actual" || die "response does not expose ETag: $actual"
-echo "preflight and response headers as template.yaml's CorsConfiguration says"
+target/debug/conduit-dev check-stack cors "$STACK"
 ok
 
 step "a repeated GET with If-None-Match gets a 304 from the local stack"
-etag="$(curl -s -i "http://127.0.0.1:$API_PORT/api/tags" | awk -F': ' 'tolower($1) == "etag" { print $2 }' | tr -d '\r')"
-[ -n "$etag" ] || die "GET /api/tags carried no ETag"
-status="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API_PORT/api/tags" -H "If-None-Match: $etag")"
-[ "$status" = 304 ] || die "If-None-Match $etag: $status, not 304"
-echo "ETag $etag, then 304"
+target/debug/conduit-dev check-stack not-modified "$STACK"
 ok
 
 step "twenty concurrent POST /articles with one Idempotency-Key create one article on the local stack"
-api="http://127.0.0.1:$API_PORT/api"
-token="$(curl -s -X POST "$api/users" -H 'content-type: application/json' \
-  -d '{"user":{"username":"keyholder","email":"keyholder@example.com","password":"password123"}}' \
-  | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')"
-[ -n "$token" ] || die "could not register the key holder"
-key="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-seq 20 | xargs -P 20 -I{} curl -s -o "$TOOLS/keyed-{}.json" -w '%{http_code}\n' -X POST "$api/articles" \
-  -H "authorization: Token $token" -H 'content-type: application/json' -H "Idempotency-Key: \"$key\"" \
-  -d '{"article":{"title":"Sent twenty times","description":"d","body":"b"}}' > "$TOOLS/keyed-status.txt"
-[ "$(sort -u "$TOOLS/keyed-status.txt")" = 201 ] || die "statuses: $(sort "$TOOLS/keyed-status.txt" | uniq -c)"
-slugs="$(sed -n 's/.*"slug":"\([^"]*\)".*/\1/p' "$TOOLS"/keyed-*.json | sort -u)"
-[ "$(wc -l <<<"$slugs")" = 1 ] || die "more than one slug: $slugs"
-count="$(curl -s "$api/articles?author=keyholder" | grep -o '"articlesCount":[0-9]*' | cut -d: -f2)"
-[ "$count" = 1 ] || die "keyholder has $count articles"
-echo "20 × 201, one slug ($slugs), one article"
+target/debug/conduit-dev check-stack one-key "$STACK"
 ok
 
 step "a PUT with a stale If-Match gets a 412 from the local stack and changes nothing"
-article="$api/articles/$slugs"
-tag="$(curl -s -i "$article" -H "authorization: Token $token" \
-  | awk -F': ' 'tolower($1) == "etag" { print $2 }' | tr -d '\r')"
-[ -n "$tag" ] || die "GET $article carried no ETag"
-edit() {
-  curl -s -o "$TOOLS/response.json" -w '%{http_code}' -X PUT "$article" -H "authorization: Token $token" \
-    -H 'content-type: application/json' -H "If-Match: $tag" -d "{\"article\":{\"body\":\"$1\"}}"
-}
-status="$(edit "edited once")"
-[ "$status" = 200 ] || die "PUT with the current tag: $status $(cat "$TOOLS/response.json")"
-status="$(edit "edited twice")"
-[ "$status" = 412 ] || die "PUT with a stale tag: $status $(cat "$TOOLS/response.json")"
-grep -q '"article":\["has changed"\]' "$TOOLS/response.json" || die "412 body: $(cat "$TOOLS/response.json")"
-body="$(curl -s "$article" | grep -o '"body":"[^"]*"')"
-[ "$body" = '"body":"edited once"' ] || die "the stale PUT changed the article: $body"
-echo "200 with the current tag, then 412 with the same tag, the article as the first PUT left it"
+target/debug/conduit-dev check-stack stale-if-match "$STACK"
 ok
 
 step "GET /api/openapi.json from the local stack is compatible with the RealWorld spec"
-status="$(curl -s -o "$TOOLS/openapi.json" -w '%{http_code}' "$api/openapi.json")"
+status="$(curl -s -o "$TOOLS/openapi.json" -w '%{http_code}' "$STACK/api/openapi.json")"
 [ "$status" = 200 ] || die "GET /api/openapi.json: $status"
 if [ -f "$SUITE/openapi.yml" ]; then
   REALWORLD_SUITE="$SUITE" target/debug/conduit-dev check-openapi "$TOOLS/openapi.json"
@@ -151,13 +112,8 @@ else
 fi
 ok
 
-step "a body that is not UTF-8 gets a 4xx from the local stack, never a 500"
-for content_type in application/json application/octet-stream; do
-  status="$(printf '\xff\xfe{"user":\x80}' | curl -s -o "$TOOLS/response.json" -w '%{http_code}' \
-    -X POST "http://127.0.0.1:$API_PORT/api/users" -H "content-type: $content_type" --data-binary @-)"
-  [ "$status" = 422 ] || die "non-UTF-8 body as $content_type: $status $(cat "$TOOLS/response.json")"
-done
-echo "422 for non-UTF-8 bodies, as JSON or binary"
+step "a body that is not UTF-8 gets a 422 from the local stack (as JSON or binary), never a 500"
+target/debug/conduit-dev check-stack non-utf8 "$STACK"
 ok
 
 step "every events/*.json through the Lambda runtime (cargo lambda invoke)"

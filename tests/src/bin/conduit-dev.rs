@@ -1,7 +1,10 @@
 //! Developer tool behind the scripts: creates the table from `template.yaml`
 //! on DynamoDB Local, seeds demo data, and prints the template's routes.
 //!
-//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…]`
+//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…] | check-stack CHECK URL`
+//!
+//! `check-stack` runs one check of the stack running at URL
+//! (`http://127.0.0.1:PORT`; the checks are in [`conduit_tests::stack`]).
 //!
 //! `event` prints `events/FUNCTION.json` with its placeholders filled from the
 //! seeded TABLE, with a token signed by `JWT_SECRET` (the running stack's).
@@ -9,7 +12,7 @@
 use anyhow::{Context, Result, bail};
 use conduit_tests::{
     LOCAL_JWT_SECRET, TableSpec, endpoint, events, gateway, local_app, logs, router_toml, routes,
-    seed, setup_client, workspace_root,
+    seed, setup_client, stack, workspace_root,
 };
 
 #[tokio::main]
@@ -92,6 +95,14 @@ async fn main() -> Result<()> {
                 summary.invocations, summary.emf_documents, summary.invocation_lines
             );
         }
+        ["check-stack", check, url] => match stack::run(check, url).await {
+            Ok(line) => println!("{line}"),
+            // One line, whatever RUST_BACKTRACE says: what failed is in the message.
+            Err(error) => {
+                eprintln!("check-stack {check} {url}: {error:#}");
+                std::process::exit(1);
+            }
+        },
         ["router"] => {
             println!("{}", router_toml(&routes()?));
         }
@@ -104,7 +115,8 @@ async fn main() -> Result<()> {
             }
         }
         _ => bail!(
-            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-logs FILE [SECRET…]"
+            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…] | check-stack CHECK URL\n  CHECK: {}",
+            stack::names()
         ),
     }
     Ok(())

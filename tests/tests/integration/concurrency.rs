@@ -1,7 +1,7 @@
 //! Invariants under real concurrency against DynamoDB Local: uniqueness, exact
 //! counts, distinct ids. Requests run as concurrent tasks on a multi-threaded runtime.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use conduit_tests::{TestApi, concurrently};
@@ -58,31 +58,147 @@ async fn fifty_registrations_of_one_email_in_different_cases_give_one_201() {
     assert_eq!(api.count_keys("pk", "USERNAME#").await, 1);
 }
 
+/// One fan, four stars, each with its own number of articles (so a feed's
+/// count says whose articles it holds): `steady` and `leaving` followed
+/// beforehand, `joining` and `contested` not.
+const STARS: [(&str, usize); 4] = [
+    ("steady", 1),
+    ("leaving", 2),
+    ("joining", 3),
+    ("contested", 4),
+];
+
+/// How many articles of `stars` there are, by [`STARS`].
+fn articles_of<'a>(stars: impl IntoIterator<Item = &'a str>) -> usize {
+    stars
+        .into_iter()
+        .map(|star| STARS.iter().find(|(s, _)| *s == star).expect("a star").1)
+        .sum()
+}
+
+/// What the fan's feed holds: its count, and how many articles of each author it lists.
+async fn feed_of(api: &TestApi, fan: &str) -> (u64, BTreeMap<String, usize>) {
+    let feed = api
+        .expect("GET", "/api/articles/feed?limit=100", None, Some(fan), 200)
+        .await;
+    let mut by_author = BTreeMap::new();
+    for article in feed["articles"].as_array().expect("articles") {
+        assert_eq!(article["author"]["following"], true, "{article}");
+        let author = article["author"]["username"].as_str().expect("an author");
+        *by_author.entry(author.to_owned()).or_default() += 1;
+    }
+    (feed["articlesCount"].as_u64().expect("a count"), by_author)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_follow_toggles_leave_a_consistent_state() {
+async fn racing_follows_and_unfollows_leave_exactly_the_edges_and_feed_they_answered() {
     let api = Arc::new(TestApi::new().await);
-    let fan = api.register("fan").await;
-    api.register("star").await;
-    let results = concurrently(50, |i| {
-        let (api, fan) = (api.clone(), fan.clone());
+    let fan = api.quick_user("fan").await.1;
+    let mut tokens = BTreeMap::new();
+    for (star, articles) in STARS {
+        let token = api.quick_user(star).await.1;
+        // Half of each star's articles before the race, the rest during it.
+        for n in 0..articles / 2 {
+            api.create_article(&token, &format!("{star} {n}"), &[])
+                .await;
+        }
+        tokens.insert(star, token);
+    }
+    for star in ["steady", "leaving"] {
+        let path = format!("/api/profiles/{star}/follow");
+        api.expect("POST", &path, None, Some(&fan), 200).await;
+    }
+    // At once: ten follows of steady, ten unfollows of leaving, ten follows of
+    // joining, ten follows and ten unfollows of contested, and the rest of the
+    // articles. (method, path, body, token, status; a toggle's star.)
+    let mut requests = Vec::new();
+    for _ in 0..10 {
+        for (method, star) in [
+            ("POST", "steady"),
+            ("DELETE", "leaving"),
+            ("POST", "joining"),
+            ("POST", "contested"),
+            ("DELETE", "contested"),
+        ] {
+            let path = format!("/api/profiles/{star}/follow");
+            requests.push((method, path, None, fan.clone(), 200, Some(star)));
+        }
+    }
+    for (star, articles) in STARS {
+        for n in articles / 2..articles {
+            let body = json!({"article": {"title": format!("{star} {n}"), "description": "d", "body": "b"}});
+            let path = "/api/articles".to_owned();
+            requests.push(("POST", path, Some(body), tokens[star].clone(), 201, None));
+        }
+    }
+    let requests = Arc::new(requests);
+    let results = concurrently(requests.len(), |i| {
+        let (api, requests) = (api.clone(), requests.clone());
         async move {
-            let method = if i % 2 == 0 { "POST" } else { "DELETE" };
-            api.call(method, "/api/profiles/star/follow", None, Some(&fan))
-                .await
+            let (method, path, body, token, _, _) = &requests[i];
+            api.call(method, path, body.clone(), Some(token)).await
         }
     })
     .await;
-    assert!(results.iter().all(|(s, _)| *s == 200), "{results:?}");
-    let follows = api.count_keys("sk", "FOLLOWS#").await;
-    assert!(follows <= 1);
-    let profile = api
-        .expect("GET", "/api/profiles/star", None, Some(&fan), 200)
+    for ((method, path, _, _, status, star), (got, body)) in requests.iter().zip(&results) {
+        assert_eq!(got, status, "{method} {path}: {body}");
+        if let Some(star) = star {
+            // Each toggle answers the state it set, on the profile it was sent to.
+            assert_eq!(body["profile"]["username"], *star, "{method} {path}");
+            assert_eq!(
+                body["profile"]["following"],
+                *method == "POST",
+                "{method} {path}"
+            );
+        }
+    }
+    // Only contested's outcome is the race's to decide (the last write wins).
+    let contested = api
+        .expect("GET", "/api/profiles/contested", None, Some(&fan), 200)
         .await;
-    assert_eq!(profile["profile"]["following"], follows == 1);
-    let feed = api
-        .expect("GET", "/api/articles/feed", None, Some(&fan), 200)
-        .await;
-    assert_eq!(feed["articlesCount"], 0);
+    let contested_won = contested["profile"]["following"] == true;
+    let mut followed = vec!["steady", "joining"];
+    followed.extend(contested_won.then_some("contested"));
+    for (star, _) in STARS {
+        let profile = api
+            .expect(
+                "GET",
+                &format!("/api/profiles/{star}"),
+                None,
+                Some(&fan),
+                200,
+            )
+            .await;
+        let expected = followed.contains(&star);
+        assert_eq!(profile["profile"]["following"], expected, "{star}");
+    }
+    // One edge per followed star (the fan follows no one else), and the feed
+    // holds all of their articles and no one else's.
+    assert_eq!(api.count_keys("sk", "FOLLOWS#").await, followed.len());
+    let expected: BTreeMap<String, usize> = followed
+        .iter()
+        .map(|star| (star.to_string(), articles_of([*star])))
+        .collect();
+    let (count, by_author) = feed_of(&api, &fan).await;
+    assert_eq!(count, articles_of(followed.iter().copied()) as u64);
+    assert_eq!(by_author, expected);
+    // Whichever way contested went, following it now adds exactly its four.
+    api.expect(
+        "POST",
+        "/api/profiles/contested/follow",
+        None,
+        Some(&fan),
+        200,
+    )
+    .await;
+    assert_eq!(api.count_keys("sk", "FOLLOWS#").await, 3);
+    let (count, by_author) = feed_of(&api, &fan).await;
+    assert_eq!(
+        count,
+        articles_of(["steady", "joining", "contested"]) as u64
+    );
+    assert_eq!(by_author.get("contested"), Some(&4));
+    assert_eq!(by_author.get("leaving"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
