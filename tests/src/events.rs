@@ -4,11 +4,10 @@
 
 use anyhow::{Context, Result, ensure};
 use conduit::App;
-use conduit::api::create_article::{ArticleDraft, create_article};
-use conduit::domain::{
-    ArticleText, CommentText, Description, Page, Slug, Timestamp, Title, UserId,
-};
-use conduit::store::lists::ListFilter;
+use conduit::api::add_comment::{NewComment, NewCommentDto, add_comment, plan_comment};
+use conduit::api::create_article::{ArticleDraft, create_article, plan_article};
+use conduit::domain::{ArticleText, Description, Page, Slug, Timestamp, Title, UserId, Username};
+use conduit::store::ListFilter;
 
 /// The demo user the events act as.
 pub const EVENT_USER: &str = "jake";
@@ -39,15 +38,12 @@ pub fn expectation(function: &str) -> Option<(u16, &'static [&'static str])> {
 pub async fn fill(app: &App, event: &str) -> Result<String> {
     let jake = app
         .store
-        .user_id_by_username(EVENT_USER)
+        .user_id_by_username(&Username::parse(Some(EVENT_USER)).map_err(anyhow::Error::msg)?)
         .await?
         .context("the demo user is missing: seed the table first (conduit-dev seed)")?;
     let mut filled = event.replace("${TOKEN}", &app.tokens.issue(&jake));
     if filled.contains("${SLUG}") || filled.contains("${COMMENT_ID}") {
-        let page = Page {
-            limit: 1,
-            offset: 0,
-        };
+        let page = Page::parse(Some("1"), None).map_err(anyhow::Error::msg)?;
         let newest = app
             .store
             .list_articles(&ListFilter::Author(jake.clone()), page, None)
@@ -58,17 +54,15 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
             .context("the demo user has no articles")?
             .article;
         if filled.contains("${COMMENT_ID}") {
-            let comment = app
-                .store
-                .add_comment(
-                    &article.article_id,
-                    &jake,
-                    &CommentText::parse(Some("A comment to delete")).map_err(anyhow::Error::msg)?,
-                    Timestamp::now(),
-                    None,
-                )
-                .await?;
-            filled = filled.replace("${COMMENT_ID}", &comment.id.to_string());
+            let comment: NewComment = serde_json::from_value::<NewCommentDto>(
+                serde_json::json!({"body": "A comment to delete"}),
+            )?
+            .try_into()?;
+            let now = Timestamp::now();
+            let plan =
+                plan_comment(app, &article.slug, &article.article_id, &jake, comment, now).await?;
+            let view = add_comment(app, plan, None).await?;
+            filled = filled.replace("${COMMENT_ID}", &view.comment.id.to_string());
         }
         filled = filled.replace("${SLUG}", article.slug.as_str());
     }
@@ -87,7 +81,8 @@ async fn throwaway(app: &App, author: &UserId) -> Result<Slug> {
         ArticleText::parse(text("Nothing to see.").as_deref()).map_err(anyhow::Error::msg)?,
         Vec::new(),
     );
-    let view = create_article(app, author, draft, Timestamp::now(), None).await?;
+    let plan = plan_article(app, author, draft, Timestamp::now()).await?;
+    let view = create_article(app, plan, None).await?;
     Ok(view.article.slug)
 }
 

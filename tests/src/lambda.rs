@@ -115,7 +115,7 @@ pub async fn dispatch(app: &App, function: &str, request: Request) -> Response<B
         "favorite_article" => favorite_article::handle(app, request).await,
         "unfavorite_article" => unfavorite_article::handle(app, request).await,
         "get_tags" => get_tags::handle(&app.store, request).await,
-        "get_openapi" => get_openapi::handle(request).await,
+        "get_openapi" => conduit::openapi::handle(request).await,
         other => panic!("no function named {other}"),
     }
 }

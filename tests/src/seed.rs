@@ -48,7 +48,7 @@ const TOPICS: [(&str, &[&str]); 10] = [
 pub async fn seed(app: &App) -> Result<bool> {
     if app
         .store
-        .user_id_by_username(DEMO_USERS[0].0)
+        .user_id_by_username(&Username::parse(Some(DEMO_USERS[0].0)).map_err(|e| anyhow!(e))?)
         .await?
         .is_some()
     {
@@ -61,7 +61,8 @@ pub async fn seed(app: &App) -> Result<bool> {
             email: Email::parse(Some(&format!("{name}@example.com"))).map_err(|e| anyhow!(e))?,
             password: Password::parse(Some(DEMO_PASSWORD)).map_err(|e| anyhow!(e))?,
         };
-        let user = register::register(app, new, Timestamp::now(), None)
+        let planned = register::plan_registration(new, Timestamp::now()).await?;
+        let user = register::register(app, planned, None)
             .await
             .map(|registered| registered.user)
             .with_context(|| format!("registering {name}"))?;
@@ -97,15 +98,17 @@ pub async fn seed(app: &App) -> Result<bool> {
                 ArticleText::parse(Some(&body)).map_err(|e| anyhow!(e))?,
                 parse_tag_list(Some(&tags)).map_err(|e| anyhow!(e))?,
             );
-            let view =
-                create_article::create_article(app, author, draft, Timestamp::now(), None).await?;
+            let plan = create_article::plan_article(app, author, draft, Timestamp::now()).await?;
+            let view = create_article::create_article(app, plan, None).await?;
             slugs.push(view.article.slug);
         }
     }
     for (i, follower) in users.iter().enumerate() {
         for (j, (name, _)) in DEMO_USERS.iter().enumerate() {
             if i != j && (i + j) % 2 == 1 {
-                following::set_following(app, follower, name, true, None).await?;
+                let name = Username::parse(Some(name)).map_err(|e| anyhow!(e))?;
+                let plan = following::plan_following(app, follower, &name, true).await?;
+                following::set_following(app, plan, None).await?;
             }
         }
     }
@@ -113,15 +116,17 @@ pub async fn seed(app: &App) -> Result<bool> {
         let (_, id) = Slug::parse(slug.as_str()).context("seeded slug")?;
         for (u, user) in users.iter().enumerate() {
             if (k + u) % 3 == 0 {
-                favoriting::set_favorite(app, slug, &id, user, true, None).await?;
+                let plan = favoriting::plan_favorite(app, slug, &id, user, true).await?;
+                favoriting::set_favorite(app, plan, None).await?;
             }
             if (k + 2 * u) % 5 == 0 {
                 let comment: add_comment::NewComment = serde_json::from_value::<CommentInput>(
                     serde_json::json!({"body": format!("Great read! (comment {k}-{u})")}),
                 )?
                 .try_into()?;
-                add_comment::add_comment(app, slug, &id, user, comment, Timestamp::now(), None)
-                    .await?;
+                let now = Timestamp::now();
+                let plan = add_comment::plan_comment(app, slug, &id, user, comment, now).await?;
+                add_comment::add_comment(app, plan, None).await?;
             }
         }
     }

@@ -160,9 +160,9 @@ impl TestApi {
 
     /// A user written straight through the store, skipping argon2 (tests that
     /// need many users), and a token for them.
-    pub async fn quick_user(&self, name: &str) -> (conduit::store::items::UserRecord, String) {
+    pub async fn quick_user(&self, name: &str) -> (conduit::domain::User, String) {
         use conduit::domain::{Email, UserId, Username};
-        let user = conduit::store::items::UserRecord::new(
+        let user = conduit::domain::User::new(
             UserId::generate(),
             Username::parse(Some(name)).expect("a valid username"),
             Email::parse(Some(&format!("{name}@example.com"))).expect("a valid email"),

@@ -6,8 +6,8 @@ use tracing::instrument;
 
 use super::dto::{ProfileBody, ProfileDto};
 use crate::App;
-use crate::domain::{Profile, Username};
 use crate::domain::UserId;
+use crate::domain::{Profile, Username};
 use crate::http;
 use crate::http::ApiError;
 use crate::store::StoreError;

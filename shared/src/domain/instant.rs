@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Iso8601;
 use time::macros::format_description;
 
+/// A UTC instant rendered as ISO 8601 with milliseconds (`2026-11-21T10:00:00.123Z`);
 /// its text sorts in time order, which the sort keys rely on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(OffsetDateTime);

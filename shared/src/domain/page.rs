@@ -62,8 +62,6 @@ fn parse_bounded(raw: Option<&str>, default: u32, min: u32, max: u32) -> Result<
     Ok(value as u32)
 }
 
-/// A UTC instant rendered as ISO 8601 with milliseconds (`2026-11-21T10:00:00.123Z`);
-
 #[cfg(test)]
 mod tests {
     use super::*;

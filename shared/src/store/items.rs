@@ -13,9 +13,7 @@ use super::keys;
 use super::keys::{Key, attr};
 
 use crate::domain::{Article, User};
-use crate::domain::{
-    ArticleId, ArticleText, Tag, UserId,
-};
+use crate::domain::{ArticleId, ArticleText, Tag, UserId};
 
 /// A raw DynamoDB item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -267,10 +265,7 @@ mod tests {
 
     #[test]
     fn a_follow_edge_lives_under_its_follower_and_names_both_users() {
-        let (reader, author) = (
-            uid("r1"),
-            uid("a1"),
-        );
+        let (reader, author) = (uid("r1"), uid("a1"));
         let item = follow_item(&reader, &author);
         let key = keys::follow(&reader, &author);
         assert_eq!(item["pk"].as_s().unwrap(), key.pk());

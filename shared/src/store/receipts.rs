@@ -290,5 +290,4 @@ mod tests {
         assert!(!item.contains_key("grant"), "no grant, no attribute");
         assert_eq!(from_item::<ReceiptRecord>(item).unwrap(), plain);
     }
-
 }

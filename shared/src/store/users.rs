@@ -18,8 +18,8 @@ use super::{Store, StoreError};
 
 use super::transact::{TxOutcome, undecided, unreceipted};
 use super::writes::{n, s};
-use crate::domain::{Email, Taken, UserChanges, UserId, Username};
 use crate::domain::User;
+use crate::domain::{Email, Taken, UserChanges, UserId, Username};
 use crate::store::receipts::Receipt;
 
 /// Why a user write did not apply.
@@ -202,7 +202,7 @@ impl Store {
     }
 
     /// The owner of a username, compared case-insensitively.
-    pub(crate) async fn user_id_by_username(
+    pub async fn user_id_by_username(
         &self,
         username: &Username,
     ) -> Result<Option<UserId>, StoreError> {

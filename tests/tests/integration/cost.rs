@@ -8,20 +8,15 @@
 
 use std::sync::Arc;
 
-use conduit::api::create_article::{ArticleDraft, create_article};
-use conduit::domain::{ArticleText, CommentText, Description, Tag, Timestamp, Title, UserId};
+use conduit::api::create_article::{ArticleDraft, create_article, plan_article};
+use conduit::domain::{Article, ArticleText, Description, Tag, Timestamp, Title, User, UserId};
 use conduit::store::Usage;
-use conduit::store::items::UserRecord;
 use conduit_tests::TestApi;
 use futures::StreamExt;
 
 /// Creates `n` articles by each of `authors` (tagged `bench`): authors in
 /// parallel, each author's articles in sequence, as one person writes them.
-async fn articles(
-    api: &Arc<TestApi>,
-    authors: &[UserId],
-    n: usize,
-) -> Vec<conduit::store::items::ArticleRecord> {
+async fn articles(api: &Arc<TestApi>, authors: &[UserId], n: usize) -> Vec<Article> {
     let per_author = authors.iter().map(|author| {
         let (api, author) = (api.clone(), author.clone());
         async move {
@@ -38,9 +33,10 @@ async fn articles(
                         Tag::parse(&format!("t{}", i % 7)).unwrap(),
                     ],
                 );
-                let view = create_article(&api.app, &author, draft, Timestamp::now(), None)
+                let plan = plan_article(&api.app, &author, draft, Timestamp::now())
                     .await
                     .unwrap();
+                let view = create_article(&api.app, plan, None).await.unwrap();
                 created.push(view.article);
             }
             created
@@ -124,12 +120,15 @@ async fn measure_all(api: &TestApi, token: &str, slug: &str) -> Vec<Measured> {
 async fn first_page_cost_does_not_grow_with_the_table() {
     let api = Arc::new(TestApi::new().await);
     let (writer, _) = api.quick_user("writer").await;
-    let (reader, token) = api.quick_user("reader").await;
-    api.app
-        .store
-        .set_following(&reader.user_id, &writer.user_id, true)
-        .await
-        .unwrap();
+    let (_, token) = api.quick_user("reader").await;
+    api.expect(
+        "POST",
+        "/api/profiles/writer/follow",
+        None,
+        Some(&token),
+        200,
+    )
+    .await;
     let mut everyone = Vec::new();
     for i in 0..3 {
         everyone.push(api.quick_user(&format!("other{i}")).await.0.user_id);
@@ -137,22 +136,18 @@ async fn first_page_cost_does_not_grow_with_the_table() {
     everyone.push(writer.user_id.clone());
     let first = articles(&api, &everyone, 25).await;
     for article in first.iter().take(30) {
-        api.app
-            .store
-            .set_favorite(article, &reader.user_id, true)
-            .await
-            .unwrap();
-        api.app
-            .store
-            .add_comment(
-                &article.article_id,
-                &reader.user_id,
-                &CommentText::parse(Some("nice")).unwrap(),
-                Timestamp::now(),
-                None,
-            )
-            .await
-            .unwrap();
+        let path = format!("/api/articles/{}", article.slug.as_str());
+        api.expect("POST", &format!("{path}/favorite"), None, Some(&token), 200)
+            .await;
+        let comment = serde_json::json!({"comment": {"body": "nice"}});
+        api.expect(
+            "POST",
+            &format!("{path}/comments"),
+            Some(comment),
+            Some(&token),
+            201,
+        )
+        .await;
     }
     let slug = first[0].slug.as_str().to_owned();
     // 100 articles so far; 1,900 more, a quarter of them the measured author's.
@@ -200,18 +195,15 @@ async fn first_page_cost_does_not_grow_with_the_table() {
 #[ignore = "benchmark: scripts/test.sh runs it in its benchmark step"]
 async fn a_reader_following_500_authors_gets_a_page_in_a_bounded_number_of_requests() {
     let api = Arc::new(TestApi::new().await);
-    let (reader, token) = api.quick_user("reader").await;
-    let authors: Vec<UserRecord> = futures::stream::iter(0..500)
+    let (_, token) = api.quick_user("reader").await;
+    let authors: Vec<User> = futures::stream::iter(0..500)
         .map(|i| {
-            let api = api.clone();
-            let reader = reader.user_id.clone();
+            let (api, token) = (api.clone(), token.clone());
             async move {
-                let (author, _) = api.quick_user(&format!("author{i}")).await;
-                api.app
-                    .store
-                    .set_following(&reader, &author.user_id, true)
-                    .await
-                    .unwrap();
+                let name = format!("author{i}");
+                let (author, _) = api.quick_user(&name).await;
+                let follow = format!("/api/profiles/{name}/follow");
+                api.expect("POST", &follow, None, Some(&token), 200).await;
                 author
             }
         })

@@ -129,7 +129,7 @@ async fn a_token_signed_with_another_secret_or_expired_is_refused() {
     let id = api
         .app
         .store
-        .user_id_by_username("jake")
+        .user_id_by_username(&conduit::domain::Username::parse(Some("jake")).unwrap())
         .await
         .unwrap()
         .unwrap();
