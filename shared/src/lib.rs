@@ -10,8 +10,9 @@
 //! - [`app`]: what a function holds for its lifetime (store, keys).
 //! - [`store`]: the DynamoDB adapter (single table, see `docs/data-model.md`);
 //!   [`auth`]: argon2id passwords, HS256 tokens, request fingerprints.
-//! - [`config`], [`invocation`], [`telemetry`]: environment and time
-//!   budgets, the invocation's scope, metrics and traces.
+//! - [`config`]: the environment, read once, and the time budgets.
+//! - [`invocation`]: what one invocation carries (its deadline, request id).
+//! - [`telemetry`]: metrics (EMF) and traces (X-Ray).
 //! - [`domain`]: entities and validated values (parse, don't validate).
 
 #![warn(missing_docs)]

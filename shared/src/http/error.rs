@@ -7,7 +7,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
-use super::response::json;
+use super::body::json;
 use crate::auth::TokenError;
 use crate::domain::{ValidationErrors, limits};
 use crate::store::StoreError;

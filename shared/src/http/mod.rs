@@ -1,15 +1,17 @@
 //! The HTTP boundary: reading API Gateway requests ([`request`]), who is
 //! calling ([`caller`]), the one error-to-status mapping ([`error`]),
-//! building responses ([`response`]) and conditional requests
+//! building responses ([`body`], [`response`]) and conditional requests
 //! ([`conditional`]). The response bodies themselves are the endpoints'
 //! (`api::dto`).
 
+mod body;
 mod caller;
 mod conditional;
 mod error;
 mod request;
 mod response;
 
+pub use {body::json, body::no_content};
 pub use {caller::Caller, caller::optional_auth, caller::require_auth};
 pub use {conditional::IfMatch, conditional::entity_tag};
 pub use {error::ApiError, error::ErrorsBody, error::chain};
@@ -17,7 +19,4 @@ pub use {
     request::page, request::parse_json, request::path_param, request::query_param,
     request::slug_param,
 };
-pub use {
-    response::json, response::no_content, response::respond, response::respond_cacheable,
-    response::respond_public,
-};
+pub use {response::respond, response::respond_cacheable, response::respond_public};

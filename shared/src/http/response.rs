@@ -1,31 +1,11 @@
-//! Building responses: JSON bodies, and turning a handler's result into the
-//! response, with the caching headers of reads.
+//! Turning a handler's result into the response, with the caching headers of
+//! reads.
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
 
 use super::conditional::conditional;
 use super::error::ApiError;
-
-/// A JSON response.
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
-        .body(Body::from(
-            serde_json::to_string(body).expect("response bodies always serialize"),
-        ))
-        .expect("static parts are valid")
-}
-
-/// An empty 204 response.
-pub fn no_content() -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .body(Body::Empty)
-        .expect("static parts are valid")
-}
 
 /// Turns a handler's result into the response.
 pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {

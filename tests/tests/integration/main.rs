@@ -15,6 +15,7 @@ mod cost;
 mod events;
 mod faults;
 mod idempotency;
+mod layers;
 mod openapi;
 mod template;
 mod users;
