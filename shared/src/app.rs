@@ -3,8 +3,7 @@
 use secrecy::SecretString;
 
 use crate::auth::{Fingerprints, TokenKeys};
-use crate::config;
-use crate::config::{AuthConfig, ConfigError, SecretSource, check_secret};
+use crate::config::{self, AuthConfig, ConfigError, SecretSource, check_secret};
 use crate::store::Store;
 
 /// What an authenticating function holds for its lifetime.
@@ -30,7 +29,7 @@ pub enum InitError {
 
 impl App {
     /// Builds the app from the environment: config, SDK clients, secret.
-    pub async fn from_env() -> Result<Self, InitError> {
+    pub(crate) async fn from_env() -> Result<Self, InitError> {
         let auth = AuthConfig::from_env()?;
         let table = config::table_name()?;
         let sdk = config::sdk_loader().load().await;
@@ -79,7 +78,7 @@ impl Store {
     /// A store on `TABLE_NAME` with the SDK configuration of
     /// [`config::sdk_loader`] (time budgets; honours `AWS_ENDPOINT_URL_DYNAMODB`,
     /// so DynamoDB Local needs no special case).
-    pub async fn from_env() -> Result<Self, InitError> {
+    pub(crate) async fn from_env() -> Result<Self, InitError> {
         let table = config::table_name()?;
         let sdk = config::sdk_loader().load().await;
         Ok(Self::new(aws_sdk_dynamodb::Client::new(&sdk), table))

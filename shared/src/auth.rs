@@ -21,7 +21,7 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// Hashes a password with a fresh salt. CPU-bound: call from a blocking thread.
-pub fn hash_password(password: &Password) -> PasswordHashString {
+pub(crate) fn hash_password(password: &Password) -> PasswordHashString {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     let hash = argon2()
         .hash_password(password.expose().as_bytes(), &salt)
@@ -30,14 +30,14 @@ pub fn hash_password(password: &Password) -> PasswordHashString {
 }
 
 /// [`hash_password`] on a blocking thread, so the async runtime keeps serving.
-pub async fn hash_password_blocking(
+pub(crate) async fn hash_password_blocking(
     password: Password,
 ) -> Result<PasswordHashString, tokio::task::JoinError> {
     tokio::task::spawn_blocking(move || hash_password(&password)).await
 }
 
 /// [`verify_password`] on a blocking thread.
-pub async fn verify_password_blocking(
+pub(crate) async fn verify_password_blocking(
     password: Password,
     stored: Option<PasswordHashString>,
 ) -> Result<bool, tokio::task::JoinError> {
@@ -54,13 +54,13 @@ static DECOY_HASH: LazyLock<PasswordHashString> = LazyLock::new(|| {
 /// hash on top of its check (a one-off timing difference from a known email),
 /// and the first login pays for the blocking thread and argon2's first 19 MiB
 /// (README, "Cold start", has the measurement).
-pub async fn warm_password_hashing() {
+pub(crate) async fn warm_password_hashing() {
     let _ = tokio::task::spawn_blocking(|| LazyLock::force(&DECOY_HASH).as_str().len()).await;
 }
 
 /// Checks a password against a stored hash (or against a decoy when there is
 /// none, to keep timing flat). CPU-bound: call from a blocking thread.
-pub fn verify_password(password: &Password, stored: Option<&PasswordHashString>) -> bool {
+pub(crate) fn verify_password(password: &Password, stored: Option<&PasswordHashString>) -> bool {
     let hash = stored.unwrap_or(&DECOY_HASH);
     let Ok(parsed) = PasswordHash::new(hash.as_str()) else {
         return false;
@@ -73,7 +73,7 @@ pub fn verify_password(password: &Password, stored: Option<&PasswordHashString>)
 
 /// Why a token was refused; all of these are a 401 to the caller.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum TokenError {
+pub(crate) enum TokenError {
     /// No `Authorization` header.
     #[error("missing authorization header")]
     Missing,
@@ -128,7 +128,7 @@ impl TokenKeys {
     /// The token for `user` issued at `now` (Unix seconds): the same
     /// arguments give the same token, which lets an idempotent replay answer
     /// with the token of the first response without storing it.
-    pub fn issue_at(&self, user: &UserId, now: u64) -> String {
+    pub(crate) fn issue_at(&self, user: &UserId, now: u64) -> String {
         let claims = Claims {
             sub: user.as_str().to_owned(),
             iat: now,
@@ -139,7 +139,7 @@ impl TokenKeys {
     }
 
     /// The user a token was issued to, if its signature, algorithm and expiry hold.
-    pub fn verify(&self, token: &str) -> Result<UserId, TokenError> {
+    pub(crate) fn verify(&self, token: &str) -> Result<UserId, TokenError> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
             .and_then(|data| UserId::parse(&data.claims.sub))
@@ -149,7 +149,7 @@ impl TokenKeys {
 
 /// Extracts the token from an `Authorization` header value: `Token <jwt>` as
 /// the spec says, or `Bearer <jwt>` as most HTTP clients send.
-pub fn token_from_header(value: Option<&str>) -> Result<&str, TokenError> {
+pub(crate) fn token_from_header(value: Option<&str>) -> Result<&str, TokenError> {
     let value = value.ok_or(TokenError::Missing)?.trim();
     let (scheme, token) = value.split_once(' ').ok_or(TokenError::Malformed)?;
     let token = token.trim();

@@ -21,7 +21,7 @@ pub enum ConfigError {
 }
 
 /// Where the JWT signing secret comes from.
-pub enum SecretSource {
+pub(crate) enum SecretSource {
     /// `JWT_SECRET_ARN`: a Secrets Manager secret, resolved at init (AWS).
     SecretsManager(String),
     /// `JWT_SECRET`: the secret itself (local runs and tests).
@@ -39,7 +39,7 @@ impl std::fmt::Debug for SecretSource {
 
 /// Settings of the functions that authenticate callers.
 #[derive(Debug)]
-pub struct AuthConfig {
+pub(crate) struct AuthConfig {
     /// The signing secret's source.
     pub secret: SecretSource,
     /// How long issued tokens live (`JWT_TTL_SECONDS`, default one day).
@@ -47,7 +47,7 @@ pub struct AuthConfig {
 }
 
 /// Shortest signing secret accepted: HS256 wants at least 256 bits.
-pub const SECRET_MIN_BYTES: usize = 32;
+pub(crate) const SECRET_MIN_BYTES: usize = 32;
 
 fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -57,29 +57,29 @@ fn var(name: &'static str) -> Option<String> {
 /// Manager at init). With them a request that cannot be served fails in at
 /// most [`budget::OPERATION`]; [`crate::invocation`] bounds all of an
 /// invocation's requests together, well inside the function's `Timeout`.
-pub mod budget {
+pub(crate) mod budget {
     use std::time::Duration;
 
     /// Opening a connection (TCP and TLS). In-region handshakes take tens of
     /// milliseconds; a second means the endpoint is unreachable.
-    pub const CONNECT: Duration = Duration::from_millis(1_000);
+    pub(crate) const CONNECT: Duration = Duration::from_millis(1_000);
     /// One attempt, from sending the request to the end of the response.
     /// DynamoDB answers in single-digit milliseconds; 1.5 s is a stalled peer.
-    pub const ATTEMPT: Duration = Duration::from_millis(1_500);
+    pub(crate) const ATTEMPT: Duration = Duration::from_millis(1_500);
     /// One operation, the SDK's retries and their backoff included.
-    pub const OPERATION: Duration = Duration::from_millis(3_000);
+    pub(crate) const OPERATION: Duration = Duration::from_millis(3_000);
     /// Attempts per operation (the SDK's standard retry mode: transient
     /// errors and throttling, jittered exponential backoff).
-    pub const MAX_ATTEMPTS: u32 = 3;
+    pub(crate) const MAX_ATTEMPTS: u32 = 3;
     /// First and longest wait between the SDK's attempts.
-    pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
+    pub(crate) const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
     /// See [`INITIAL_BACKOFF`].
-    pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
+    pub(crate) const MAX_BACKOFF: Duration = Duration::from_millis(500);
     /// Longest that init waits to open the DynamoDB connection ahead of the
     /// first invocation (see `Store::warm_up`); past it, init goes on.
-    pub const WARM_UP: Duration = Duration::from_millis(1_000);
+    pub(crate) const WARM_UP: Duration = Duration::from_millis(1_000);
     /// What a 503 tells the client to wait before retrying (`Retry-After`, seconds).
-    pub const RETRY_AFTER_SECONDS: u32 = 1;
+    pub(crate) const RETRY_AFTER_SECONDS: u32 = 1;
 }
 
 /// The SDK configuration every client is built from: region, credentials and
@@ -105,13 +105,13 @@ pub fn sdk_loader() -> aws_config::ConfigLoader {
 }
 
 /// `TABLE_NAME`: the DynamoDB table.
-pub fn table_name() -> Result<String, ConfigError> {
+pub(crate) fn table_name() -> Result<String, ConfigError> {
     var("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))
 }
 
 impl AuthConfig {
     /// Reads `JWT_SECRET_ARN` (preferred) or `JWT_SECRET`, and `JWT_TTL_SECONDS`.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub(crate) fn from_env() -> Result<Self, ConfigError> {
         let secret = match (var("JWT_SECRET_ARN"), var("JWT_SECRET")) {
             (Some(arn), _) => SecretSource::SecretsManager(arn),
             (None, Some(value)) => {
@@ -138,7 +138,7 @@ impl AuthConfig {
 }
 
 /// Refuses secrets too short to sign with.
-pub fn check_secret(secret: &SecretString, name: &'static str) -> Result<(), ConfigError> {
+pub(crate) fn check_secret(secret: &SecretString, name: &'static str) -> Result<(), ConfigError> {
     if secret.expose_secret().len() < SECRET_MIN_BYTES {
         Err(ConfigError::Invalid {
             name,

@@ -23,28 +23,26 @@ use lambda_http::{Body, Request, Response};
 use crate::App;
 use crate::domain::{Timestamp, UserId, ValidationErrors};
 use crate::http::ApiError;
-
-use crate::store::StoreError;
-use crate::store::keys;
 use crate::store::keys::Key;
 use crate::store::receipts::{KeyClaimRecord, KeyRecord, Receipt, ReceiptRecord};
+use crate::store::{StoreError, keys};
 
 /// The request header carrying the key.
-pub const HEADER: &str = "idempotency-key";
+pub(crate) const HEADER: &str = "idempotency-key";
 
 /// The response header marking a replayed response (`true`): the request had
 /// no effect of its own.
-pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+pub(crate) const REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// How long a receipt answers for its key: a day, as the draft suggests;
 /// DynamoDB's TTL then deletes it.
-pub const LIFETIME_SECONDS: i64 = 24 * 60 * 60;
+pub(crate) const LIFETIME_SECONDS: i64 = 24 * 60 * 60;
 
 /// [`LIFETIME_SECONDS`] as a duration.
 pub const LIFETIME: std::time::Duration = std::time::Duration::from_secs(LIFETIME_SECONDS as u64);
 
 /// Longest key accepted (a UUID is 36 characters).
-pub const KEY_MAX: usize = 255;
+pub(crate) const KEY_MAX: usize = 255;
 
 /// How long a claim keeps duplicates out: more than an invocation may run
 /// (the template's `Timeout`, which a test keeps well below it), so only the
@@ -145,15 +143,11 @@ enum Turn {
     Answered(Response<Body>),
 }
 
-/// What a use case calls to turn its result into the receipt it writes with
-/// its effect (the response, rendered before the transaction commits).
-pub type Seal<'a, V> = &'a (dyn Fn(&V) -> Receipt + Send + Sync);
-
 impl Keyed {
     /// The keyed request `caller` (`None`: anonymous, as a registration is)
     /// makes at `now`, or `None` if it sent no key. A malformed key, or more
     /// than one, is a 400.
-    pub fn of(
+    pub(crate) fn of(
         app: &App,
         request: &Request,
         caller: Option<&UserId>,
@@ -335,9 +329,10 @@ fn with_token(body: &str, token: &str) -> String {
 /// Serves a request whose use case writes the receipt in its own transaction.
 /// Without a key `serve` just runs. With one, the request takes its turn
 /// (claims the key, or waits for and replays its first response); if it
-/// holds the key, `serve` gets the keyed request to seal its response with.
+/// holds the key, `serve` gets the keyed request, to make the receipt of its
+/// response with ([`Keyed::receipt`]) before it writes.
 /// A success has written its receipt; an error answer gives the key up.
-pub async fn within<F, Fut>(
+pub(crate) async fn within<F, Fut>(
     app: &App,
     request: &Request,
     caller: Option<&UserId>,

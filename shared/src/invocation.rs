@@ -20,7 +20,7 @@ pub const ANSWER_MARGIN: Duration = Duration::from_millis(1_000);
 /// What a clean-up may still take after the deadline (giving up an
 /// idempotency key after a 503, so the retry need not wait for it to lapse):
 /// part of [`ANSWER_MARGIN`], the rest left for answering.
-pub const CLEANUP_GRACE: Duration = Duration::from_millis(300);
+pub(crate) const CLEANUP_GRACE: Duration = Duration::from_millis(300);
 const _: () = assert!(CLEANUP_GRACE.as_millis() < ANSWER_MARGIN.as_millis());
 
 /// The longest any invocation spends on DynamoDB, whatever the function's
@@ -76,29 +76,24 @@ impl Invocation {
         (output, invocation)
     }
 
-    /// The request id.
-    pub fn request_id(&self) -> &str {
-        &self.request_id
-    }
-
     /// The counters and DynamoDB requests recorded during the invocation.
-    pub fn recorder(&self) -> &Recorder {
+    pub(crate) fn recorder(&self) -> &Recorder {
         &self.recorder
     }
 }
 
 /// Counts a domain event of the current invocation (nothing outside one).
-pub fn count(counter: Counter) {
+pub(crate) fn count(counter: Counter) {
     let _ = CURRENT.try_with(|i| i.recorder.count(counter));
 }
 
 /// Records a DynamoDB request of the current invocation (nothing outside one).
-pub fn record_call(call: Call) {
+pub(crate) fn record_call(call: Call) {
     let _ = CURRENT.try_with(|i| i.recorder.call(call));
 }
 
 /// Time left before the current invocation must answer; `None` outside one.
-pub fn remaining() -> Option<Duration> {
+pub(crate) fn remaining() -> Option<Duration> {
     CURRENT
         .try_with(|i| i.deadline.saturating_duration_since(Instant::now()))
         .ok()
@@ -110,7 +105,7 @@ pub fn remaining() -> Option<Duration> {
 /// retries an attempt whose answer was lost, so a transaction that did commit
 /// is not applied again; each attempt of ours gets the next number, because
 /// ours are only made after DynamoDB said the previous one did not commit.
-pub fn transaction_token() -> String {
+pub(crate) fn transaction_token() -> String {
     CURRENT
         .try_with(|i| {
             let seq = i.transactions.fetch_add(1, Ordering::Relaxed);

@@ -12,8 +12,7 @@ use tracing::Instrument;
 use crate::App;
 use crate::invocation::Invocation;
 use crate::store::Store;
-use crate::telemetry;
-use crate::telemetry::{MetricsConfig, Outcome, TraceHeader};
+use crate::telemetry::{self, MetricsConfig, Outcome, TraceHeader};
 
 /// Runs an authenticating function: JSON logs carrying the request id, the app
 /// built once from the environment, then `handler` for every invocation.

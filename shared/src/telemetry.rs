@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 /// Domain events worth a metric of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counter {
+pub(crate) enum Counter {
     /// A user registered.
     Registration,
     /// A login was refused (wrong password, unknown email, or locked).
@@ -37,7 +37,7 @@ impl Counter {
     ];
 
     /// The metric's name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Counter::Registration => "Registrations",
             Counter::FailedLogin => "FailedLogins",
@@ -48,7 +48,7 @@ impl Counter {
 
 /// One DynamoDB request as the trace shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Call {
+pub(crate) struct Call {
     /// `GetItem`, `Query`, `TransactWriteItems`, …
     pub operation: &'static str,
     /// The table it went to.
@@ -65,14 +65,14 @@ pub struct Call {
 
 /// What an invocation recorded: its counters and its DynamoDB requests.
 #[derive(Debug, Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     counters: [AtomicU32; 3],
     calls: Mutex<Vec<Call>>,
 }
 
 impl Recorder {
     /// Counts one `counter` event.
-    pub fn count(&self, counter: Counter) {
+    pub(crate) fn count(&self, counter: Counter) {
         let index = Counter::ALL
             .iter()
             .position(|c| *c == counter)
@@ -81,12 +81,12 @@ impl Recorder {
     }
 
     /// Records one DynamoDB request.
-    pub fn call(&self, call: Call) {
+    pub(crate) fn call(&self, call: Call) {
         self.calls.lock().expect("never poisoned").push(call);
     }
 
     /// How many `counter` events were counted.
-    pub fn counted(&self, counter: Counter) -> u32 {
+    pub(crate) fn counted(&self, counter: Counter) -> u32 {
         let index = Counter::ALL
             .iter()
             .position(|c| *c == counter)
@@ -95,13 +95,13 @@ impl Recorder {
     }
 
     /// The DynamoDB requests recorded so far.
-    pub fn calls(&self) -> Vec<Call> {
+    pub(crate) fn calls(&self) -> Vec<Call> {
         self.calls.lock().expect("never poisoned").clone()
     }
 }
 
 /// Seconds since the epoch, with microseconds: X-Ray's time format.
-pub fn epoch_seconds(at: SystemTime) -> f64 {
+pub(crate) fn epoch_seconds(at: SystemTime) -> f64 {
     at.duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs_f64()
@@ -110,7 +110,7 @@ pub fn epoch_seconds(at: SystemTime) -> f64 {
 /// Where metrics go and what they are filed under (`METRICS_NAMESPACE`,
 /// `METRICS_SERVICE`, and the function's name).
 #[derive(Debug, Clone)]
-pub struct MetricsConfig {
+pub(crate) struct MetricsConfig {
     /// CloudWatch namespace.
     pub namespace: String,
     /// The `Service` dimension: one stack's functions together.
@@ -123,7 +123,7 @@ impl MetricsConfig {
     /// From the environment: `METRICS_NAMESPACE` (default `Conduit`),
     /// `METRICS_SERVICE` (default `conduit`), `AWS_LAMBDA_FUNCTION_NAME`
     /// (default: `fallback`, the binary's name).
-    pub fn from_env(fallback: &str) -> Self {
+    pub(crate) fn from_env(fallback: &str) -> Self {
         let var = |name: &str, default: &str| {
             std::env::var(name)
                 .ok()
@@ -140,7 +140,7 @@ impl MetricsConfig {
 
 /// What one invocation came to.
 #[derive(Debug, Clone, Copy)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The response status.
     pub status: u16,
     /// Milliseconds from the start of the handler to its response.
@@ -154,7 +154,7 @@ pub struct Outcome {
 /// The invocation's EMF document: its metrics under two dimension sets
 /// (`Service`, and `Service` × `Function`), and the request and trace ids as
 /// plain properties (searchable in Logs Insights, not metrics).
-pub fn emf_document(
+pub(crate) fn emf_document(
     config: &MetricsConfig,
     outcome: Outcome,
     recorder: &Recorder,
@@ -212,7 +212,7 @@ pub fn emf_document(
 
 /// The parts of an `X-Amzn-Trace-Id` / `_X_AMZN_TRACE_ID` value X-Ray needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceHeader {
+pub(crate) struct TraceHeader {
     /// `Root=1-…`: the trace.
     pub root: String,
     /// `Parent=…`: the segment Lambda opened for this invocation.
@@ -252,7 +252,7 @@ fn segment_id() -> String {
 /// (`name`, from `start` to `end`) holding one `aws` subsegment per DynamoDB
 /// request, with operation, table and consumed capacity. Each is one UDP
 /// datagram for the daemon, header line included.
-pub fn xray_documents(
+pub(crate) fn xray_documents(
     trace: &TraceHeader,
     name: &str,
     start: f64,
@@ -308,7 +308,7 @@ pub fn xray_documents(
 /// Lambda when tracing is active). Fire and forget, as the daemon protocol is:
 /// a lost datagram loses a subsegment, never a response. Off when unset
 /// (locally), so the warm path there pays nothing.
-pub fn send_to_daemon(documents: &[String]) {
+pub(crate) fn send_to_daemon(documents: &[String]) {
     if let Ok(address) = std::env::var("AWS_XRAY_DAEMON_ADDRESS") {
         send_to(&address, documents);
     }
@@ -316,7 +316,7 @@ pub fn send_to_daemon(documents: &[String]) {
 
 /// Sends documents to the daemon at `address`: `host:port`, or the
 /// `udp:host:port tcp:host:port` form Lambda may set.
-pub fn send_to(address: &str, documents: &[String]) {
+pub(crate) fn send_to(address: &str, documents: &[String]) {
     let udp = address
         .split_whitespace()
         .find_map(|part| part.strip_prefix("udp:"))

@@ -88,7 +88,7 @@ pub struct CommentPlan {
 
 impl CommentPlan {
     /// The new comment as its author sees it.
-    pub fn view(&self) -> &CommentView {
+    pub(crate) fn view(&self) -> &CommentView {
         &self.view
     }
 }

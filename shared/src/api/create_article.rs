@@ -136,7 +136,7 @@ pub struct ArticlePlan {
 
 impl ArticlePlan {
     /// The new article as its author sees it.
-    pub fn view(&self) -> &ArticleView {
+    pub(crate) fn view(&self) -> &ArticleView {
         &self.view
     }
 }

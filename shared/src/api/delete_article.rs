@@ -5,18 +5,17 @@ use tracing::instrument;
 
 use crate::App;
 use crate::domain::{ArticleId, Slug, UserId};
-use crate::http;
-use crate::http::ApiError;
+use crate::http::{self, ApiError};
 
 /// Why an article could not be deleted: the cases of every author-only
 /// article action.
-pub type DeleteArticleError = super::AuthorOnlyError;
+pub(crate) type DeleteArticleError = super::AuthorOnlyError;
 
 /// Deletes an article of the caller's; see `Store::delete_article` for how
 /// the delete stays consistent and resumable. A delete that failed part-way
 /// left a tombstone, which is still the author's to finish deleting.
 #[instrument(skip(app))]
-pub async fn delete_article(
+pub(crate) async fn delete_article(
     app: &App,
     slug: &Slug,
     id: &ArticleId,

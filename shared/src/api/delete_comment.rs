@@ -5,13 +5,12 @@ use tracing::instrument;
 
 use crate::App;
 use crate::domain::{ArticleId, CommentId, Slug, UserId};
-use crate::http;
-use crate::http::ApiError;
+use crate::http::{self, ApiError};
 use crate::store::{ArticleWriteError, StoreError};
 
 /// Why a comment could not be deleted.
 #[derive(Debug, thiserror::Error)]
-pub enum DeleteCommentError {
+pub(crate) enum DeleteCommentError {
     /// No live article has this slug.
     #[error("article not found")]
     ArticleNotFound,
@@ -41,7 +40,7 @@ impl From<DeleteCommentError> for ApiError {
 /// `slug`. Whose it is and whether it exists are checked by the delete's own
 /// condition, so a comment cannot change hands between a check and the delete.
 #[instrument(skip(app))]
-pub async fn delete_comment(
+pub(crate) async fn delete_comment(
     app: &App,
     slug: &Slug,
     id: &ArticleId,

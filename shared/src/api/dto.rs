@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 /// `{"user": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = UserResponse)]
-pub struct UserBody {
+pub(crate) struct UserBody {
     /// The user.
     pub user: UserDto,
 }
@@ -16,7 +16,7 @@ pub struct UserBody {
 /// A user with their token.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = User)]
-pub struct UserDto {
+pub(crate) struct UserDto {
     /// The address as the user typed it (uniqueness ignores case).
     pub email: String,
     /// The caller's JWT: freshly issued on login and registration, echoed back otherwise.
@@ -49,7 +49,7 @@ impl UserBody {
 /// `{"profile": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ProfileResponse)]
-pub struct ProfileBody {
+pub(crate) struct ProfileBody {
     /// The profile.
     pub profile: ProfileDto,
 }
@@ -57,7 +57,7 @@ pub struct ProfileBody {
 /// A user as others see them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = Profile)]
-pub struct ProfileDto {
+pub(crate) struct ProfileDto {
     /// The display username (what `/profiles/{username}` takes, in any case).
     pub username: String,
     /// Bio, `null` when unset.
@@ -86,7 +86,7 @@ impl ProfileDto {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = ArticleSummary)]
-pub struct ArticleSummaryDto {
+pub(crate) struct ArticleSummaryDto {
     /// URL name: the title's words and the article id; changes with the title.
     pub slug: String,
     /// Title as written (trimmed).
@@ -134,7 +134,7 @@ impl ArticleSummaryDto {
 /// An article on its own: the summary and the body.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Article)]
-pub struct ArticleDto {
+pub(crate) struct ArticleDto {
     /// Everything lists show.
     #[serde(flatten)]
     pub summary: ArticleSummaryDto,
@@ -160,7 +160,7 @@ impl ArticleDto {
 /// `{"article": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = SingleArticleResponse)]
-pub struct ArticleBody {
+pub(crate) struct ArticleBody {
     /// The article.
     pub article: ArticleDto,
 }
@@ -169,7 +169,7 @@ pub struct ArticleBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = MultipleArticlesResponse)]
-pub struct ArticlesBody {
+pub(crate) struct ArticlesBody {
     /// This page, newest first, without bodies.
     pub articles: Vec<ArticleSummaryDto>,
     /// Matching articles on all pages.
@@ -180,7 +180,7 @@ pub struct ArticlesBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = Comment)]
-pub struct CommentDto {
+pub(crate) struct CommentDto {
     /// Integer id, unique within the article (the spec wants integers).
     pub id: u64,
     /// ISO 8601 with milliseconds.

@@ -51,7 +51,7 @@ impl FavoritePlan {
     /// The article as the caller will see it: favorited (or not), its count
     /// moved by this request's change (other callers' favorites meanwhile are
     /// not counted; `GET` the article for the exact count).
-    pub fn view(&self) -> &ArticleView {
+    pub(crate) fn view(&self) -> &ArticleView {
         &self.after
     }
 }

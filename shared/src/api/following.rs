@@ -53,7 +53,7 @@ pub struct FollowPlan {
 
 impl FollowPlan {
     /// The followee's profile as the follower will see it.
-    pub fn view(&self) -> &Profile {
+    pub(crate) fn view(&self) -> &Profile {
         &self.profile
     }
 }

@@ -6,15 +6,13 @@ use tracing::instrument;
 
 use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
-use crate::domain::ArticleView;
-use crate::domain::{ArticleId, Slug, UserId};
-use crate::http;
-use crate::http::ApiError;
+use crate::domain::{ArticleId, ArticleView, Slug, UserId};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 
 /// Why an article could not be shown.
 #[derive(Debug, thiserror::Error)]
-pub enum GetArticleError {
+pub(crate) enum GetArticleError {
     /// No article has this slug.
     #[error("article not found")]
     NotFound,
@@ -38,7 +36,7 @@ impl From<GetArticleError> for ApiError {
 /// consistent only when it finds nothing, so an article read right after it
 /// was created, or renamed, is never a wrong 404; only real misses pay twice.
 #[instrument(skip(app, viewer))]
-pub async fn article(
+pub(crate) async fn article(
     app: &App,
     slug: &Slug,
     id: &ArticleId,

@@ -7,15 +7,13 @@ use tracing::instrument;
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::TokenError;
-use crate::domain::User;
-use crate::domain::UserId;
-use crate::http;
-use crate::http::ApiError;
+use crate::domain::{User, UserId};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 
 /// Why the current user could not be shown.
 #[derive(Debug, thiserror::Error)]
-pub enum CurrentUserError {
+pub(crate) enum CurrentUserError {
     /// The token names a user that no longer exists.
     #[error("user no longer exists")]
     Gone,
@@ -35,7 +33,7 @@ impl From<CurrentUserError> for ApiError {
 
 /// Reads the user a verified token names.
 #[instrument(skip_all, fields(user_id = %id))]
-pub async fn current_user(app: &App, id: &UserId) -> Result<User, CurrentUserError> {
+pub(crate) async fn current_user(app: &App, id: &UserId) -> Result<User, CurrentUserError> {
     app.store
         .user(id, true)
         .await?

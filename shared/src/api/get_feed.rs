@@ -5,15 +5,13 @@ use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 use crate::App;
-use crate::domain::ArticlePage;
-use crate::domain::{Page, UserId};
-use crate::http;
-use crate::http::ApiError;
+use crate::domain::{ArticlePage, Page, UserId};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 
 /// Why a feed could not be served.
 #[derive(Debug, thiserror::Error)]
-pub enum FeedError {
+pub(crate) enum FeedError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -29,7 +27,7 @@ impl From<FeedError> for ApiError {
 
 /// One page of the reader's feed.
 #[instrument(skip(app, reader))]
-pub async fn feed(app: &App, reader: &UserId, page: Page) -> Result<ArticlePage, FeedError> {
+pub(crate) async fn feed(app: &App, reader: &UserId, page: Page) -> Result<ArticlePage, FeedError> {
     Ok(app.store.feed(reader, page).await?)
 }
 

@@ -6,15 +6,13 @@ use tracing::instrument;
 
 use super::dto::{ProfileBody, ProfileDto};
 use crate::App;
-use crate::domain::UserId;
-use crate::domain::{Profile, Username};
-use crate::http;
-use crate::http::ApiError;
+use crate::domain::{Profile, UserId, Username};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 
 /// Why a profile could not be shown.
 #[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
+pub(crate) enum ProfileError {
     /// No such username.
     #[error("profile not found")]
     NotFound,
@@ -34,7 +32,7 @@ impl From<ProfileError> for ApiError {
 
 /// Looks a username up (one read), then the user and the follow flag (one batch read).
 #[instrument(skip(app, viewer))]
-pub async fn profile(
+pub(crate) async fn profile(
     app: &App,
     username: &Username,
     viewer: Option<&UserId>,

@@ -7,13 +7,11 @@ use tracing::instrument;
 use utoipa::ToSchema;
 
 use crate::domain::Tag;
-use crate::http;
-use crate::http::ApiError;
-use crate::store::Store;
-use crate::store::StoreError;
+use crate::http::{self, ApiError};
+use crate::store::{Store, StoreError};
 
 /// How many tags `GET /api/tags` returns, most used first.
-pub const TAGS_LIMIT: usize = 20;
+pub(crate) const TAGS_LIMIT: usize = 20;
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = TagsResponse)]
@@ -23,7 +21,7 @@ struct TagsBody {
 
 /// Why the tags could not be listed: storage is all that can fail.
 #[derive(Debug, thiserror::Error)]
-pub enum TagsError {
+pub(crate) enum TagsError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -39,7 +37,7 @@ impl From<TagsError> for ApiError {
 
 /// The most used tags, from maintained counts: one query, no scan.
 #[instrument(skip_all)]
-pub async fn tags(store: &Store) -> Result<Vec<Tag>, TagsError> {
+pub(crate) async fn tags(store: &Store) -> Result<Vec<Tag>, TagsError> {
     Ok(store.popular_tags(TAGS_LIMIT).await?)
 }
 

@@ -6,15 +6,13 @@ use tracing::instrument;
 
 use super::dto::{ArticleSummaryDto, ArticlesBody};
 use crate::App;
-use crate::domain::{ArticlePage, Username};
-use crate::domain::{Page, Tag, UserId, ValidationErrors};
-use crate::http;
-use crate::http::ApiError;
+use crate::domain::{ArticlePage, Page, Tag, UserId, Username, ValidationErrors};
+use crate::http::{self, ApiError};
 use crate::store::{ListFilter, StoreError};
 
 /// The filter as asked for, before usernames are resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
+pub(crate) enum Filter {
     /// No filter.
     None,
     /// `?tag=`.
@@ -62,7 +60,7 @@ impl Filter {
 
 /// Why a list could not be served.
 #[derive(Debug, thiserror::Error)]
-pub enum ListError {
+pub(crate) enum ListError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -78,7 +76,7 @@ impl From<ListError> for ApiError {
 
 /// One page of a list; an unknown author or favoriter is simply an empty list.
 #[instrument(skip(app, viewer))]
-pub async fn list(
+pub(crate) async fn list(
     app: &App,
     filter: Filter,
     page: Page,
@@ -101,7 +99,7 @@ pub async fn list(
 }
 
 /// Renders a page of articles (list items carry no body).
-pub fn page_body(page: &ArticlePage) -> ArticlesBody {
+pub(crate) fn page_body(page: &ArticlePage) -> ArticlesBody {
     ArticlesBody {
         articles: page.articles.iter().map(ArticleSummaryDto::new).collect(),
         articles_count: page.count,

@@ -8,10 +8,8 @@ use utoipa::ToSchema;
 
 use super::dto::CommentDto;
 use crate::App;
-use crate::domain::CommentView;
-use crate::domain::{ArticleId, Slug, UserId};
-use crate::http;
-use crate::http::ApiError;
+use crate::domain::{ArticleId, CommentView, Slug, UserId};
+use crate::http::{self, ApiError};
 use crate::store::StoreError;
 
 #[derive(Serialize, ToSchema)]
@@ -22,7 +20,7 @@ struct CommentsBody {
 
 /// Why comments could not be listed.
 #[derive(Debug, thiserror::Error)]
-pub enum CommentsError {
+pub(crate) enum CommentsError {
     /// No live article has this slug.
     #[error("article not found")]
     NotFound,
@@ -42,7 +40,7 @@ impl From<CommentsError> for ApiError {
 
 /// Comments with their authors as `viewer` sees them: one query and one batch read.
 #[instrument(skip(app, viewer))]
-pub async fn comments(
+pub(crate) async fn comments(
     app: &App,
     slug: &Slug,
     id: &ArticleId,

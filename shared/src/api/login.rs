@@ -9,11 +9,8 @@ use utoipa::ToSchema;
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::verify_password_blocking;
-use crate::domain::{Email, Password, Timestamp, ValidationErrors};
-use crate::http;
-use crate::http::ApiError;
-
-use crate::domain::User;
+use crate::domain::{Email, Password, Timestamp, User, ValidationErrors};
+use crate::http::{self, ApiError};
 use crate::store::{LoginClaim, StoreError};
 use crate::telemetry::Counter;
 
@@ -34,7 +31,7 @@ struct LoginDto {
 
 /// Credentials as sent.
 #[derive(Debug)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     /// Email, matched case-insensitively.
     pub email: Email,
     /// Password; `None` when it breaks the length policy and so cannot match.
@@ -60,7 +57,7 @@ impl TryFrom<LoginDto> for Credentials {
 
 /// Why a login failed.
 #[derive(Debug, thiserror::Error)]
-pub enum LoginError {
+pub(crate) enum LoginError {
     /// Unknown email or wrong password (deliberately not told apart).
     #[error("invalid credentials")]
     BadCredentials,
@@ -90,19 +87,19 @@ impl From<LoginError> for ApiError {
 }
 
 /// Guessing protection, per email (known or not, so locks reveal nothing).
-pub mod guard {
+pub(crate) mod guard {
     use std::time::Duration;
 
     /// Failures within [`WINDOW`] before the email is locked.
-    pub const THRESHOLD: u32 = 5;
+    pub(crate) const THRESHOLD: u32 = 5;
     /// How long failures are remembered after the last one.
-    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+    pub(crate) const WINDOW: Duration = Duration::from_secs(15 * 60);
     /// The longest lock.
-    pub const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+    pub(crate) const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
 
     /// How long the `failures`-th failure locks the email: nothing below the
     /// threshold, then 1 s, 2 s, 4 s, … doubling up to [`MAX_LOCK`].
-    pub fn lock_for(failures: u32) -> Option<Duration> {
+    pub(crate) fn lock_for(failures: u32) -> Option<Duration> {
         let over = failures.checked_sub(THRESHOLD)?;
         let seconds = 1u64.checked_shl(over).unwrap_or(u64::MAX);
         Some(Duration::from_secs(seconds).min(MAX_LOCK))
@@ -117,7 +114,7 @@ pub mod guard {
 /// is registered. After [`guard::THRESHOLD`] failures in [`guard::WINDOW`] the
 /// email is locked for a doubling time; a success clears its failures.
 #[instrument(skip_all)]
-pub async fn login(
+pub(crate) async fn login(
     app: &App,
     credentials: Credentials,
     now: Timestamp,

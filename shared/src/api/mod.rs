@@ -6,7 +6,7 @@ pub mod add_comment;
 pub mod create_article;
 pub mod delete_article;
 pub mod delete_comment;
-pub mod dto;
+pub(crate) mod dto;
 pub mod favorite_article;
 pub mod favoriting;
 pub mod follow_user;
@@ -28,8 +28,7 @@ pub mod update_user;
 use serde::{Deserialize, Deserializer};
 
 use crate::App;
-use crate::domain::{Article, ArticleView, Taken};
-use crate::domain::{ArticleId, Slug, UserId, ValidationErrors};
+use crate::domain::{Article, ArticleId, ArticleView, Slug, Taken, UserId, ValidationErrors};
 use crate::store::StoreError;
 
 /// The 409 body for usernames or emails someone else holds.
@@ -71,8 +70,8 @@ pub(crate) fn sent<T, U>(
     }
 }
 
-/// The article as `caller` now sees it, read strongly consistently after a
-/// write; `None` if it was deleted in between.
+/// The article as `caller` sees it now, read strongly consistently (to
+/// decide a write, or to show one just made); `None` if there is none.
 pub(crate) async fn reload(
     app: &App,
     id: &ArticleId,
@@ -99,7 +98,7 @@ pub(crate) fn authored(
 
 /// Why an action only an article's author may take (edit, delete) did not happen.
 #[derive(Debug, thiserror::Error)]
-pub enum AuthorOnlyError {
+pub(crate) enum AuthorOnlyError {
     /// No live article has this slug.
     #[error("article not found")]
     NotFound,

@@ -9,13 +9,10 @@ use utoipa::ToSchema;
 use super::AuthorOnlyError;
 use crate::App;
 use crate::domain::{
-    ArticleId, ArticleText, Description, Slug, Tag, Timestamp, Title, UserId, ValidationErrors,
-    parse_tag_list,
+    Article, ArticleId, ArticleText, ArticleView, Description, Slug, Tag, Timestamp, Title, UserId,
+    ValidationErrors, parse_tag_list,
 };
-use crate::http;
-use crate::http::ApiError;
-
-use crate::domain::{Article, ArticleView};
+use crate::http::{self, ApiError};
 use crate::store::retry::{Retry, limits};
 use crate::store::{ArticleWriteError, StoreError};
 
@@ -46,7 +43,7 @@ struct UpdateArticleDto {
 
 /// A valid edit. `None` keeps a field; `tags: Some(vec![])` removes every tag.
 #[derive(Debug, Clone, Default)]
-pub struct ArticleChanges {
+pub(crate) struct ArticleChanges {
     title: Option<Title>,
     description: Option<Description>,
     body: Option<ArticleText>,
@@ -101,7 +98,7 @@ impl ArticleChanges {
 
 /// Why an article could not be updated.
 #[derive(Debug, thiserror::Error)]
-pub enum UpdateArticleError {
+pub(crate) enum UpdateArticleError {
     /// Not found, not the caller's, or storage failed: as every author-only action.
     #[error(transparent)]
     Author(#[from] AuthorOnlyError),
@@ -131,7 +128,7 @@ impl From<UpdateArticleError> for ApiError {
 /// edit then fails the write's version condition, and the caller gets
 /// [`UpdateArticleError::Changed`] instead of a retry onto what they never saw.
 #[instrument(skip(app, changes))]
-pub async fn update_article(
+pub(crate) async fn update_article(
     app: &App,
     slug: &Slug,
     id: &ArticleId,

@@ -7,11 +7,10 @@ use utoipa::ToSchema;
 
 use crate::App;
 use crate::auth::{TokenError, hash_password_blocking};
-use crate::domain::{Bio, Email, ImageUrl, Password, UserId, Username, ValidationErrors};
-use crate::http;
-use crate::http::ApiError;
-
-use crate::domain::{Taken, User, UserChanges};
+use crate::domain::{
+    Bio, Email, ImageUrl, Password, Taken, User, UserChanges, UserId, Username, ValidationErrors,
+};
+use crate::http::{self, ApiError};
 use crate::store::retry::{Retry, limits};
 use crate::store::{StoreError, UserWriteError};
 

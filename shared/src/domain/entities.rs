@@ -184,7 +184,7 @@ pub struct UserChanges {
 
 impl UserChanges {
     /// Applies the changes to a copy of `user`.
-    pub fn apply(&self, user: &User) -> User {
+    pub(crate) fn apply(&self, user: &User) -> User {
         let mut next = user.clone();
         if let Some(username) = &self.username {
             next.username = username.clone();

@@ -9,29 +9,29 @@ pub struct ValidationErrors(BTreeMap<String, Vec<String>>);
 
 impl ValidationErrors {
     /// One failure on one field.
-    pub fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn single(field: impl Into<String>, message: impl Into<String>) -> Self {
         let mut errors = Self::default();
         errors.add(field, message);
         errors
     }
 
     /// Records a failure on `field`.
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.entry(field.into()).or_default().push(message.into());
     }
 
     /// Keeps the value of `result`, or records its error under `field`.
-    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+    pub(crate) fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
         result.map_err(|message| self.add(field, message)).ok()
     }
 
     /// Whether no failure was recorded.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// `Ok(value)` when nothing failed, else the collected failures.
-    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Self> {
+    pub(crate) fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Self> {
         if self.is_empty() {
             Ok(value())
         } else {
@@ -40,7 +40,7 @@ impl ValidationErrors {
     }
 
     /// The failures, by field.
-    pub fn fields(&self) -> &BTreeMap<String, Vec<String>> {
+    pub(crate) fn fields(&self) -> &BTreeMap<String, Vec<String>> {
         &self.0
     }
 }

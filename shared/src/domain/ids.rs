@@ -67,9 +67,10 @@ parsed_from_string!(ArticleId, |raw| ArticleId::parse(raw)
 
 impl ArticleId {
     /// Length of an article id.
-    pub const LEN: usize = 12;
+    pub(crate) const LEN: usize = 12;
 
-    /// A fresh random id (about 62 bits; creation is conditional, so a clash retries).
+    /// A fresh random id (about 62 bits). Creation is conditional: a clash
+    /// writes nothing and is answered 503, so the client's retry gets a new id.
     pub fn generate() -> Self {
         Self(random_id(Self::LEN))
     }
@@ -159,7 +160,7 @@ impl CommentId {
     }
 
     /// The id as a number.
-    pub fn get(self) -> u64 {
+    pub(crate) fn get(self) -> u64 {
         self.0
     }
 }

@@ -22,12 +22,12 @@ impl Timestamp {
     }
 
     /// Whole seconds since the Unix epoch (what DynamoDB's TTL reads).
-    pub fn unix_seconds(&self) -> i64 {
+    pub(crate) fn unix_seconds(&self) -> i64 {
         self.0.unix_timestamp()
     }
 
     /// Milliseconds since the Unix epoch.
-    pub fn unix_millis(&self) -> i64 {
+    pub(crate) fn unix_millis(&self) -> i64 {
         (self.0.unix_timestamp_nanos() / 1_000_000) as i64
     }
 
@@ -37,7 +37,7 @@ impl Timestamp {
     }
 
     /// Renders the instant.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let format = format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
         );

@@ -1,34 +1,34 @@
 //! Field limits, documented in `docs/data-model.md` ("Input limits").
 
 /// Usernames: 1..=40 characters of `[A-Za-z0-9_.-]`.
-pub const USERNAME_MAX: usize = 40;
+pub(crate) const USERNAME_MAX: usize = 40;
 /// RFC 5321 caps a forward path at 254 characters.
-pub const EMAIL_MAX: usize = 254;
+pub(crate) const EMAIL_MAX: usize = 254;
 /// Minimum password length (OWASP ASVS 2.1.1 asks for at least 8).
-pub const PASSWORD_MIN: usize = 8;
+pub(crate) const PASSWORD_MIN: usize = 8;
 /// Long passwords only cost hashing time; 128 is generous for passphrases.
-pub const PASSWORD_MAX: usize = 128;
+pub(crate) const PASSWORD_MAX: usize = 128;
 /// Profile bio.
-pub const BIO_MAX: usize = 1_000;
+pub(crate) const BIO_MAX: usize = 1_000;
 /// Profile image URL.
-pub const IMAGE_MAX: usize = 2_048;
+pub(crate) const IMAGE_MAX: usize = 2_048;
 /// Article title.
-pub const TITLE_MAX: usize = 200;
+pub(crate) const TITLE_MAX: usize = 200;
 /// Article description.
-pub const DESCRIPTION_MAX: usize = 1_000;
+pub(crate) const DESCRIPTION_MAX: usize = 1_000;
 /// Article body, in bytes: keeps an article item well under DynamoDB's 400 KB.
-pub const ARTICLE_BODY_MAX: usize = 100_000;
+pub(crate) const ARTICLE_BODY_MAX: usize = 100_000;
 /// Comment body, in bytes.
-pub const COMMENT_BODY_MAX: usize = 10_000;
+pub(crate) const COMMENT_BODY_MAX: usize = 10_000;
 /// Tags per article: each costs two writes in the create transaction.
-pub const TAGS_MAX: usize = 10;
+pub(crate) const TAGS_MAX: usize = 10;
 /// Characters per tag.
-pub const TAG_MAX: usize = 40;
+pub(crate) const TAG_MAX: usize = 40;
 /// Default page size.
-pub const LIMIT_DEFAULT: u32 = 20;
+pub(crate) const LIMIT_DEFAULT: u32 = 20;
 /// Largest page size: bounds the keys of a page's single batch read.
-pub const LIMIT_MAX: u32 = 100;
+pub(crate) const LIMIT_MAX: u32 = 100;
 /// Deepest offset: offset pagination reads the skipped items, so it is capped.
-pub const OFFSET_MAX: u32 = 10_000;
+pub(crate) const OFFSET_MAX: u32 = 10_000;
 /// Largest request body accepted, in bytes.
-pub const REQUEST_BODY_MAX: usize = 256 * 1024;
+pub(crate) const REQUEST_BODY_MAX: usize = 256 * 1024;

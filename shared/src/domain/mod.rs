@@ -22,11 +22,11 @@ mod entities;
 mod errors;
 mod ids;
 mod instant;
-pub mod limits;
+pub(crate) mod limits;
 mod page;
 mod text;
 
-pub use errors::ValidationErrors;
+pub(crate) use errors::ValidationErrors;
 pub use instant::Timestamp;
 pub use page::Page;
 pub use {

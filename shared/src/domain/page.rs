@@ -35,17 +35,17 @@ impl Page {
     }
 
     /// Items to return, 1..=[`limits::LIMIT_MAX`].
-    pub fn limit(&self) -> u32 {
+    pub(crate) fn limit(&self) -> u32 {
         self.limit
     }
 
     /// Items to skip, 0..=[`limits::OFFSET_MAX`].
-    pub fn offset(&self) -> u32 {
+    pub(crate) fn offset(&self) -> u32 {
         self.offset
     }
 
     /// Items that must be read to serve this page: the skipped ones and the page.
-    pub fn depth(&self) -> usize {
+    pub(crate) fn depth(&self) -> usize {
         (self.offset + self.limit) as usize
     }
 }

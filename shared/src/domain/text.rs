@@ -56,7 +56,7 @@ impl Username {
     }
 
     /// The form uniqueness is decided on.
-    pub fn canonical(&self) -> String {
+    pub(crate) fn canonical(&self) -> String {
         self.0.to_ascii_lowercase()
     }
 
@@ -96,7 +96,7 @@ impl Email {
     }
 
     /// The form uniqueness and login are decided on.
-    pub fn canonical(&self) -> String {
+    pub(crate) fn canonical(&self) -> String {
         self.0.to_lowercase()
     }
 
@@ -132,7 +132,7 @@ impl Password {
     }
 
     /// The secret itself, for hashing or verifying.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         use secrecy::ExposeSecret;
         self.0.expose_secret()
     }

@@ -18,7 +18,7 @@ fn authorization(request: &Request) -> Option<&str> {
 
 /// An authenticated caller: the user id and the token they presented.
 #[derive(Debug, Clone)]
-pub struct Caller {
+pub(crate) struct Caller {
     /// The user the token was issued to (its `sub`).
     pub id: UserId,
     /// The token as presented (echoed back by `GET /user`).
@@ -26,7 +26,7 @@ pub struct Caller {
 }
 
 /// The caller, who must be authenticated.
-pub fn require_auth(app: &App, request: &Request) -> Result<Caller, ApiError> {
+pub(crate) fn require_auth(app: &App, request: &Request) -> Result<Caller, ApiError> {
     let token = token_from_header(authorization(request))?;
     let id = app.tokens.verify(token)?;
     Ok(Caller {
@@ -36,7 +36,7 @@ pub fn require_auth(app: &App, request: &Request) -> Result<Caller, ApiError> {
 }
 
 /// The caller if a token was sent; a token that was sent but is bad is still a 401.
-pub fn optional_auth(app: &App, request: &Request) -> Result<Option<Caller>, ApiError> {
+pub(crate) fn optional_auth(app: &App, request: &Request) -> Result<Option<Caller>, ApiError> {
     match authorization(request) {
         None => Ok(None),
         Some(_) => require_auth(app, request).map(Some),

@@ -33,7 +33,7 @@ pub(super) fn conditional(request: &Request, mut response: Response<Body>) -> Re
 }
 
 /// The strong entity tag of a body: the first 128 bits of its SHA-256, in hex.
-pub fn entity_tag(body: &Body) -> String {
+pub(crate) fn entity_tag(body: &Body) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(body.as_ref());
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
@@ -43,7 +43,7 @@ pub fn entity_tag(body: &Body) -> String {
 /// An `If-Match` precondition: the write applies only to the representation
 /// the client last saw (optimistic concurrency; see `docs/resilience.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IfMatch {
+pub(crate) enum IfMatch {
     /// `*`: any current representation.
     Any,
     /// These strong tags (weak ones, `W/"…"`, never match, as RFC 9110 asks).
@@ -72,7 +72,7 @@ impl IfMatch {
     }
 
     /// Whether the current representation, whose tag is `current`, satisfies it.
-    pub fn matches(&self, current: &str) -> bool {
+    pub(crate) fn matches(&self, current: &str) -> bool {
         match self {
             Self::Any => true,
             Self::Tags(tags) => tags.iter().any(|tag| tag == current),

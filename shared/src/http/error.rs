@@ -14,7 +14,7 @@ use crate::store::StoreError;
 
 /// Every way a request can fail, and so every non-2xx status the API returns.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// 422: the input was understood but is invalid.
     #[error("invalid input: {0}")]
     Unprocessable(ValidationErrors),
@@ -81,7 +81,7 @@ impl From<StoreError> for ApiError {
 
 impl ApiError {
     /// The status code this error maps to.
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) | Self::KeyInUse => StatusCode::CONFLICT,
@@ -133,7 +133,7 @@ impl ApiError {
     }
 
     /// The response for this error; a 500's cause chain goes to the log only.
-    pub fn into_response(self) -> Response<Body> {
+    pub(crate) fn into_response(self) -> Response<Body> {
         match &self {
             Self::Internal(cause) => {
                 tracing::error!(error = %chain(cause.as_ref()), "request failed");
@@ -166,13 +166,13 @@ impl ApiError {
 /// `server`, …) with its messages.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = GenericErrorModel)]
-pub struct ErrorsBody {
+pub(crate) struct ErrorsBody {
     /// Messages by field.
     pub errors: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Renders an error with all its causes.
-pub fn chain(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -184,10 +184,11 @@ pub fn chain(error: &(dyn StdError + 'static)) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn errors_of(error: ApiError) -> (StatusCode, serde_json::Value) {
+    /// The status and JSON body `error` answers with (the request parser's tests use it too).
+    pub(in crate::http) fn errors_of(error: ApiError) -> (StatusCode, serde_json::Value) {
         let response = error.into_response();
         let status = response.status();
         let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();

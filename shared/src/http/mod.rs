@@ -11,12 +11,13 @@ mod error;
 mod request;
 mod response;
 
-pub use {body::json, body::no_content};
-pub use {caller::Caller, caller::optional_auth, caller::require_auth};
-pub use {conditional::IfMatch, conditional::entity_tag};
-pub use {error::ApiError, error::ErrorsBody, error::chain};
-pub use {
+pub use body::json;
+pub(crate) use body::no_content;
+pub(crate) use {caller::optional_auth, caller::require_auth};
+pub(crate) use {conditional::IfMatch, conditional::entity_tag};
+pub(crate) use {error::ApiError, error::ErrorsBody};
+pub(crate) use {
     request::page, request::parse_json, request::path_param, request::query_param,
     request::slug_param,
 };
-pub use {response::respond, response::respond_cacheable, response::respond_public};
+pub(crate) use {response::respond, response::respond_cacheable, response::respond_public};

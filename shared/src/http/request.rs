@@ -8,7 +8,7 @@ use super::error::ApiError;
 use crate::domain::{ArticleId, Page, Slug, ValidationErrors, limits};
 
 /// Parses a JSON body, naming the offending field in the error.
-pub fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
     let bytes: &[u8] = request.body().as_ref();
     if bytes.len() > limits::REQUEST_BODY_MAX {
         return Err(ApiError::PayloadTooLarge);
@@ -54,7 +54,7 @@ fn strip_position(message: &str) -> String {
 }
 
 /// A path parameter of the route, as API Gateway extracted it.
-pub fn path_param(request: &Request, name: &str) -> Option<String> {
+pub(crate) fn path_param(request: &Request, name: &str) -> Option<String> {
     request
         .path_parameters_ref()
         .and_then(|params| params.first(name))
@@ -62,7 +62,7 @@ pub fn path_param(request: &Request, name: &str) -> Option<String> {
 }
 
 /// A query-string parameter.
-pub fn query_param(request: &Request, name: &str) -> Option<String> {
+pub(crate) fn query_param(request: &Request, name: &str) -> Option<String> {
     request
         .query_string_parameters_ref()
         .and_then(|params| params.first(name))
@@ -70,14 +70,14 @@ pub fn query_param(request: &Request, name: &str) -> Option<String> {
 }
 
 /// `limit` and `offset` from the query string.
-pub fn page(request: &Request) -> Result<Page, ApiError> {
+pub(crate) fn page(request: &Request) -> Result<Page, ApiError> {
     let limit = query_param(request, "limit");
     let offset = query_param(request, "offset");
     Ok(Page::parse(limit.as_deref(), offset.as_deref())?)
 }
 
 /// The article a `{slug}` path parameter names; 404 when it can name none.
-pub fn slug_param(request: &Request) -> Result<(Slug, ArticleId), ApiError> {
+pub(crate) fn slug_param(request: &Request) -> Result<(Slug, ArticleId), ApiError> {
     path_param(request, "slug")
         .as_deref()
         .and_then(Slug::parse)
@@ -90,6 +90,8 @@ mod tests {
     use lambda_http::Body;
     use lambda_http::http::StatusCode;
     use serde::Deserialize;
+
+    use crate::http::error::tests::errors_of;
 
     #[derive(Debug, Deserialize)]
     #[allow(dead_code)]
@@ -105,13 +107,6 @@ mod tests {
 
     fn request(body: &str) -> Request {
         Request::new(Body::from(body))
-    }
-
-    fn errors_of(error: ApiError) -> (StatusCode, serde_json::Value) {
-        let response = error.into_response();
-        let status = response.status();
-        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
-        (status, body)
     }
 
     #[test]

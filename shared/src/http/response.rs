@@ -8,7 +8,7 @@ use super::conditional::conditional;
 use super::error::ApiError;
 
 /// Turns a handler's result into the response.
-pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+pub(crate) fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(ApiError::into_response)
 }
 
@@ -24,7 +24,7 @@ pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
 /// favorite, counts) and on who asks, so no single version covers it; the
 /// body does, exactly, for about a microsecond of hashing. A `304` saves the
 /// transfer, not the DynamoDB reads behind it.
-pub fn respond_cacheable(
+pub(crate) fn respond_cacheable(
     request: &Request,
     result: Result<Response<Body>, ApiError>,
 ) -> Response<Body> {
@@ -46,7 +46,11 @@ pub fn respond_cacheable(
 /// A `200` that is the same for every caller and changes only with a
 /// deployment (the OpenAPI document): any cache may keep it for `max_age`
 /// seconds, then revalidate it with its `ETag`; `If-None-Match` gets a `304`.
-pub fn respond_public(request: &Request, response: Response<Body>, max_age: u32) -> Response<Body> {
+pub(crate) fn respond_public(
+    request: &Request,
+    response: Response<Body>,
+    max_age: u32,
+) -> Response<Body> {
     let mut response = conditional(request, response);
     let policy = format!("public, max-age={max_age}");
     response.headers_mut().insert(

@@ -64,7 +64,7 @@ use conventions::Conventions;
         (name = "Meta", description = "About this API itself"),
     )
 )]
-pub struct Document;
+pub(crate) struct Document;
 
 /// The document as compact JSON.
 pub fn json() -> String {
@@ -87,7 +87,7 @@ pub const IF_MATCH_OPERATIONS: [&str; 2] = ["UpdateArticle", "UpdateCurrentUser"
 
 /// How long any cache may keep the document before revalidating it: it
 /// changes only with a deployment, and revalidation is a cheap `304`.
-pub const MAX_AGE_SECONDS: u32 = 300;
+pub(crate) const MAX_AGE_SECONDS: u32 = 300;
 
 /// Rendered once per execution environment, on the first request.
 static DOCUMENT: LazyLock<String> = LazyLock::new(json);

@@ -9,21 +9,19 @@ use aws_sdk_dynamodb::types::{
 use super::items::{
     BodyRecord, RECENT_MAX, article_item, from_item, key_item, key_of, tag_link_item, to_item,
 };
-use super::keys;
-use super::keys::Key;
+use super::keys::{self, Key};
 use super::lists::Entry;
 use super::retry::{Retry, limits};
 use super::transact::{TxOutcome, undecided, unreceipted};
 use super::writes::{n, s};
 use super::{Store, StoreError};
-use crate::domain::{Article, ArticleView, User};
-use crate::domain::{ArticleId, ArticleText, UserId};
+use crate::domain::{Article, ArticleId, ArticleText, ArticleView, User, UserId};
 use crate::store::receipts::Receipt;
 
 /// Why a new article was not written.
 #[derive(Debug, thiserror::Error)]
-pub enum CreateError {
-    /// An article with this id exists (about one chance in 36^12): pick another id.
+pub(crate) enum CreateError {
+    /// An article with this id exists (about one chance in 36^12); nothing was written.
     #[error("article id already taken")]
     IdTaken,
     /// The author's user item is gone.
@@ -39,7 +37,7 @@ pub enum CreateError {
 
 /// Why an article write did not apply.
 #[derive(Debug, thiserror::Error)]
-pub enum ArticleWriteError {
+pub(crate) enum ArticleWriteError {
     /// No such article (or it is being deleted).
     #[error("article not found")]
     NotFound,
@@ -77,7 +75,7 @@ impl Store {
     /// item guards `recent` and `article_count` by its version: when another
     /// write moved it on, it is re-read and the transaction retried (a storage
     /// concern, invisible to the caller).
-    pub async fn create_article(
+    pub(crate) async fn create_article(
         &self,
         author: &User,
         article: &Article,
@@ -158,7 +156,7 @@ impl Store {
     }
 
     /// An article's metadata, unless it is missing or being deleted.
-    pub async fn article(
+    pub(crate) async fn article(
         &self,
         id: &ArticleId,
         consistent: bool,
@@ -171,7 +169,7 @@ impl Store {
 
     /// An article's metadata, also while a delete is in progress (`deleting`),
     /// so a retried delete can resume.
-    pub async fn article_or_tombstone(
+    pub(crate) async fn article_or_tombstone(
         &self,
         id: &ArticleId,
         consistent: bool,
@@ -183,7 +181,7 @@ impl Store {
     }
 
     /// An article with its body, its author, and the viewer's flags: two requests.
-    pub async fn article_view(
+    pub(crate) async fn article_view(
         &self,
         id: &ArticleId,
         viewer: Option<&UserId>,
@@ -217,7 +215,7 @@ impl Store {
     /// `author`'s and still at `old.version`, so the tag diff is always taken
     /// against what is stored; [`ArticleWriteError::Changed`] tells the caller to
     /// re-read and decide again.
-    pub async fn edit_article(
+    pub(crate) async fn edit_article(
         &self,
         old: &Article,
         new: &Article,

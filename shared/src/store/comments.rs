@@ -15,13 +15,12 @@ use super::keys;
 use super::transact::{TxOutcome, undecided};
 use super::writes::{n, s};
 use super::{Store, StoreError};
-use crate::domain::{Article, Comment, CommentView};
-use crate::domain::{ArticleId, CommentId, UserId};
+use crate::domain::{Article, ArticleId, Comment, CommentId, CommentView, UserId};
 use crate::store::receipts::Receipt;
 
 /// Why a new comment was not written.
 #[derive(Debug, thiserror::Error)]
-pub enum CommentWriteError {
+pub(crate) enum CommentWriteError {
     /// No live article has this id (or it is being deleted).
     #[error("article not found")]
     NotFound,
@@ -94,7 +93,7 @@ impl Store {
 
     /// An article's comments, newest first, with authors and the viewer's
     /// follow flags: one query (article and comments together) and one batch read.
-    pub async fn comments(
+    pub(crate) async fn comments(
         &self,
         article: &ArticleId,
         viewer: Option<&UserId>,
@@ -138,7 +137,7 @@ impl Store {
     }
 
     /// Deletes a comment of `author`'s, in one conditional request.
-    pub async fn delete_comment(
+    pub(crate) async fn delete_comment(
         &self,
         article: &ArticleId,
         id: CommentId,

@@ -60,7 +60,7 @@ impl StoreError {
     }
 
     /// Whether the client may retry the request later (a 503 rather than a 500).
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable { .. } | Self::Contended(_))
     }
 }

@@ -9,28 +9,25 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use super::keys;
-use super::keys::{Key, attr};
-
-use crate::domain::{Article, User};
-use crate::domain::{ArticleId, ArticleText, Tag, UserId};
+use super::keys::{self, Key, attr};
+use crate::domain::{Article, ArticleId, ArticleText, Tag, User, UserId};
 
 /// A raw DynamoDB item.
-pub type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// How many of an author's newest articles their user item lists (for the feed).
-pub const RECENT_MAX: usize = 20;
+pub(crate) const RECENT_MAX: usize = 20;
 
 /// An article's body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BodyRecord {
+pub(crate) struct BodyRecord {
     /// Markdown body, kept in its own item so lists never pay to read it.
     pub body: ArticleText,
 }
 
 /// An entry of a tag or favorites list: enough to fetch the article and its author together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArticlePointer {
+pub(crate) struct ArticlePointer {
     /// The article pointed at.
     pub article_id: ArticleId,
     /// Its author (immutable, so safe to copy).
@@ -39,7 +36,7 @@ pub struct ArticlePointer {
 
 /// A tag with its article count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TagRecord {
+pub(crate) struct TagRecord {
     /// The tag (normalised: trimmed, lowercase).
     pub tag: Tag,
     /// Articles carrying it.
@@ -49,7 +46,7 @@ pub struct TagRecord {
 
 /// A uniqueness claim pointing at its owner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClaimRecord {
+pub(crate) struct ClaimRecord {
     /// The user holding the username or email.
     pub user_id: UserId,
 }
@@ -57,7 +54,7 @@ pub struct ClaimRecord {
 /// Recent failed logins against one email; DynamoDB's TTL removes it at
 /// `expires_at` (and readers ignore it from then on, since TTL deletes late).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct LoginGuardRecord {
+pub(crate) struct LoginGuardRecord {
     /// Attempts claimed in the current window (a success deletes the record).
     #[serde(default)]
     pub failures: u32,
@@ -74,7 +71,7 @@ pub struct LoginGuardRecord {
 
 /// A follow edge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FollowRecord {
+pub(crate) struct FollowRecord {
     /// Who follows.
     pub follower: UserId,
     /// Who is followed.
@@ -82,7 +79,7 @@ pub struct FollowRecord {
 }
 
 /// Serializes `record` and adds its key and index attributes.
-pub fn to_item<T: Serialize>(key: &Key, index: &[(&str, String)], record: &T) -> Item {
+pub(crate) fn to_item<T: Serialize>(key: &Key, index: &[(&str, String)], record: &T) -> Item {
     let mut item: Item = serde_dynamo::to_item(record).expect("records always serialize");
     item.insert(attr::PK.into(), AttributeValue::S(key.pk().to_owned()));
     item.insert(attr::SK.into(), AttributeValue::S(key.sk().to_owned()));
@@ -93,12 +90,12 @@ pub fn to_item<T: Serialize>(key: &Key, index: &[(&str, String)], record: &T) ->
 }
 
 /// Reads a record back, ignoring key and index attributes.
-pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(StoreError::Malformed)
 }
 
 /// A key as a DynamoDB key map.
-pub fn key_item(key: &Key) -> Item {
+pub(crate) fn key_item(key: &Key) -> Item {
     HashMap::from([
         (attr::PK.into(), AttributeValue::S(key.pk().to_owned())),
         (attr::SK.into(), AttributeValue::S(key.sk().to_owned())),
@@ -106,13 +103,13 @@ pub fn key_item(key: &Key) -> Item {
 }
 
 /// The key of a returned item.
-pub fn key_of(item: &Item) -> Option<Key> {
+pub(crate) fn key_of(item: &Item) -> Option<Key> {
     let text = |name: &str| item.get(name)?.as_s().ok().cloned();
     Some(Key::read_back(text(attr::PK)?, text(attr::SK)?))
 }
 
 /// A user item: listed at the head of its author and favorites partitions.
-pub fn user_item(user: &User) -> Item {
+pub(crate) fn user_item(user: &User) -> Item {
     to_item(
         &keys::user(&user.user_id),
         &[
@@ -126,7 +123,7 @@ pub fn user_item(user: &User) -> Item {
 }
 
 /// An article item: listed in its author's partition and the all-articles partition.
-pub fn article_item(article: &Article) -> Item {
+pub(crate) fn article_item(article: &Article) -> Item {
     let timeline = keys::timeline_of(article);
     to_item(
         &keys::article(&article.article_id),
@@ -141,7 +138,7 @@ pub fn article_item(article: &Article) -> Item {
 }
 
 /// A tag link: the article's entry in the tag's list partition.
-pub fn tag_link_item(article: &Article, tag: &Tag) -> Item {
+pub(crate) fn tag_link_item(article: &Article, tag: &Tag) -> Item {
     to_item(
         &keys::tag_link(&article.article_id, tag),
         &[
@@ -156,7 +153,7 @@ pub fn tag_link_item(article: &Article, tag: &Tag) -> Item {
 }
 
 /// A favorite: the article's entry in the user's favorites partition.
-pub fn favorite_item(article: &Article, user: &UserId) -> Item {
+pub(crate) fn favorite_item(article: &Article, user: &UserId) -> Item {
     to_item(
         &keys::favorite(&article.article_id, user),
         &[
@@ -172,7 +169,7 @@ pub fn favorite_item(article: &Article, user: &UserId) -> Item {
 
 /// A follow edge, under the follower's partition (one query lists whom a
 /// reader follows, for the feed).
-pub fn follow_item(follower: &UserId, followee: &UserId) -> Item {
+pub(crate) fn follow_item(follower: &UserId, followee: &UserId) -> Item {
     to_item(
         &keys::follow(follower, followee),
         &[],

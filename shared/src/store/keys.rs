@@ -7,36 +7,36 @@ use crate::domain::{Article, ArticleId, CommentId, Tag, UserId};
 
 /// Sort key of the statistics item that heads an index partition: `~` sorts
 /// after every timestamp, so a descending query returns the count first.
-pub const HEAD: &str = "~";
+pub(crate) const HEAD: &str = "~";
 
 /// Partition of GSI2 holding every article, newest first.
-pub const ALL_ARTICLES: &str = "ARTICLES";
+pub(crate) const ALL_ARTICLES: &str = "ARTICLES";
 
 /// Partition of GSI3 holding every tag by popularity.
-pub const ALL_TAGS: &str = "TAGS";
+pub(crate) const ALL_TAGS: &str = "TAGS";
 
 /// Names of the key attributes of the table and its indexes (see `template.yaml`).
-pub mod attr {
+pub(crate) mod attr {
     /// Table partition key.
-    pub const PK: &str = "pk";
+    pub(crate) const PK: &str = "pk";
     /// Table sort key.
-    pub const SK: &str = "sk";
+    pub(crate) const SK: &str = "sk";
     /// GSI1 (author and tag lists) partition key.
-    pub const GSI1PK: &str = "gsi1pk";
+    pub(crate) const GSI1PK: &str = "gsi1pk";
     /// GSI1 sort key: a timeline position, or [`super::HEAD`].
-    pub const GSI1SK: &str = "gsi1sk";
+    pub(crate) const GSI1SK: &str = "gsi1sk";
     /// GSI2 (all articles, favorites) partition key.
-    pub const GSI2PK: &str = "gsi2pk";
+    pub(crate) const GSI2PK: &str = "gsi2pk";
     /// GSI2 sort key: a timeline position, or [`super::HEAD`].
-    pub const GSI2SK: &str = "gsi2sk";
+    pub(crate) const GSI2SK: &str = "gsi2sk";
     /// GSI3 (tags by popularity) partition key; its sort key is `article_count`.
-    pub const GSI3PK: &str = "gsi3pk";
+    pub(crate) const GSI3PK: &str = "gsi3pk";
 }
 
 /// A primary key. Built only by the functions of this module (and read back
 /// from items by the item mapping), so every key has the documented shape.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Key {
+pub(crate) struct Key {
     pk: String,
     sk: String,
 }
@@ -52,38 +52,38 @@ impl Key {
     }
 
     /// Partition key.
-    pub fn pk(&self) -> &str {
+    pub(crate) fn pk(&self) -> &str {
         &self.pk
     }
 
     /// Sort key.
-    pub fn sk(&self) -> &str {
+    pub(crate) fn sk(&self) -> &str {
         &self.sk
     }
 }
 
 /// A user's profile, credentials and counters.
-pub fn user(id: &UserId) -> Key {
+pub(crate) fn user(id: &UserId) -> Key {
     Key::new(format!("USER#{id}"), "USER")
 }
 
 /// The claim that makes a username unique (case-insensitively).
-pub fn username_claim(canonical: &str) -> Key {
+pub(crate) fn username_claim(canonical: &str) -> Key {
     Key::new(format!("USERNAME#{canonical}"), "USERNAME")
 }
 
 /// The claim that makes an email unique (case-insensitively).
-pub fn email_claim(canonical: &str) -> Key {
+pub(crate) fn email_claim(canonical: &str) -> Key {
     Key::new(format!("EMAIL#{canonical}"), "EMAIL")
 }
 
 /// Failed logins against one email (canonical), whether or not anyone holds it.
-pub fn login_guard(canonical_email: &str) -> Key {
+pub(crate) fn login_guard(canonical_email: &str) -> Key {
     Key::new(format!("LOGIN#{canonical_email}"), "LOGIN")
 }
 
 /// A key no item ever has: what a login for an unknown email reads instead of a user.
-pub fn login_decoy() -> Key {
+pub(crate) fn login_decoy() -> Key {
     Key::new("USER#~".to_owned(), "USER")
 }
 
@@ -91,7 +91,7 @@ pub fn login_decoy() -> Key {
 /// DynamoDB (TLS handshake, root store, credentials, endpoint) before the first
 /// invocation needs it. Functions that never read otherwise may read only this
 /// partition (a `dynamodb:LeadingKeys` condition in `template.yaml`).
-pub fn warm_up() -> Key {
+pub(crate) fn warm_up() -> Key {
     Key::new("WARMUP".to_owned(), "WARMUP")
 }
 
@@ -107,13 +107,13 @@ pub fn receipt(caller: Option<&UserId>, key: &str) -> Key {
 }
 
 /// Partition-key prefix of idempotency receipts.
-pub const RECEIPT_PREFIX: &str = "IDEMPOTENCY#";
+pub(crate) const RECEIPT_PREFIX: &str = "IDEMPOTENCY#";
 
 /// The scope of callers without a token.
 const ANONYMOUS: &str = "ANONYMOUS";
 
 /// `follower` follows `followee`.
-pub fn follow(follower: &UserId, followee: &UserId) -> Key {
+pub(crate) fn follow(follower: &UserId, followee: &UserId) -> Key {
     Key::new(
         format!("USER#{follower}"),
         format!("{FOLLOWS_PREFIX}{followee}"),
@@ -121,32 +121,32 @@ pub fn follow(follower: &UserId, followee: &UserId) -> Key {
 }
 
 /// Sort-key prefix of a user's follow items.
-pub const FOLLOWS_PREFIX: &str = "FOLLOWS#";
+pub(crate) const FOLLOWS_PREFIX: &str = "FOLLOWS#";
 
 /// Partition of everything that belongs to one article.
-pub fn article_partition(id: &ArticleId) -> String {
+pub(crate) fn article_partition(id: &ArticleId) -> String {
     format!("ARTICLE#{id}")
 }
 
 /// An article's metadata (everything but the body).
-pub fn article(id: &ArticleId) -> Key {
+pub(crate) fn article(id: &ArticleId) -> Key {
     Key::new(article_partition(id), ARTICLE_SK)
 }
 
 /// Sort key of an article's metadata item.
-pub const ARTICLE_SK: &str = "ARTICLE";
+pub(crate) const ARTICLE_SK: &str = "ARTICLE";
 
 /// An article's body, kept apart so list and comment reads never pay to read it;
 /// its sort key places it after comments, favorites and tag links.
-pub fn article_body(id: &ArticleId) -> Key {
+pub(crate) fn article_body(id: &ArticleId) -> Key {
     Key::new(article_partition(id), BODY_SK)
 }
 
 /// Sort key of an article's body item.
-pub const BODY_SK: &str = "TEXT";
+pub(crate) const BODY_SK: &str = "TEXT";
 
 /// A comment; ids are zero-padded so they sort numerically.
-pub fn comment(article: &ArticleId, id: CommentId) -> Key {
+pub(crate) fn comment(article: &ArticleId, id: CommentId) -> Key {
     Key::new(
         article_partition(article),
         format!("{COMMENT_PREFIX}{:020}", id.get()),
@@ -154,14 +154,14 @@ pub fn comment(article: &ArticleId, id: CommentId) -> Key {
 }
 
 /// Sort-key prefix of an article's comments.
-pub const COMMENT_PREFIX: &str = "COMMENT#";
+pub(crate) const COMMENT_PREFIX: &str = "COMMENT#";
 
 /// Sorts after every comment and before everything else in the partition, so
 /// `sk BETWEEN ARTICLE_SK AND COMMENTS_END` reads an article with its comments.
-pub const COMMENTS_END: &str = "COMMENT$";
+pub(crate) const COMMENTS_END: &str = "COMMENT$";
 
 /// `user` favorited `article`.
-pub fn favorite(article: &ArticleId, user: &UserId) -> Key {
+pub(crate) fn favorite(article: &ArticleId, user: &UserId) -> Key {
     Key::new(
         article_partition(article),
         format!("{FAVORITE_PREFIX}{user}"),
@@ -169,55 +169,55 @@ pub fn favorite(article: &ArticleId, user: &UserId) -> Key {
 }
 
 /// Sort-key prefix of an article's favorite items.
-pub const FAVORITE_PREFIX: &str = "FAV#";
+pub(crate) const FAVORITE_PREFIX: &str = "FAV#";
 
 /// Who a favorite item (by its key) belongs to.
-pub fn favorite_user(key: &Key) -> Option<UserId> {
+pub(crate) fn favorite_user(key: &Key) -> Option<UserId> {
     key.sk.strip_prefix(FAVORITE_PREFIX).and_then(UserId::parse)
 }
 
 /// Links `article` to `tag`, and places it in the tag's list partition.
-pub fn tag_link(article: &ArticleId, tag: &Tag) -> Key {
+pub(crate) fn tag_link(article: &ArticleId, tag: &Tag) -> Key {
     Key::new(article_partition(article), format!("TAG#{}", tag.as_str()))
 }
 
 /// A tag's article count, head of its list partition and entry in the popularity index.
-pub fn tag_stats(tag: &Tag) -> Key {
+pub(crate) fn tag_stats(tag: &Tag) -> Key {
     Key::new(tag_partition(tag), "TAG")
 }
 
 /// The global article count, head of the all-articles partition.
-pub fn global_stats() -> Key {
+pub(crate) fn global_stats() -> Key {
     Key::new("STATS".into(), "ARTICLES")
 }
 
 /// GSI1 partition: one author's articles (headed by the author's user item).
-pub fn author_partition(id: &UserId) -> String {
+pub(crate) fn author_partition(id: &UserId) -> String {
     format!("AUTHOR#{id}")
 }
 
 /// GSI1 partition: articles with one tag (headed by the tag's stats item).
-pub fn tag_partition(tag: &Tag) -> String {
+pub(crate) fn tag_partition(tag: &Tag) -> String {
     format!("TAG#{}", tag.as_str())
 }
 
 /// GSI2 partition: articles one user favorited (headed by that user's item).
-pub fn favorites_partition(id: &UserId) -> String {
+pub(crate) fn favorites_partition(id: &UserId) -> String {
     format!("FAVS#{id}")
 }
 
 /// Index sort key placing an article by creation time (ties broken by id).
-pub fn timeline(created_at: &str, article: &ArticleId) -> String {
+pub(crate) fn timeline(created_at: &str, article: &ArticleId) -> String {
     format!("{created_at}#{article}")
 }
 
 /// `article`'s sort key in every timeline index.
-pub fn timeline_of(article: &Article) -> String {
+pub(crate) fn timeline_of(article: &Article) -> String {
     timeline(&article.created_at.render(), &article.article_id)
 }
 
 /// The article a timeline sort key places.
-pub fn timeline_article(timeline: &str) -> Option<ArticleId> {
+pub(crate) fn timeline_article(timeline: &str) -> Option<ArticleId> {
     ArticleId::parse(timeline.rsplit('#').next()?)
 }
 

@@ -8,13 +8,11 @@ use futures::future::try_join_all;
 use serde::Deserialize;
 
 use super::feed;
+use super::follows::ProfileRequest;
 use super::items::{ArticlePointer, from_item};
-use super::keys;
-use super::keys::Key;
-use super::users::ProfileRequest;
+use super::keys::{self, Key};
 use super::{Index, Store, StoreError};
-use crate::domain::{Article, ArticlePage, ArticleView, User};
-use crate::domain::{ArticleId, Page, Tag, UserId};
+use crate::domain::{Article, ArticleId, ArticlePage, ArticleView, Page, Tag, User, UserId};
 
 /// Which articles a list shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +95,11 @@ impl Store {
     /// article keys, the page is merged from those in memory, and one batch read
     /// fetches it. Only when the page reaches past an author's listed articles is
     /// that author's index partition queried (in parallel).
-    pub async fn feed(&self, reader: &UserId, page: Page) -> Result<ArticlePage, StoreError> {
+    pub(crate) async fn feed(
+        &self,
+        reader: &UserId,
+        page: Page,
+    ) -> Result<ArticlePage, StoreError> {
         let followed = self.followed_by(reader).await?;
         if followed.is_empty() {
             return Ok(ArticlePage::default());

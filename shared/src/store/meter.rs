@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::ConsumedCapacity;
 /// consumed, for logs and benchmarks. Every request goes through
 /// [`Store::call`], which records it here.
 #[derive(Debug, Default)]
-pub struct Meter {
+pub(crate) struct Meter {
     requests: AtomicU64,
     failed: AtomicU64,
     capacity_milli: AtomicU64,

@@ -7,7 +7,8 @@
 //! one mapping of records to items), `writes` (the write builders),
 //! `request` (every SDK call: bounded by the invocation's deadline, metered),
 //! `transact` (the one transaction loop). Above it, one module per job:
-//! `users`, `articles`, `lists`, `comments`, `favorites`, `tags`, and
+//! `users`, `follows`, `login_guard`, `articles`, `lists`, `feed`, `comments`,
+//! `favorites`, `tags`, and
 //! `receipts` (the storage half of idempotency keys).
 
 mod articles;
@@ -15,9 +16,11 @@ mod comments;
 mod error;
 mod favorites;
 mod feed;
+mod follows;
 mod items;
 pub(crate) mod keys;
 mod lists;
+mod login_guard;
 mod meter;
 pub(crate) mod receipts;
 mod request;
@@ -36,11 +39,12 @@ pub use error::StoreError;
 pub(crate) use favorites::FavoriteOutcome;
 use items::key_item;
 pub use lists::ListFilter;
+pub(crate) use login_guard::LoginClaim;
 use meter::Meter;
 pub use meter::Usage;
 pub use receipts::Receipt;
+pub(crate) use users::UserWriteError;
 pub(crate) use {articles::ArticleWriteError, articles::CreateError};
-pub(crate) use {users::LoginClaim, users::UserWriteError};
 
 /// Names of the table's global secondary indexes (see `docs/data-model.md`).
 pub mod index {
@@ -85,7 +89,7 @@ impl Store {
     /// [`keys::warm_up`] (half a read unit per cold start; README, "Cold
     /// start", has the measurements). It only logs a failure: the first
     /// invocation then connects itself, and answers for any error.
-    pub async fn warm_up(&self) {
+    pub(crate) async fn warm_up(&self) {
         let request = self
             .client
             .get_item()

@@ -33,7 +33,7 @@ pub struct Receipt {
 /// who holds it, no response yet. A duplicate that finds it waits briefly,
 /// then gets a 409; a holder that crashed loses it at `expires_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KeyClaimRecord {
+pub(crate) struct KeyClaimRecord {
     /// Keyed hash of the request, as in [`ReceiptRecord::fingerprint`]: a
     /// duplicate with another body is refused at once, not kept waiting.
     pub fingerprint: String,
@@ -48,7 +48,7 @@ pub struct KeyClaimRecord {
 /// The first response to a request with an idempotency key; DynamoDB's TTL
 /// removes it at `expires_at` (readers ignore it from then on).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReceiptRecord {
+pub(crate) struct ReceiptRecord {
     /// Keyed hash of the request (method, path, body): a reuse of the key
     /// for another request is refused, not answered with this response.
     pub fingerprint: String,
@@ -65,7 +65,7 @@ pub struct ReceiptRecord {
 
 /// A token a receipt's response carried: to whom and when it was issued.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GrantRecord {
+pub(crate) struct GrantRecord {
     /// Its `sub`.
     pub user_id: UserId,
     /// Its `iat`, Unix seconds.
@@ -74,7 +74,7 @@ pub struct GrantRecord {
 
 /// What the item under an idempotency key holds.
 #[derive(Debug, Clone, PartialEq)]
-pub enum KeyRecord {
+pub(crate) enum KeyRecord {
     /// A request holds the key and has not answered yet.
     Claimed(KeyClaimRecord),
     /// The key's first response.
@@ -83,7 +83,7 @@ pub enum KeyRecord {
 
 impl KeyRecord {
     /// Reads the item under a receipt key: a claim names its holder, a receipt does not.
-    pub fn from_item(item: Item) -> Result<Self, StoreError> {
+    pub(crate) fn from_item(item: Item) -> Result<Self, StoreError> {
         if item.contains_key("claim") {
             from_item(item).map(Self::Claimed)
         } else {
@@ -93,7 +93,7 @@ impl KeyRecord {
 
     /// Whether it still stands at `now` (Unix seconds): until it expires
     /// (TTL deletes late), a claim when its holder's time is up.
-    pub fn stands_at(&self, now: i64) -> bool {
+    pub(crate) fn stands_at(&self, now: i64) -> bool {
         match self {
             Self::Claimed(claim) => claim.expires_at > now,
             Self::Answered(receipt) => receipt.expires_at > now,
@@ -126,7 +126,7 @@ const HELD: &str = "claim = :claim";
 impl Store {
     /// Takes `key` for the request `claim` describes: `false` if a receipt or
     /// another request's live claim holds it, or a transaction is writing it.
-    pub async fn claim_key(
+    pub(crate) async fn claim_key(
         &self,
         key: &Key,
         claim: &KeyClaimRecord,
@@ -148,7 +148,7 @@ impl Store {
     }
 
     /// What stands under `key` at `now`: a live claim or receipt, if any.
-    pub async fn key_record(
+    pub(crate) async fn key_record(
         &self,
         key: &Key,
         now: Timestamp,
@@ -210,7 +210,7 @@ impl Store {
 
     /// Gives `key` up if `claim` still holds it (a request that answered
     /// with an error leaves no receipt): a retry need not wait for it to lapse.
-    pub async fn release_key(&self, key: &Key, claim: &str) -> Result<(), StoreError> {
+    pub(crate) async fn release_key(&self, key: &Key, claim: &str) -> Result<(), StoreError> {
         let request = self
             .client
             .delete_item()

@@ -21,7 +21,7 @@ use super::{Index, Store, index};
 /// The deadline of the invocation ran out before DynamoDB answered.
 #[derive(Debug, thiserror::Error)]
 #[error("no answer within the invocation's time budget")]
-pub struct DeadlineExceeded;
+pub(crate) struct DeadlineExceeded;
 
 /// Bounds an SDK request by what is left of the invocation's time (the SDK's
 /// own timeouts bound each request; this bounds all of them together).

@@ -14,25 +14,25 @@ use rand::Rng;
 use super::StoreError;
 
 /// How many times each kind of loop tries before giving up with a 503.
-pub mod limits {
+pub(crate) mod limits {
     /// A transaction cancelled only by `TransactionConflict` (another
     /// transaction on the same items, e.g. 50 users favoriting one article).
-    pub const CONTENDED_TRANSACTION: u32 = 40;
+    pub(crate) const CONTENDED_TRANSACTION: u32 = 40;
     /// A batch read or write whose keys DynamoDB left unprocessed (throttling
     /// of one partition); each round sends only what is left.
-    pub const UNPROCESSED_BATCH: u32 = 40;
+    pub(crate) const UNPROCESSED_BATCH: u32 = 40;
     /// A write guarded by an item's version that moved on: an author's
     /// `recent` list and counts (their parallel creates and deletes).
-    pub const VERSIONED_WRITE: u32 = 40;
+    pub(crate) const VERSIONED_WRITE: u32 = 40;
     /// An edit of an article or a user that lost to a concurrent edit of the
     /// same item: re-read, re-decided, re-applied (twenty simultaneous
     /// editors of one article all get through).
-    pub const EDIT: u32 = 25;
+    pub(crate) const EDIT: u32 = 25;
 }
 
 /// A retry loop: `while retry.next().await { … }`, then `retry.exhausted()`.
 #[derive(Debug)]
-pub struct Retry {
+pub(crate) struct Retry {
     attempt: u32,
     limit: u32,
 }
@@ -44,8 +44,8 @@ impl Retry {
     }
 
     /// Whether to make another attempt; before every attempt but the first it
-    /// waits a full-jitter backoff of up to 10 ms, 20 ms, … capped at 320 ms.
-    pub async fn next(&mut self) -> bool {
+    /// waits a full-jitter backoff of up to 20 ms, 40 ms, … capped at 320 ms.
+    pub(crate) async fn next(&mut self) -> bool {
         if self.attempt >= self.limit {
             return false;
         }
@@ -59,7 +59,7 @@ impl Retry {
     }
 
     /// The error for a loop that used all its attempts: contention, a 503.
-    pub fn exhausted(&self) -> StoreError {
+    pub(crate) fn exhausted(&self) -> StoreError {
         StoreError::Contended(self.limit)
     }
 }

@@ -28,7 +28,7 @@ impl Store {
     }
 
     /// The most used tags, most used first: one query on the popularity index.
-    pub async fn popular_tags(&self, limit: usize) -> Result<Vec<Tag>, StoreError> {
+    pub(crate) async fn popular_tags(&self, limit: usize) -> Result<Vec<Tag>, StoreError> {
         let request = self
             .client
             .query()

@@ -9,11 +9,13 @@
 
 mod articles;
 mod bad_input;
+mod comments;
 mod concurrency;
 mod conditional;
 mod cost;
 mod events;
 mod faults;
+mod feed;
 mod idempotency;
 mod layers;
 mod openapi;
