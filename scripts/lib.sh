@@ -60,6 +60,35 @@ setup_cargo_deny() {
     || die "cargo install cargo-deny failed"
 }
 
+# The team's RustSec snapshot (a git bundle beside the repository), for
+# machines that cannot fetch the database from GitHub.
+ADVISORY_SNAPSHOT="$ROOT/../shared/rustsec/advisory-db.bundle"
+
+# Makes the snapshot the advisory database of a config of our own
+# ($TOOLS/deny-snapshot.toml: deny.toml with its own db-path), so that
+# `cargo deny --offline --config "$TOOLS/deny-snapshot.toml" check advisories`
+# reads it. cargo-deny names the clone after a hash of the database's URL: it
+# says where it looks, and the snapshot is cloned there. Fetching it again on
+# every run picks up a newer bundle and marks the clone as just fetched (the
+# snapshot is the newest database this machine can have; its date is printed).
+setup_advisory_snapshot() {
+  local root="$TOOLS/advisory-dbs" config="$TOOLS/deny-snapshot.toml" said dir
+  [ -f "$ADVISORY_SNAPSHOT" ] || die "no RustSec snapshot at $ADVISORY_SNAPSHOT"
+  mkdir -p "$root"
+  awk -v root="$root" '{ print } /^\[advisories\]$/ { print "db-path = \"" root "\"" }' \
+    "$ROOT/deny.toml" > "$config"
+  # This run fails where nothing is cloned yet; it is only asked where it looks.
+  said="$(cargo deny --offline --log-level debug --config "$config" check advisories 2>&1 || true)"
+  dir="$(printf '%s\n' "$said" | sed -n "s/.*Opening advisory database at '\(.*\)'.*/\1/p" | head -n 1)"
+  [ -n "$dir" ] || die "cargo deny did not say where it reads the advisory database"
+  if [ ! -d "$dir/.git" ]; then
+    git -c init.defaultBranch=main clone --quiet "$ADVISORY_SNAPSHOT" "$dir" || die "could not clone $ADVISORY_SNAPSHOT"
+  fi
+  git -C "$dir" fetch --quiet "$ADVISORY_SNAPSHOT" HEAD || die "could not fetch $ADVISORY_SNAPSHOT"
+  git -C "$dir" reset --quiet --hard FETCH_HEAD || die "could not check out the snapshot"
+  git -C "$dir" show -s --format=%cs HEAD
+}
+
 # Hurl from crates.io into .tools/hurl. Its build links libcurl and libxml2 and
 # runs bindgen: the Debian packages below are installed when missing (as root),
 # or named when they cannot be.

@@ -278,6 +278,28 @@ mod tests {
     }
 
     #[test]
+    fn a_token_under_any_other_algorithm_is_refused_even_with_the_right_secret() {
+        // The algorithm is pinned to HS256: no header can pick another one,
+        // so no RSA or ECDSA code ever runs on a token (see deny.toml).
+        let keys = keys("s");
+        let claims = Claims {
+            sub: UserId::generate().to_string(),
+            iat: 1,
+            exp: 99_999_999_999,
+        };
+        let hs512 =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &keys.encoding).unwrap();
+        assert_eq!(keys.verify(&hs512), Err(TokenError::Invalid));
+        let rs256 = format!(
+            "{}.{}.{}",
+            encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+            hs512.split('.').nth(1).unwrap(),
+            encode(b"not an rsa signature")
+        );
+        assert_eq!(keys.verify(&rs256), Err(TokenError::Invalid));
+    }
+
+    #[test]
     fn garbage_is_refused() {
         assert_eq!(keys("s").verify("not.a.jwt"), Err(TokenError::Invalid));
     }
