@@ -1,5 +1,7 @@
-//! The response bodies of the RealWorld spec: what each use case's result
-//! looks like on the wire. Only `serve` functions build them.
+//! The response bodies of the RealWorld spec that several endpoints share:
+//! what each use case's result looks like on the wire (an endpoint's own
+//! envelope, such as `TagsBody`, sits in its module). Only `serve` functions
+//! build them.
 
 use crate::domain::{ArticleView, CommentView, User};
 use serde::Serialize;

@@ -1,5 +1,6 @@
-//! One module per endpoint (plus `following` and `favoriting`, the use cases
-//! shared by the follow/unfollow and favorite/unfavorite pairs). Each has its input DTO and its parse into domain
+//! One module per endpoint but the OpenAPI document's (`openapi::handle`),
+//! plus `following` and `favoriting`, the use cases
+//! shared by the follow/unfollow and favorite/unfavorite pairs. Each has its input DTO and its parse into domain
 //! types, its use case with its own error enum, and `handle`, the Lambda entry.
 
 pub mod add_comment;

@@ -1,6 +1,10 @@
-//! Article lists (all, by author, by tag, favorited by) and the feed: one
-//! index query each (its head item carries the total), then one batch read
-//! for the page's articles, authors and the viewer's flags.
+//! Article lists (all, by author, by tag, favorited by): one index query
+//! each (its head item carries the total), then one batch read for the
+//! page's articles, authors and the viewer's flags. And the feed: the
+//! reader's follows, one batch read of the followed users (their counts
+//! make the total, their `recent` lists most pages), an author partition
+//! query only where a page reaches past an author's `recent` list (the merge
+//! is `feed`'s), then the same batch read for the page.
 
 use std::collections::HashMap;
 

@@ -1,6 +1,7 @@
-//! Sending requests: every SDK call goes through [`Store::call`] (the
-//! invocation's deadline, metering, a trace record), and the read and
-//! single-item primitives the store's jobs are built from.
+//! Sending requests: every SDK call an invocation makes goes through
+//! [`Store::call`] (the invocation's deadline, metering, a trace record; only
+//! init's `Store::warm_up` has its own timeout), and the read and single-item
+//! primitives the store's jobs are built from.
 
 use std::collections::HashMap;
 use std::time::Duration;

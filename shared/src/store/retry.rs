@@ -2,8 +2,8 @@
 //! retries transient failures of each request (see `config::budget`); these
 //! loops retry what DynamoDB answered definitively but that may go the other
 //! way next time: a transaction that lost to a concurrent one, keys a batch
-//! left unprocessed, a write whose version guard moved on, a random id that
-//! clashed. Each waits a jittered, growing backoff before trying again, and
+//! left unprocessed, a write whose version guard moved on, an edit that lost
+//! to another. Each waits a jittered, growing backoff before trying again, and
 //! inside an invocation also ends with its deadline (every request in it is
 //! bounded), so none can outlast the function's `Timeout`.
 
