@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+
 use super::items::{FollowRecord, Item, follow_item, from_item};
 use super::keys::{self, Key};
+use super::receipts::Receipt;
 use super::transact::{TxOutcome, undecided};
 use super::writes::s;
 use super::{Store, StoreError};
 use crate::domain::{User, UserId};
-use crate::store::receipts::Receipt;
-
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 
 impl Store {
     /// Makes `follower` follow (or stop following) `followee`, with `receipt`
