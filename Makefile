@@ -9,7 +9,7 @@
 # Rust target aarch64-unknown-linux-gnu (installed here when missing).
 
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
-PACKAGES := $(addprefix -p ,register login get_current_user update_user get_profile follow_user unfollow_user list_articles get_feed get_article create_article update_article delete_article list_comments add_comment delete_comment favorite_article unfavorite_article get_tags get_openapi)
+PACKAGES := $(addprefix -p ,register login get_current_user update_user get_profile follow_user unfollow_user list_articles get_feed get_article create_article update_article delete_article list_comments add_comment delete_comment favorite_article unfavorite_article get_tags get_openapi end_sessions key_ring)
 
 .PHONY: lambda-binaries
 lambda-binaries:
@@ -27,6 +27,8 @@ $(eval $(call function,RegisterFunction,register))
 $(eval $(call function,LoginFunction,login))
 $(eval $(call function,GetCurrentUserFunction,get_current_user))
 $(eval $(call function,UpdateUserFunction,update_user))
+$(eval $(call function,EndSessionsFunction,end_sessions))
+$(eval $(call function,KeyRingFunction,key_ring))
 $(eval $(call function,GetProfileFunction,get_profile))
 $(eval $(call function,FollowUserFunction,follow_user))
 $(eval $(call function,UnfollowUserFunction,unfollow_user))

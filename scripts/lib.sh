@@ -203,13 +203,16 @@ prepare_table() {
   "$ROOT/target/debug/conduit-dev" seed "$1"
 }
 
-# The signing secret of the local stack: random, kept in .tools so tokens survive restarts.
-local_jwt_secret() {
-  if [ ! -s "$TOOLS/jwt-secret" ]; then
-    python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > "$TOOLS/jwt-secret"
-    chmod 600 "$TOOLS/jwt-secret"
-  fi
-  cat "$TOOLS/jwt-secret"
+# The key ring of the local stack (Ed25519; AWS keeps its own in Secrets
+# Manager): drawn once into .tools (mode 600) so tokens survive restarts.
+local_key_ring() {
+  "$ROOT/target/debug/conduit-dev" key-ring "$TOOLS/key-ring.json" >&2
+  cat "$TOOLS/key-ring.json"
+}
+
+# JWT_PUBLIC_KEYS of the local stack: what every verifying function gets.
+local_public_keys() {
+  "$ROOT/target/debug/conduit-dev" public-keys "$TOOLS/key-ring.json"
 }
 
 # Starts every function behind one HTTP endpoint: cargo lambda watch routes the
@@ -217,10 +220,11 @@ local_jwt_secret() {
 # (port $2), and the gateway in front applies the template's CORS (port $1).
 start_api() {
   local port="$1" runtime_port="$2" table="$3"
-  local secret; secret="$(local_jwt_secret)"
+  local ring public; ring="$(local_key_ring)"; public="$(local_public_keys)"
   start_bg "cargo lambda watch" "$TOOLS/cargo-lambda.log" cargo lambda watch --ignore-changes --disable-cors --quiet \
     --invoke-address 127.0.0.1 --invoke-port "$runtime_port" \
-    --env-var "TABLE_NAME=$table" --env-var "JWT_SECRET=$secret" \
+    --env-var "TABLE_NAME=$table" --env-var "JWT_KEY_RING=$ring" --env-var "JWT_PUBLIC_KEYS=$public" \
+    --env-var "JWT_ISSUER=urn:conduit:local:auth" --env-var "JWT_AUDIENCE=urn:conduit:local:api" \
     --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --env-var "AWS_REGION=$AWS_REGION" \
     --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
     --env-var "AWS_LAMBDA_LOG_FORMAT=JSON" --env-var "RUST_LOG=info"

@@ -124,7 +124,7 @@ target/debug/conduit-dev check-stack non-utf8 "$STACK"
 ok
 
 step "every events/*.json through the Lambda runtime (cargo lambda invoke)"
-export JWT_SECRET; JWT_SECRET="$(local_jwt_secret)"
+export JWT_KEY_RING; JWT_KEY_RING="$(local_key_ring)"
 for event in events/*.json; do
   function="$(basename "$event" .json)"
   target/debug/conduit-dev event "$function" "$TABLE" > "$TOOLS/event.json"
@@ -153,8 +153,11 @@ done
 
 step "function logs: one EMF document per invocation, request and trace ids on every line, no secrets"
 # Everything the stack logged above (events, CORS, both suite runs). The
-# secrets: the signing key, and every password the seed and the suite send.
-target/debug/conduit-dev check-logs "$TOOLS/cargo-lambda.log" "$(local_jwt_secret)" \
+# secrets: the key ring's private keys, and every password the seed and the
+# suite send.
+mapfile -t RING_SECRETS < <(target/debug/conduit-dev ring-secrets "$TOOLS/key-ring.json")
+[ "${#RING_SECRETS[@]}" -eq 3 ] || die "could not read the local key ring's secrets"
+target/debug/conduit-dev check-logs "$TOOLS/cargo-lambda.log" "${RING_SECRETS[@]}" \
   password123 wrongpassword bonjour1 "$(printf 'a%.0s' {1..64})"
 ok
 

@@ -1,18 +1,21 @@
 //! [`App`]: what a function holds for its lifetime, built once per cold start.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::{Fingerprints, TokenKeys};
-use crate::config::{self, AuthConfig, ConfigError, SecretSource, check_secret};
+use crate::auth::{Audience, Fingerprints, KeyRing, PublicKeys, TokenSigner, TokenVerifier};
+use crate::config::{self, ConfigError, RingSource, SignerConfig, VerifierConfig};
 use crate::store::Store;
 
 /// What an authenticating function holds for its lifetime.
 pub struct App {
     /// The DynamoDB adapter, built once per cold start.
     pub store: Store,
-    /// Token signing and verification.
-    pub tokens: TokenKeys,
-    /// Request fingerprints for idempotency keys, keyed by the same secret.
+    /// Token verification, with public keys only.
+    pub tokens: TokenVerifier,
+    /// Token signing: only in the functions that issue tokens (register,
+    /// login, update user), the only ones that read the key ring.
+    pub signer: Option<TokenSigner>,
+    /// Request fingerprints for idempotency keys.
     pub fingerprints: Fingerprints,
 }
 
@@ -22,56 +25,119 @@ pub enum InitError {
     /// Configuration is missing or invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The signing secret could not be read from Secrets Manager.
-    #[error("could not read the JWT secret from Secrets Manager")]
+    /// The key ring could not be read from Secrets Manager.
+    #[error("could not read the JWT key ring from Secrets Manager")]
     Secret(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// A function that does not sign was asked to issue a token (a wiring bug).
+#[derive(Debug, thiserror::Error)]
+#[error("this function has no signing key")]
+pub struct NotASigner;
+
 impl App {
-    /// Builds the app from the environment: config, SDK clients, secret.
-    pub(crate) async fn from_env() -> Result<Self, InitError> {
-        let auth = AuthConfig::from_env()?;
-        let table = config::table_name()?;
-        let sdk = config::sdk_loader().load().await;
-        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-        // Both are network round trips with a TLS handshake: side by side.
-        let (secret, ()) = tokio::join!(Self::secret(&sdk, auth.secret), store.warm_up());
-        Ok(Self::new(store, &secret?, auth.token_ttl))
+    /// A verifying function's app: config and the DynamoDB client, and no
+    /// network call but the connection warm-up.
+    pub(crate) async fn verifying_from_env() -> Result<Self, InitError> {
+        let tokens = verifier_from_env()?;
+        let store = Store::from_env().await?;
+        store.warm_up().await;
+        Ok(Self {
+            store,
+            tokens,
+            signer: None,
+            fingerprints: Fingerprints::Plain,
+        })
     }
 
-    /// An app on `store` whose tokens, signed with `secret`, live for `token_ttl`.
-    pub fn new(store: Store, secret: &SecretString, token_ttl: std::time::Duration) -> Self {
+    /// A signing function's app: also the key ring, read beside the warm-up.
+    pub(crate) async fn signing_from_env() -> Result<Self, InitError> {
+        let tokens = verifier_from_env()?;
+        let verifying = VerifierConfig::from_env()?;
+        let signing = SignerConfig::from_env()?;
+        let sdk = config::sdk_loader().load().await;
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), config::table_name()?);
+        // Both are network round trips with a TLS handshake: side by side.
+        let (ring, ()) = tokio::join!(key_ring(&sdk, signing.ring), store.warm_up());
+        let parties = Audience {
+            issuer: verifying.issuer,
+            audience: verifying.audience,
+        };
+        Ok(Self::signing(
+            store,
+            tokens,
+            &ring?,
+            parties,
+            signing.token_ttl,
+        ))
+    }
+
+    /// An app on `store` that verifies with `tokens` and signs with `ring`'s
+    /// signing key for `parties`, tokens living for `token_ttl`.
+    pub fn signing(
+        store: Store,
+        tokens: TokenVerifier,
+        ring: &KeyRing,
+        parties: Audience,
+        token_ttl: std::time::Duration,
+    ) -> Self {
+        let fingerprint = ring
+            .fingerprint()
+            .expect("checked when the ring was parsed");
         Self {
             store,
-            tokens: TokenKeys::new(secret, token_ttl),
-            fingerprints: Fingerprints::new(secret),
+            tokens,
+            signer: Some(TokenSigner::new(ring.signing_key(), parties, token_ttl)),
+            fingerprints: Fingerprints::keyed(&fingerprint),
         }
     }
 
-    async fn secret(
-        sdk: &aws_config::SdkConfig,
-        source: SecretSource,
-    ) -> Result<SecretString, InitError> {
-        Ok(match source {
-            SecretSource::Value(secret) => secret,
-            SecretSource::SecretsManager(arn) => {
-                let secret = aws_sdk_secretsmanager::Client::new(sdk)
-                    .get_secret_value()
-                    .secret_id(arn)
-                    .send()
-                    .await
-                    .map_err(|e| InitError::Secret(Box::new(e)))?
-                    .secret_string
-                    .map(SecretString::from)
-                    .ok_or(ConfigError::Invalid {
-                        name: "JWT_SECRET_ARN",
-                        reason: "the secret has no string value",
-                    })?;
-                check_secret(&secret, "JWT_SECRET_ARN")?;
-                secret
-            }
-        })
+    /// The token signer, which only signing functions have.
+    pub fn signer(&self) -> Result<&TokenSigner, NotASigner> {
+        self.signer.as_ref().ok_or(NotASigner)
     }
+}
+
+/// The verifier of `JWT_PUBLIC_KEYS`, `JWT_ISSUER` and `JWT_AUDIENCE`.
+fn verifier_from_env() -> Result<TokenVerifier, ConfigError> {
+    let config = VerifierConfig::from_env()?;
+    let keys = PublicKeys::parse(&config.public_keys).map_err(|e| ConfigError::Invalid {
+        name: "JWT_PUBLIC_KEYS",
+        reason: e.reason(),
+    })?;
+    let parties = Audience {
+        issuer: config.issuer,
+        audience: config.audience,
+    };
+    Ok(TokenVerifier::new(keys, &parties))
+}
+
+/// The key ring, from Secrets Manager or the environment.
+async fn key_ring(sdk: &aws_config::SdkConfig, source: RingSource) -> Result<KeyRing, InitError> {
+    let (value, name) = match source {
+        RingSource::Value(value) => (value, "JWT_KEY_RING"),
+        RingSource::SecretsManager(arn) => {
+            let value = aws_sdk_secretsmanager::Client::new(sdk)
+                .get_secret_value()
+                .secret_id(arn)
+                .send()
+                .await
+                .map_err(|e| InitError::Secret(Box::new(e)))?
+                .secret_string
+                .map(SecretString::from)
+                .ok_or(ConfigError::Invalid {
+                    name: "JWT_KEY_RING_ARN",
+                    reason: "the secret has no string value",
+                })?;
+            (value, "JWT_KEY_RING_ARN")
+        }
+    };
+    Ok(
+        KeyRing::parse(value.expose_secret()).map_err(|e| ConfigError::Invalid {
+            name,
+            reason: e.reason(),
+        })?,
+    )
 }
 
 impl Store {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 /// A missing or invalid setting, named so the init failure says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -20,15 +20,15 @@ pub enum ConfigError {
     },
 }
 
-/// Where the JWT signing secret comes from.
-pub(crate) enum SecretSource {
-    /// `JWT_SECRET_ARN`: a Secrets Manager secret, resolved at init (AWS).
+/// Where a signer's key ring comes from.
+pub(crate) enum RingSource {
+    /// `JWT_KEY_RING_ARN`: a Secrets Manager secret, read at init (AWS).
     SecretsManager(String),
-    /// `JWT_SECRET`: the secret itself (local runs and tests).
+    /// `JWT_KEY_RING`: the ring itself (local runs and tests).
     Value(SecretString),
 }
 
-impl std::fmt::Debug for SecretSource {
+impl std::fmt::Debug for RingSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::SecretsManager(arn) => f.debug_tuple("SecretsManager").field(arn).finish(),
@@ -37,17 +37,30 @@ impl std::fmt::Debug for SecretSource {
     }
 }
 
-/// Settings of the functions that authenticate callers.
+/// Settings of every function that verifies tokens: public, so reading
+/// them needs no network call.
 #[derive(Debug)]
-pub(crate) struct AuthConfig {
-    /// The signing secret's source.
-    pub secret: SecretSource,
+pub(crate) struct VerifierConfig {
+    /// `JWT_PUBLIC_KEYS`: the accepted keys, `kid:x,...` (parsed by the app).
+    pub public_keys: String,
+    /// `JWT_ISSUER`: whom tokens are from.
+    pub issuer: String,
+    /// `JWT_AUDIENCE`: whom tokens are for.
+    pub audience: String,
+}
+
+/// Settings only the functions that sign tokens have.
+#[derive(Debug)]
+pub(crate) struct SignerConfig {
+    /// The key ring's source.
+    pub ring: RingSource,
     /// How long issued tokens live (`JWT_TTL_SECONDS`, default one day).
     pub token_ttl: Duration,
 }
 
-/// Shortest signing secret accepted: HS256 wants at least 256 bits.
-pub(crate) const SECRET_MIN_BYTES: usize = 32;
+/// Longest token lifetime accepted: a week. Sessions can be ended, but a
+/// token outliving two key rotations would be refused early anyway.
+pub(crate) const TTL_MAX_SECONDS: u64 = 7 * 24 * 60 * 60;
 
 fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -109,43 +122,42 @@ pub(crate) fn table_name() -> Result<String, ConfigError> {
     var("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))
 }
 
-impl AuthConfig {
-    /// Reads `JWT_SECRET_ARN` (preferred) or `JWT_SECRET`, and `JWT_TTL_SECONDS`.
+fn required(name: &'static str) -> Result<String, ConfigError> {
+    var(name).ok_or(ConfigError::Missing(name))
+}
+
+impl VerifierConfig {
+    /// Reads `JWT_PUBLIC_KEYS`, `JWT_ISSUER` and `JWT_AUDIENCE`.
     pub(crate) fn from_env() -> Result<Self, ConfigError> {
-        let secret = match (var("JWT_SECRET_ARN"), var("JWT_SECRET")) {
-            (Some(arn), _) => SecretSource::SecretsManager(arn),
-            (None, Some(value)) => {
-                let value = SecretString::from(value);
-                check_secret(&value, "JWT_SECRET")?;
-                SecretSource::Value(value)
-            }
-            (None, None) => return Err(ConfigError::Missing("JWT_SECRET_ARN or JWT_SECRET")),
+        Ok(Self {
+            public_keys: required("JWT_PUBLIC_KEYS")?,
+            issuer: required("JWT_ISSUER")?,
+            audience: required("JWT_AUDIENCE")?,
+        })
+    }
+}
+
+impl SignerConfig {
+    /// Reads `JWT_KEY_RING_ARN` (preferred) or `JWT_KEY_RING`, and `JWT_TTL_SECONDS`.
+    pub(crate) fn from_env() -> Result<Self, ConfigError> {
+        let ring = match (var("JWT_KEY_RING_ARN"), var("JWT_KEY_RING")) {
+            (Some(arn), _) => RingSource::SecretsManager(arn),
+            (None, Some(value)) => RingSource::Value(SecretString::from(value)),
+            (None, None) => return Err(ConfigError::Missing("JWT_KEY_RING_ARN or JWT_KEY_RING")),
         };
         let token_ttl = match var("JWT_TTL_SECONDS") {
             None => Duration::from_secs(24 * 60 * 60),
             Some(raw) => raw
                 .parse::<u64>()
                 .ok()
-                .filter(|s| *s > 0)
+                .filter(|s| (1..=TTL_MAX_SECONDS).contains(s))
                 .map(Duration::from_secs)
                 .ok_or(ConfigError::Invalid {
                     name: "JWT_TTL_SECONDS",
-                    reason: "must be a positive number of seconds",
+                    reason: "must be a number of seconds from 1 to 604800 (a week)",
                 })?,
         };
-        Ok(Self { secret, token_ttl })
-    }
-}
-
-/// Refuses secrets too short to sign with.
-pub(crate) fn check_secret(secret: &SecretString, name: &'static str) -> Result<(), ConfigError> {
-    if secret.expose_secret().len() < SECRET_MIN_BYTES {
-        Err(ConfigError::Invalid {
-            name,
-            reason: "the secret must be at least 32 bytes",
-        })
-    } else {
-        Ok(())
+        Ok(Self { ring, token_ttl })
     }
 }
 
@@ -154,10 +166,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_short_secret_is_refused_and_never_printed() {
-        let error = check_secret(&SecretString::from("short"), "JWT_SECRET").unwrap_err();
-        assert!(error.to_string().contains("JWT_SECRET"));
-        let source = SecretSource::Value(SecretString::from("x".repeat(40)));
+    fn a_ring_given_as_a_value_is_never_printed() {
+        let source = RingSource::Value(SecretString::from("do not print".to_owned()));
         assert_eq!(format!("{source:?}"), "Value(<redacted>)");
+    }
+
+    #[test]
+    fn a_missing_setting_is_named() {
+        assert_eq!(
+            required("CONDUIT_TEST_UNSET_VARIABLE")
+                .unwrap_err()
+                .to_string(),
+            "environment variable CONDUIT_TEST_UNSET_VARIABLE must be set"
+        );
     }
 }

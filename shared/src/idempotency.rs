@@ -21,7 +21,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 
 use crate::App;
-use crate::domain::{Timestamp, UserId, ValidationErrors};
+use crate::domain::{SessionEpoch, Timestamp, UserId, ValidationErrors};
 use crate::http::ApiError;
 use crate::store::keys::Key;
 use crate::store::receipts::{KeyClaimRecord, KeyRecord, Receipt, ReceiptRecord};
@@ -283,9 +283,13 @@ impl Keyed {
         let status =
             StatusCode::from_u16(found.status).map_err(|e| ApiError::Internal(Box::new(e)))?;
         let body = match &found.grant {
+            // A new user's first session: the token of the first response,
+            // or, after a key rotation, the same claims under the new key.
             Some(grant) => with_token(
                 &found.body,
-                &app.tokens.issue_at(&grant.user_id, grant.issued_at),
+                &app.signer()
+                    .map_err(|e| ApiError::Internal(Box::new(e)))?
+                    .issue_at(&grant.user_id, SessionEpoch::default(), grant.issued_at),
             ),
             None => found.body,
         };

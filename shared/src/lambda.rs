@@ -14,27 +14,42 @@ use crate::invocation::Invocation;
 use crate::store::Store;
 use crate::telemetry::{self, MetricsConfig, Outcome, TraceHeader};
 
-/// Runs an authenticating function: JSON logs carrying the request id, the app
-/// built once from the environment, then `handler` for every invocation.
+/// Runs a function that verifies tokens: JSON logs carrying the request id,
+/// the app built once from the environment (public keys only: no secret is
+/// fetched), then `handler` for every invocation.
 pub async fn run<H, F>(handler: H) -> Result<(), Error>
 where
     H: Fn(&'static App, Request) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send,
 {
-    run_app(App::from_env(), handler).await
+    run_app(App::verifying_from_env(), handler).await
 }
 
-/// [`run`] for login: the decoy hash is computed during init, beside the
+/// [`run`] for a function that issues tokens: its app also reads the key
+/// ring, once, at init.
+pub async fn run_signing<H, F>(handler: H) -> Result<(), Error>
+where
+    H: Fn(&'static App, Request) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send,
+{
+    run_app(App::signing_from_env(), handler).await
+}
+
+/// [`run_signing`] for login: the decoy hash is computed during init, beside the
 /// app's own start-up ([`crate::auth::warm_password_hashing`]). Measured
 /// (README, "Cold start"): login's first response 81 → 61 ms; for register,
-/// which hashes rather than verifies, it changed nothing, so it runs [`run`].
+/// which hashes rather than verifies, it changed nothing, so it runs
+/// [`run_signing`].
 pub async fn run_hashing<H, F>(handler: H) -> Result<(), Error>
 where
     H: Fn(&'static App, Request) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send,
 {
     let app = async {
-        let (app, ()) = tokio::join!(App::from_env(), crate::auth::warm_password_hashing());
+        let (app, ()) = tokio::join!(
+            App::signing_from_env(),
+            crate::auth::warm_password_hashing()
+        );
         app
     };
     run_app(app, handler).await
@@ -58,6 +73,22 @@ where
     run_app(async { Ok(()) }, move |_: &'static (), request| {
         handler(request)
     })
+    .await
+}
+
+/// Runs the key ring's CloudFormation custom resource
+/// ([`crate::provision`]): JSON logs, the Secrets Manager client, the runtime.
+pub async fn run_key_ring() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let sdk = crate::config::sdk_loader().load().await;
+    let provisioner: &'static crate::provision::Provisioner = Box::leak(Box::new(
+        crate::provision::Provisioner::new(aws_sdk_secretsmanager::Client::new(&sdk))?,
+    ));
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<crate::provision::KeyRingRequest>| {
+            provisioner.handle(event.payload)
+        },
+    ))
     .await
 }
 

@@ -163,6 +163,7 @@ fn reply(status: u16, body: &'static str) -> Response<Full<Bytes>> {
 pub async fn secrets_manager(secret: &'static str) -> Result<SocketAddr> {
     listen(move |stream| {
         serve_http(stream, move |request| async move {
+            SECRET_FETCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let target = request
                 .headers()
                 .get("x-amz-target")
@@ -194,9 +195,12 @@ pub async fn secrets_manager(secret: &'static str) -> Result<SocketAddr> {
     .await
 }
 
+/// Requests the benchmark's Secrets Manager has answered so far.
+pub static SECRET_FETCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Binds a free port on 127.0.0.1 and hands every connection to `connection`,
 /// on a task of its own, for as long as the process runs. Returns the address.
-async fn listen<F, Fut>(connection: F) -> Result<SocketAddr>
+pub async fn listen<F, Fut>(connection: F) -> Result<SocketAddr>
 where
     F: Fn(TcpStream) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -212,7 +216,7 @@ where
 }
 
 /// Serves HTTP/1.1 on `stream`, each request answered by `respond`.
-async fn serve_http<F, Fut>(stream: TcpStream, respond: F)
+pub async fn serve_http<F, Fut>(stream: TcpStream, respond: F)
 where
     F: Fn(Request<Incoming>) -> Fut,
     Fut: Future<Output = Response<Full<Bytes>>>,
@@ -226,7 +230,7 @@ where
         .await;
 }
 
-/// The ARN the functions are given (`JWT_SECRET_ARN`) in the benchmark.
+/// The ARN the signers are given (`JWT_KEY_RING_ARN`) in the benchmark.
 pub const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bench";
 
 /// Terminates TLS on 127.0.0.1 and forwards the bytes to `upstream`
@@ -364,6 +368,8 @@ pub struct Figures {
     pub zip: u64,
     /// Status codes of every response.
     pub statuses: Vec<u16>,
+    /// Secrets Manager requests over all its cold starts.
+    pub secret_fetches: usize,
 }
 
 impl Figures {
@@ -395,12 +401,12 @@ impl Figures {
 /// ratios to `baseline` (the DynamoDB client baseline) of the same run.
 pub fn report(rows: &[Figures], baseline: &Figures) -> String {
     let mut out = String::from(
-        "| function | init ms | first response ms | cold total ms | warm p50 ms | warm p99 ms | peak RSS MB | binary KB | zip KB | statuses | init × | first × | total × | RSS × | zip × |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n",
+        "| function | init ms | first response ms | cold total ms | warm p50 ms | warm p99 ms | peak RSS MB | binary KB | zip KB | statuses | secret fetches | init × | first × | total × | RSS × | zip × |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in rows {
         out.push_str(&format!(
-            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
             row.name,
             row.init(),
             row.first(),
@@ -411,6 +417,7 @@ pub fn report(rows: &[Figures], baseline: &Figures) -> String {
             row.binary / 1024,
             row.zip / 1024,
             row.statuses(),
+            row.secret_fetches,
             row.init() / baseline.init(),
             row.first() / baseline.first(),
             row.total() / baseline.total(),
@@ -446,6 +453,7 @@ mod tests {
             binary: 2048,
             zip: 1000,
             statuses: vec![200],
+            secret_fetches: 0,
         };
         let function = Figures {
             name: "get_tags".into(),

@@ -6,7 +6,9 @@ use anyhow::{Context, Result, ensure};
 use conduit::App;
 use conduit::api::add_comment::{NewComment, NewCommentDto, add_comment, plan_comment};
 use conduit::api::create_article::{ArticleDraft, create_article, plan_article};
-use conduit::domain::{ArticleText, Description, Page, Slug, Timestamp, Title, UserId, Username};
+use conduit::domain::{
+    ArticleText, Description, Page, SessionEpoch, Slug, Timestamp, Title, UserId, Username,
+};
 use conduit::store::ListFilter;
 
 /// The demo user the events act as.
@@ -23,7 +25,7 @@ pub fn expectation(function: &str) -> Option<(u16, &'static [&'static str])> {
         "get_article" | "update_article" | "favorite_article" | "unfavorite_article" => {
             (200, &["article"])
         }
-        "delete_article" | "delete_comment" => (204, &[]),
+        "delete_article" | "delete_comment" | "end_sessions" => (204, &[]),
         "list_comments" => (200, &["comments"]),
         "add_comment" => (201, &["comment"]),
         "get_tags" => (200, &["tags"]),
@@ -41,7 +43,14 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
         .user_id_by_username(&Username::parse(Some(EVENT_USER)).map_err(anyhow::Error::msg)?)
         .await?
         .context("the demo user is missing: seed the table first (conduit-dev seed)")?;
-    let mut filled = event.replace("${TOKEN}", &app.tokens.issue(&jake));
+    let session = app
+        .store
+        .user(&jake, true)
+        .await?
+        .context("the demo user is missing")?
+        .session_epoch;
+    let signer = app.signer()?;
+    let mut filled = event.replace("${TOKEN}", &signer.issue(&jake, session));
     if filled.contains("${SLUG}") || filled.contains("${COMMENT_ID}") {
         let page = Page::parse(Some("1"), None).map_err(anyhow::Error::msg)?;
         let newest = app
@@ -59,20 +68,31 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
             )?
             .try_into()?;
             let now = Timestamp::now();
-            let plan =
-                plan_comment(app, &article.slug, &article.article_id, &jake, comment, now).await?;
+            let plan = plan_comment(
+                app,
+                &article.slug,
+                &article.article_id,
+                &jake,
+                session,
+                comment,
+                now,
+            )
+            .await?;
             let view = add_comment(app, plan, None).await?;
             filled = filled.replace("${COMMENT_ID}", &view.comment.id.to_string());
         }
         filled = filled.replace("${SLUG}", article.slug.as_str());
     }
     if filled.contains("${DOOMED_SLUG}") {
-        filled = filled.replace("${DOOMED_SLUG}", throwaway(app, &jake).await?.as_str());
+        filled = filled.replace(
+            "${DOOMED_SLUG}",
+            throwaway(app, &jake, session).await?.as_str(),
+        );
     }
     Ok(filled.replace("${UNIQUE}", UserId::generate().as_str()))
 }
 
-async fn throwaway(app: &App, author: &UserId) -> Result<Slug> {
+async fn throwaway(app: &App, author: &UserId, session: SessionEpoch) -> Result<Slug> {
     let text = |raw: &str| Some(raw.to_owned());
     let draft = ArticleDraft::new(
         Title::parse(text("An article to delete").as_deref()).map_err(anyhow::Error::msg)?,
@@ -81,7 +101,7 @@ async fn throwaway(app: &App, author: &UserId) -> Result<Slug> {
         ArticleText::parse(text("Nothing to see.").as_deref()).map_err(anyhow::Error::msg)?,
         Vec::new(),
     );
-    let plan = plan_article(app, author, draft, Timestamp::now()).await?;
+    let plan = plan_article(app, author, session, draft, Timestamp::now()).await?;
     let view = create_article(app, plan, None).await?;
     Ok(view.article.slug)
 }

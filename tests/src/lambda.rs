@@ -100,6 +100,7 @@ pub async fn dispatch(app: &App, function: &str, request: Request) -> Response<B
         "login" => login::handle(app, request).await,
         "get_current_user" => get_current_user::handle(app, request).await,
         "update_user" => update_user::handle(app, request).await,
+        "end_sessions" => end_sessions::handle(app, request).await,
         "get_profile" => get_profile::handle(app, request).await,
         "follow_user" => follow_user::handle(app, request).await,
         "unfollow_user" => unfollow_user::handle(app, request).await,

@@ -14,6 +14,7 @@ pub mod stack;
 
 mod lambda;
 mod local;
+pub mod provider;
 mod routes;
 mod table;
 mod template;
@@ -21,8 +22,9 @@ mod test_api;
 
 pub use lambda::{LAMBDA_TIMEOUT, dispatch, event, random_request_id, read, request_from_event};
 pub use local::{
-    LOCAL_JWT_SECRET, SETUP_BUDGET, client_at, dynamodb_local_reachable, endpoint, fresh_table,
-    local_app, local_client, require_dynamodb_local, setup_client, test_app,
+    SETUP_BUDGET, app_with_ring, client_at, dynamodb_local_reachable, endpoint, fresh_table,
+    local_app, local_client, local_parties, require_dynamodb_local, setup_client, test_app,
+    test_ring,
 };
 pub use routes::{Route, binary_of, route_for, router_toml, routes};
 pub use table::TableSpec;

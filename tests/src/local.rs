@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use conduit::App;
+use conduit::auth::{Audience, KeyRing, PublicKeys, TokenVerifier};
 use conduit::store::Store;
 
 use crate::TableSpec;
@@ -108,23 +109,45 @@ async fn client_with(loader: aws_config::ConfigLoader, url: &str) -> Client {
     Client::new(&config)
 }
 
-/// The secret tests and seeding sign tokens with (the local API generates its
-/// own into `.tools/jwt-secret`; AWS uses Secrets Manager).
-pub const LOCAL_JWT_SECRET: &str = "local-development-secret-not-for-production-use";
+/// Whom local tokens are from and for (`JWT_ISSUER`, `JWT_AUDIENCE` of the
+/// local stack; AWS names the stack).
+pub fn local_parties() -> Audience {
+    Audience {
+        issuer: "urn:conduit:local:auth".into(),
+        audience: "urn:conduit:local:api".into(),
+    }
+}
 
-/// An app on `table` of DynamoDB Local, signing tokens with `secret`.
-pub async fn local_app(table: &str, secret: &str) -> App {
-    App::new(
-        Store::new(local_client().await, table),
-        &secret.to_owned().into(),
+/// The key ring of this test process: drawn once, like the pair the local
+/// stack draws into `.tools/key-ring.json` (AWS keeps its own in Secrets
+/// Manager).
+pub fn test_ring() -> &'static KeyRing {
+    static RING: std::sync::LazyLock<KeyRing> =
+        std::sync::LazyLock::new(|| KeyRing::generate("1").expect("an Ed25519 key ring"));
+    &RING
+}
+
+/// An app on `store` that signs with `ring` and verifies with its public keys.
+pub fn app_with_ring(store: Store, ring: &KeyRing) -> App {
+    let keys = PublicKeys::parse(&ring.public_keys()).expect("a ring's own keys parse");
+    App::signing(
+        store,
+        TokenVerifier::new(keys, &local_parties()),
+        ring,
+        local_parties(),
         Duration::from_secs(3600),
     )
+}
+
+/// An app on `table` of DynamoDB Local, signing tokens with `ring`.
+pub async fn local_app(table: &str, ring: &KeyRing) -> App {
+    app_with_ring(Store::new(local_client().await, table), ring)
 }
 
 /// An app on its own fresh table, so tests run in parallel without sharing data.
 pub async fn test_app() -> App {
     let name = fresh_table().await;
-    local_app(&name, LOCAL_JWT_SECRET).await
+    local_app(&name, test_ring()).await
 }
 
 /// Creates a table of its own for a test, from the template; returns its name.

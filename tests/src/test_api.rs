@@ -1,8 +1,6 @@
 //! The test API: the handlers driven through API Gateway events on a table
 //! of their own, with helpers for setup steps and for inspecting the table.
 
-use std::time::Duration;
-
 use conduit::App;
 use conduit::invocation::Invocation;
 use conduit::store::Store;
@@ -10,8 +8,9 @@ use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
 use crate::{
-    LAMBDA_TIMEOUT, LOCAL_JWT_SECRET, Route, client_at, dispatch, endpoint, event, fresh_table,
+    LAMBDA_TIMEOUT, Route, app_with_ring, client_at, dispatch, endpoint, event, fresh_table,
     random_request_id, read, request_from_event, route_for, routes, setup_client, test_app,
+    test_ring,
 };
 
 /// Runs `f(0)` to `f(n - 1)` as concurrent tasks (truly parallel on a
@@ -114,12 +113,17 @@ impl TestApi {
     pub async fn through(url: &str) -> Self {
         let table = fresh_table().await;
         Self {
-            app: App::new(
-                Store::new(client_at(url).await, table),
-                &LOCAL_JWT_SECRET.to_owned().into(),
-                Duration::from_secs(3600),
-            ),
+            app: app_with_ring(Store::new(client_at(url).await, table), test_ring()),
             routes: routes().expect("template routes"),
+        }
+    }
+
+    /// The same table as `self`, served by functions that sign and verify
+    /// with `ring` (another deploy of the stack, after a key rotation).
+    pub fn redeployed(&self, ring: &conduit::auth::KeyRing) -> Self {
+        Self {
+            app: app_with_ring(self.app.store.clone(), ring),
+            routes: self.routes.clone(),
         }
     }
 
@@ -174,8 +178,14 @@ impl TestApi {
             .create_user(&user, None)
             .await
             .expect("user created");
-        let token = self.app.tokens.issue(&user.user_id);
+        let token = self.token_of(&user);
         (user, token)
+    }
+
+    /// A fresh token for `user`, in their current session.
+    pub fn token_of(&self, user: &conduit::domain::User) -> String {
+        let signer = self.app.signer().expect("the test app signs");
+        signer.issue(&user.user_id, user.session_epoch)
     }
 
     /// How many items of the table have a key attribute (`pk` or `sk`) starting with `prefix`.

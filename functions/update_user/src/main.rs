@@ -3,5 +3,5 @@ use lambda_http::Error;
 // One invocation at a time: one thread (blocking work, password hashing, has its own pool).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    conduit::lambda::run(conduit::api::update_user::handle).await
+    conduit::lambda::run_signing(conduit::api::update_user::handle).await
 }

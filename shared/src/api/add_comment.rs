@@ -10,7 +10,8 @@ use super::dto::CommentDto;
 use crate::App;
 use crate::auth::TokenError;
 use crate::domain::{
-    ArticleId, Comment, CommentText, CommentView, Slug, Timestamp, UserId, ValidationErrors,
+    ArticleId, Comment, CommentText, CommentView, SessionEpoch, Slug, Timestamp, UserId,
+    ValidationErrors,
 };
 use crate::http::{self, ApiError};
 use crate::idempotency;
@@ -59,6 +60,9 @@ pub enum AddCommentError {
     /// The token names a user that no longer exists.
     #[error("author no longer exists")]
     Gone,
+    /// The caller's session has ended.
+    #[error("the caller's session has ended")]
+    Ended,
     /// The request's idempotency key was used by a comment that committed first.
     #[error("idempotency key already used")]
     KeyTaken,
@@ -72,6 +76,7 @@ impl From<AddCommentError> for ApiError {
         match error {
             AddCommentError::NotFound => ApiError::NotFound("article"),
             AddCommentError::Gone => ApiError::Unauthorized(TokenError::Invalid),
+            AddCommentError::Ended => ApiError::Unauthorized(TokenError::Ended),
             AddCommentError::KeyTaken => ApiError::KeyInUse,
             AddCommentError::Store(e) => e.into(),
         }
@@ -101,12 +106,17 @@ pub async fn plan_comment(
     slug: &Slug,
     id: &ArticleId,
     caller: &UserId,
+    session: SessionEpoch,
     comment: NewComment,
     now: Timestamp,
 ) -> Result<CommentPlan, AddCommentError> {
     let (author, article) =
         tokio::try_join!(app.store.user(caller, true), app.store.article(id, true))?;
     let author = author.ok_or(AddCommentError::Gone)?;
+    // The caller's own item, read anyway: the session check costs nothing.
+    if author.session_epoch != session {
+        return Err(AddCommentError::Ended);
+    }
     if article.is_none_or(|a| a.slug != *slug) {
         return Err(AddCommentError::NotFound);
     }
@@ -173,13 +183,14 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = &http::require_auth(app, request)?.id;
+    let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
+    let (caller, session) = (&caller.id, caller.session);
     idempotency::within(app, request, Some(caller), |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let comment = NewComment::try_from(input.comment)?;
         let now = Timestamp::now();
-        let plan = plan_comment(app, &slug, &id, caller, comment, now).await?;
+        let plan = plan_comment(app, &slug, &id, caller, session, comment, now).await?;
         let response = render(plan.view());
         let receipt = keyed.map(|keyed| keyed.receipt(&response));
         add_comment(app, plan, receipt.as_ref()).await?;

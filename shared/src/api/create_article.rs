@@ -10,8 +10,8 @@ use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::auth::TokenError;
 use crate::domain::{
-    Article, ArticleId, ArticleText, ArticleView, Description, Slug, Tag, Timestamp, Title, User,
-    UserId, ValidationErrors, parse_tag_list,
+    Article, ArticleId, ArticleText, ArticleView, Description, SessionEpoch, Slug, Tag, Timestamp,
+    Title, User, UserId, ValidationErrors, parse_tag_list,
 };
 use crate::http::{self, ApiError};
 use crate::idempotency;
@@ -104,6 +104,9 @@ pub enum CreateArticleError {
     /// The token names a user that no longer exists.
     #[error("author no longer exists")]
     Gone,
+    /// The caller's session has ended.
+    #[error("the caller's session has ended")]
+    Ended,
     /// The request's idempotency key was used by a create that committed first.
     #[error("idempotency key already used")]
     KeyTaken,
@@ -120,6 +123,7 @@ impl From<CreateArticleError> for ApiError {
     fn from(error: CreateArticleError) -> Self {
         match error {
             CreateArticleError::Gone => ApiError::Unauthorized(TokenError::Invalid),
+            CreateArticleError::Ended => ApiError::Unauthorized(TokenError::Ended),
             CreateArticleError::KeyTaken => ApiError::KeyInUse,
             CreateArticleError::IdTaken => ApiError::Unavailable(Box::new(error)),
             CreateArticleError::Store(e) => e.into(),
@@ -147,6 +151,7 @@ impl ArticlePlan {
 pub async fn plan_article(
     app: &App,
     author: &UserId,
+    session: SessionEpoch,
     draft: ArticleDraft,
     now: Timestamp,
 ) -> Result<ArticlePlan, CreateArticleError> {
@@ -155,6 +160,10 @@ pub async fn plan_article(
         .user(author, true)
         .await?
         .ok_or(CreateArticleError::Gone)?;
+    // The author's own item, read anyway: the session check costs nothing.
+    if user.session_epoch != session {
+        return Err(CreateArticleError::Ended);
+    }
     let view = ArticleView {
         article: draft.article(ArticleId::generate(), author, now),
         author: user.clone(),
@@ -210,11 +219,12 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = &http::require_auth(app, request)?.id;
+    let caller = http::require_auth(app, request)?;
+    let (caller, session) = (&caller.id, caller.session);
     idempotency::within(app, request, Some(caller), |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let draft = ArticleDraft::try_from(input.article)?;
-        let plan = plan_article(app, caller, draft, Timestamp::now()).await?;
+        let plan = plan_article(app, caller, session, draft, Timestamp::now()).await?;
         let response = render(plan.view());
         let receipt = keyed.map(|keyed| keyed.receipt(&response));
         create_article(app, plan, receipt.as_ref()).await?;

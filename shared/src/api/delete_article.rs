@@ -48,7 +48,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_auth(app, request)?;
+    let caller = http::require_session(app, request).await?;
     let (slug, id) = http::slug_param(request)?;
     delete_article(app, &slug, &id, &caller.id).await?;
     Ok(http::no_content())

@@ -80,7 +80,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_auth(app, request)?;
+    let caller = http::require_session(app, request).await?;
     let (slug, id) = http::slug_param(request)?;
     let comment: CommentId = http::path_param(request, "id")
         .as_deref()

@@ -123,7 +123,7 @@ pub(crate) async fn serve(
     request: &Request,
     favorite: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_auth(app, request)?;
+    let caller = http::require_session(app, request).await?;
     let (slug, id) = http::slug_param(request)?;
     let act = |keyed: Option<idempotency::Keyed>| async {
         let plan = plan_favorite(app, &slug, &id, &caller.id, favorite).await?;

@@ -115,7 +115,7 @@ pub(crate) async fn serve(
     request: &Request,
     follow: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_auth(app, request)?;
+    let caller = http::require_session(app, request).await?;
     // A name that cannot be a username names no profile.
     let username = http::path_param(request, "username")
         .and_then(|raw| Username::parse(Some(&raw)).ok())

@@ -60,6 +60,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
     let user = current_user(app, &caller.id).await?;
+    caller.holds(&user)?;
     Ok(shown(&user, caller.token))
 }
 

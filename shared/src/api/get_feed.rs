@@ -50,7 +50,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_auth(app, request)?;
+    let caller = http::require_session(app, request).await?;
     let page = http::page(request)?;
     let result = feed(app, &caller.id, page).await?;
     Ok(http::json(

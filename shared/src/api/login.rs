@@ -70,6 +70,9 @@ pub(crate) enum LoginError {
     /// Verification did not finish.
     #[error("password verification failed")]
     Hashing(#[source] tokio::task::JoinError),
+    /// Wired without the key ring (a deployment bug).
+    #[error(transparent)]
+    NotASigner(#[from] crate::app::NotASigner),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -81,6 +84,7 @@ impl From<LoginError> for ApiError {
             LoginError::BadCredentials => ApiError::BadCredentials,
             LoginError::Locked { retry_after } => ApiError::TooManyRequests { retry_after },
             LoginError::Hashing(e) => ApiError::Internal(Box::new(e)),
+            LoginError::NotASigner(e) => ApiError::Internal(Box::new(e)),
             LoginError::Store(e) => e.into(),
         }
     }
@@ -164,7 +168,7 @@ pub(crate) async fn login(
     match user {
         Some(user) if valid => {
             app.store.clear_login_guard(&credentials.email).await?;
-            let token = app.tokens.issue(&user.user_id);
+            let token = app.signer()?.issue(&user.user_id, user.session_epoch);
             Ok((user, token))
         }
         _ => {

@@ -8,6 +8,7 @@ pub mod create_article;
 pub mod delete_article;
 pub mod delete_comment;
 pub(crate) mod dto;
+pub mod end_sessions;
 pub mod favorite_article;
 pub mod favoriting;
 pub mod follow_user;

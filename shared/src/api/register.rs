@@ -176,8 +176,13 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
         });
         let registered = register(app, registered, receipt.as_ref()).await?;
         let token = app
-            .tokens
-            .issue_at(&registered.user.user_id, registered.issued_at);
+            .signer()
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+            .issue_at(
+                &registered.user.user_id,
+                registered.user.session_epoch,
+                registered.issued_at,
+            );
         Ok(render(&registered.user, token))
     })
     .await

@@ -189,7 +189,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_auth(app, request)?;
+    let caller = http::require_session(app, request).await?;
     let (slug, id) = http::slug_param(request)?;
     let input: Input = http::parse_json(request)?;
     let changes = ArticleChanges::try_from(input.article)?;

@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use crate::App;
 use crate::auth::{TokenError, hash_password_blocking};
 use crate::domain::{
-    Bio, Email, ImageUrl, Password, Taken, User, UserChanges, UserId, Username, ValidationErrors,
+    Bio, Email, ImageUrl, Password, SessionEpoch, Taken, User, UserChanges, UserId, Username,
+    ValidationErrors,
 };
 use crate::http::{self, ApiError};
 use crate::store::retry::{Retry, limits};
@@ -104,6 +105,10 @@ pub enum UpdateUserError {
     /// The user is no longer at the version the caller's `If-Match` named.
     #[error("the user changed since the caller read it")]
     Changed,
+    /// The caller's session was ended (by another password change, or a
+    /// sign-out everywhere).
+    #[error("the caller's session has ended")]
+    Ended,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -116,20 +121,24 @@ impl From<UpdateUserError> for ApiError {
             UpdateUserError::Taken(taken) => ApiError::Conflict(super::taken_errors(taken)),
             UpdateUserError::Hashing(e) => ApiError::Internal(Box::new(e)),
             UpdateUserError::Changed => ApiError::PreconditionFailed("user"),
+            UpdateUserError::Ended => ApiError::Unauthorized(TokenError::Ended),
             UpdateUserError::Store(e) => e.into(),
         }
     }
 }
 
-/// Applies an update; username and email claims move atomically with the user.
-/// Keeping one's own username or email (in any case) is not a conflict.
-#[instrument(skip_all, fields(user_id = %id))]
+/// Applies an update made in session `session`; username and email claims
+/// move atomically with the user. Keeping one's own username or email (in any
+/// case) is not a conflict. A new password ends every session, this one
+/// included: the answer carries a token of the new session.
 /// With `expected` (from `If-Match`), only onto that version of the user: a
 /// concurrent update then fails the write's version condition, and the caller
 /// gets [`UpdateUserError::Changed`] instead of a retry.
+#[instrument(skip_all, fields(user_id = %id))]
 pub async fn update_user(
     app: &App,
     id: &UserId,
+    session: SessionEpoch,
     update: UserUpdate,
     expected: Option<u64>,
 ) -> Result<User, UpdateUserError> {
@@ -147,7 +156,35 @@ pub async fn update_user(
         password_hash,
         bio: update.bio,
         image: update.image,
+        end_sessions: false,
     };
+    apply(app, id, session, &changes, expected).await
+}
+
+/// Ends every session of the caller's, theirs included (`DELETE
+/// /api/user/sessions`), if theirs is live.
+#[instrument(skip_all, fields(user_id = %id))]
+pub(crate) async fn end_sessions(
+    app: &App,
+    id: &UserId,
+    session: SessionEpoch,
+) -> Result<User, UpdateUserError> {
+    let changes = UserChanges {
+        end_sessions: true,
+        ..UserChanges::default()
+    };
+    apply(app, id, session, &changes, None).await
+}
+
+/// The one write path of a user's own changes: read, check the session and
+/// the version, write under the version's condition.
+async fn apply(
+    app: &App,
+    id: &UserId,
+    session: SessionEpoch,
+    changes: &UserChanges,
+    expected: Option<u64>,
+) -> Result<User, UpdateUserError> {
     // Lost to a concurrent update of the same user: re-read and re-apply.
     let mut retry = Retry::new(limits::EDIT);
     while retry.next().await {
@@ -156,10 +193,14 @@ pub async fn update_user(
             .user(id, true)
             .await?
             .ok_or(UpdateUserError::Gone)?;
+        // Checked on the item the write is conditioned on: no extra read.
+        if current.session_epoch != session {
+            return Err(UpdateUserError::Ended);
+        }
         if expected.is_some_and(|version| version != current.version) {
             return Err(UpdateUserError::Changed);
         }
-        match app.store.update_user(&current, &changes).await {
+        match app.store.update_user(&current, changes).await {
             Ok(user) => return Ok(user),
             Err(UserWriteError::Taken(taken)) => return Err(UpdateUserError::Taken(taken)),
             Err(UserWriteError::Conflict) if expected.is_some() => {
@@ -204,6 +245,7 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
         Some(condition) => {
             // What `GET /api/user` shows the caller now, and its version.
             let current = super::get_current_user::current_user(app, &caller.id).await?;
+            caller.holds(&current)?;
             let shown = super::get_current_user::shown(&current, caller.token.clone());
             if !condition.matches(&http::entity_tag(shown.body())) {
                 return Err(ApiError::PreconditionFailed("user"));
@@ -211,6 +253,14 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
             Some(current.version)
         }
     };
-    let user = update_user(app, &caller.id, update, expected).await?;
-    Ok(super::get_current_user::shown(&user, caller.token))
+    let user = update_user(app, &caller.id, caller.session, update, expected).await?;
+    // A new password began a new session: the token sent no longer works.
+    let token = if user.session_epoch == caller.session {
+        caller.token
+    } else {
+        app.signer()
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+            .issue(&user.user_id, user.session_epoch)
+    };
+    Ok(super::get_current_user::shown(&user, token))
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ArticleId, CommentId, Slug, UserId};
+use super::ids::{ArticleId, CommentId, SessionEpoch, Slug, UserId};
 use super::instant::Timestamp;
 use super::text::{
     ArticleText, Bio, CommentText, Description, Email, ImageUrl, Tag, Title, Username,
@@ -37,6 +37,9 @@ pub struct User {
     /// article of this author newer than the last entry is listed.
     #[serde(default)]
     pub recent: Vec<String>,
+    /// The live session epoch: tokens carrying another are refused.
+    #[serde(default)]
+    pub session_epoch: SessionEpoch,
     /// Optimistic-lock version guarding `recent` and `article_count`.
     #[serde(default)]
     pub version: u64,
@@ -59,6 +62,7 @@ impl User {
             image: None,
             article_count: 0,
             favorite_count: 0,
+            session_epoch: SessionEpoch::default(),
             recent: Vec::new(),
             version: 0,
         }
@@ -180,6 +184,8 @@ pub struct UserChanges {
     pub bio: Option<Option<Bio>>,
     /// New image (`Some(None)` clears it).
     pub image: Option<Option<ImageUrl>>,
+    /// Ends every session, as a new password does.
+    pub end_sessions: bool,
 }
 
 impl UserChanges {
@@ -200,6 +206,11 @@ impl UserChanges {
         }
         if let Some(image) = &self.image {
             next.image = image.clone();
+        }
+        // A new password ends every session: a token that leaked with the
+        // old one stops working.
+        if self.end_sessions || self.password_hash.is_some() {
+            next.session_epoch = user.session_epoch.next();
         }
         next
     }

@@ -51,6 +51,29 @@ impl UserId {
     }
 }
 
+/// Which of a user's sessions are live. A token carries its user's epoch
+/// from when it was issued (`sv`); ending sessions (a password change, a
+/// sign-out everywhere) moves the user's epoch on, so every token issued
+/// before stops working at once, however long it has left to run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionEpoch(u32);
+
+impl SessionEpoch {
+    /// A new user's epoch.
+    pub const FIRST: Self = Self(0);
+
+    /// The epoch after this one.
+    pub fn next(self) -> Self {
+        Self(self.0.wrapping_add(1))
+    }
+
+    /// The epoch as a number (stored on the user item).
+    pub(crate) fn get(self) -> u32 {
+        self.0
+    }
+}
+
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -34,7 +34,7 @@ pub use {
     entities::CommentView, entities::Profile, entities::Taken, entities::User,
     entities::UserChanges,
 };
-pub use {ids::ArticleId, ids::CommentId, ids::Slug, ids::UserId};
+pub use {ids::ArticleId, ids::CommentId, ids::SessionEpoch, ids::Slug, ids::UserId};
 pub use {
     text::ArticleText, text::Bio, text::CommentText, text::Description, text::Email,
     text::ImageUrl, text::Password, text::PasswordHashString, text::Tag, text::Title,

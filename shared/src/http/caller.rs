@@ -1,12 +1,13 @@
-//! Who is calling: the token in `Authorization`, verified.
+//! Who is calling: the token in `Authorization`, verified, and whether its
+//! session is still live.
 
 use lambda_http::Request;
 use lambda_http::http::header;
 
 use super::error::ApiError;
 use crate::App;
-use crate::auth::token_from_header;
-use crate::domain::UserId;
+use crate::auth::{TokenError, token_from_header};
+use crate::domain::{SessionEpoch, User, UserId};
 
 /// The raw `Authorization` header value.
 fn authorization(request: &Request) -> Option<&str> {
@@ -16,26 +17,56 @@ fn authorization(request: &Request) -> Option<&str> {
         .and_then(|value| value.to_str().ok())
 }
 
-/// An authenticated caller: the user id and the token they presented.
+/// An authenticated caller: the user id, the session and the token presented.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
     /// The user the token was issued to (its `sub`).
     pub id: UserId,
+    /// The session it belongs to (its `sv`).
+    pub session: SessionEpoch,
     /// The token as presented (echoed back by `GET /user`).
     pub token: String,
 }
 
-/// The caller, who must be authenticated.
+impl Caller {
+    /// Refuses the token if `user`, the caller's own item as just read, has
+    /// ended its session: a request that reads the item anyway checks it
+    /// there, at no extra cost.
+    pub(crate) fn holds(&self, user: &User) -> Result<(), ApiError> {
+        if user.user_id == self.id && user.session_epoch == self.session {
+            Ok(())
+        } else {
+            Err(TokenError::Ended.into())
+        }
+    }
+}
+
+/// The caller, who must be authenticated: a valid token (its session is
+/// checked where the caller's item is read, or by [`require_session`]).
 pub(crate) fn require_auth(app: &App, request: &Request) -> Result<Caller, ApiError> {
     let token = token_from_header(authorization(request))?;
-    let id = app.tokens.verify(token)?;
+    let verified = app.tokens.verify(token)?;
     Ok(Caller {
-        id,
+        id: verified.user,
+        session: verified.session,
         token: token.to_owned(),
     })
 }
 
-/// The caller if a token was sent; a token that was sent but is bad is still a 401.
+/// [`require_auth`], then the caller's session, read from their item (one
+/// strongly consistent point read): for the requests that would not read it.
+pub(crate) async fn require_session(app: &App, request: &Request) -> Result<Caller, ApiError> {
+    let caller = require_auth(app, request)?;
+    match app.store.user(&caller.id, true).await? {
+        Some(user) => caller.holds(&user)?,
+        None => return Err(TokenError::Invalid.into()),
+    }
+    Ok(caller)
+}
+
+/// The caller if a token was sent; a token that was sent but is bad is still
+/// a 401. Public reads take it as it is: an ended session's token still
+/// personalises `following` and `favorited` until it expires.
 pub(crate) fn optional_auth(app: &App, request: &Request) -> Result<Option<Caller>, ApiError> {
     match authorization(request) {
         None => Ok(None),

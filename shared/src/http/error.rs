@@ -116,6 +116,9 @@ impl ApiError {
             Self::Unauthorized(TokenError::Invalid) => {
                 ValidationErrors::single("token", "is invalid or expired")
             }
+            Self::Unauthorized(TokenError::Ended) => {
+                ValidationErrors::single("token", "belongs to a session that has ended")
+            }
             Self::BadCredentials => ValidationErrors::single("credentials", "invalid"),
             Self::Forbidden(what) => ValidationErrors::single(*what, "forbidden"),
             Self::NotFound(what) => ValidationErrors::single(*what, "not found"),

@@ -35,6 +35,7 @@ use conventions::Conventions;
         api::register::handle,
         api::get_current_user::handle,
         api::update_user::handle,
+        api::end_sessions::handle,
         api::get_profile::handle,
         api::follow_user::handle,
         api::unfollow_user::handle,

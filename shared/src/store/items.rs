@@ -183,7 +183,9 @@ pub(crate) fn follow_item(follower: &UserId, followee: &UserId) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Description, Email, ImageUrl, Slug, Timestamp, Title, Username};
+    use crate::domain::{
+        Description, Email, ImageUrl, SessionEpoch, Slug, Timestamp, Title, Username,
+    };
 
     /// A user id padded from `name` (ids are 16 base-36 characters).
     fn uid(name: &str) -> UserId {
@@ -201,6 +203,7 @@ mod tests {
             article_count: 2,
             favorite_count: 0,
             recent: vec!["2026-01-01T00:00:00.000Z#abcdefghijkl".into()],
+            session_epoch: SessionEpoch::default().next(),
             version: 3,
         }
     }

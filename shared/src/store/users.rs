@@ -125,6 +125,7 @@ impl Store {
             "email = :email",
             "password_hash = :hash",
             "version = :next_version",
+            "session_epoch = :session_epoch",
         ];
         let mut remove = Vec::new();
         let mut vals = vec![
@@ -135,6 +136,7 @@ impl Store {
             (":old_email", s(current.email.as_str())),
             (":version", n(current.version)),
             (":next_version", n(next.version)),
+            (":session_epoch", n(next.session_epoch.get())),
         ];
         match &next.bio {
             Some(bio) => {
@@ -181,11 +183,7 @@ impl Store {
     }
 
     /// A user by id.
-    pub(crate) async fn user(
-        &self,
-        id: &UserId,
-        consistent: bool,
-    ) -> Result<Option<User>, StoreError> {
+    pub async fn user(&self, id: &UserId, consistent: bool) -> Result<Option<User>, StoreError> {
         self.get(&keys::user(id), consistent)
             .await?
             .map(from_item)

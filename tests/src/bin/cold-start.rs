@@ -13,15 +13,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use conduit_tests::coldstart::{
-    Emulator, Figures, SECRET_ARN, peak_rss, report, secrets_manager, tls_endpoint, with_round_trip,
+    Emulator, Figures, SECRET_ARN, SECRET_FETCHES, peak_rss, report, secrets_manager, tls_endpoint,
+    with_round_trip,
 };
 use conduit_tests::{endpoint, events, local_app, workspace_root};
 
-const SECRET: &str = "cold-start-benchmark-secret-at-least-32-bytes";
 const BASELINES: [&str; 2] = ["baseline-hello", "baseline-client"];
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -72,7 +73,9 @@ fn options() -> Result<Options> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let options = options()?;
-    let app = local_app(&options.table, SECRET).await;
+    let ring = conduit_tests::test_ring();
+    let app = local_app(&options.table, ring).await;
+    let secret: &'static str = Box::leak(ring.to_json().into_boxed_str());
     let upstream = endpoint()
         .trim_start_matches("http://")
         .trim_end_matches('/')
@@ -85,7 +88,7 @@ async fn main() -> Result<()> {
     let rtt = Duration::from_micros((options.rtt_ms * 1000.0) as u64);
     // Each behind TLS, the round trip in front: client → delay → TLS → service.
     let dynamodb = tls_endpoint(&chain, &key, upstream).await?;
-    let secrets = tls_endpoint(&chain, &key, secrets_manager(SECRET).await?).await?;
+    let secrets = tls_endpoint(&chain, &key, secrets_manager(secret).await?).await?;
     let ports = Ports {
         dynamodb: with_round_trip(dynamodb, rtt).await?.port(),
         secrets: with_round_trip(secrets, rtt).await?.port(),
@@ -124,7 +127,7 @@ async fn main() -> Result<()> {
         .clone();
     println!("{}", report(&rows, &baseline));
     println!(
-        "{} cold starts and {} warm invocations each, {} ms round trip to DynamoDB and Secrets Manager; medians of the cold starts; ratios to baseline-client of this run.",
+        "{} cold starts and {} warm invocations each, {} ms round trip to DynamoDB and Secrets Manager; medians of the cold starts; secret fetches: Secrets Manager requests over all cold starts; ratios to baseline-client of this run.",
         options.cold, options.warm, options.rtt_ms
     );
     Ok(())
@@ -160,6 +163,7 @@ async fn measure(
 ) -> Result<Figures> {
     let binary = options.bin_dir.join(name);
     ensure!(binary.is_file(), "no binary at {}", binary.display());
+    let fetches_before = SECRET_FETCHES.load(Ordering::Relaxed);
     let mut figures = Figures {
         name: name.to_owned(),
         binary: std::fs::metadata(&binary)?.len(),
@@ -205,6 +209,7 @@ async fn measure(
         let _ = child.wait();
         outcome?;
     }
+    figures.secret_fetches = SECRET_FETCHES.load(Ordering::Relaxed) - fetches_before;
     Ok(figures)
 }
 
@@ -241,7 +246,11 @@ fn environment(
             options.certs.join("bundle.pem").display().to_string(),
         ),
         ("TABLE_NAME", options.table.clone()),
-        ("JWT_SECRET_ARN", SECRET_ARN.into()),
+        ("JWT_PUBLIC_KEYS", conduit_tests::test_ring().public_keys()),
+        ("JWT_ISSUER", conduit_tests::local_parties().issuer),
+        ("JWT_AUDIENCE", conduit_tests::local_parties().audience),
+        // Every function gets it; only the signers read it (the fetch column).
+        ("JWT_KEY_RING_ARN", SECRET_ARN.into()),
     ]
 }
 

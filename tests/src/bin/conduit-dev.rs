@@ -1,18 +1,23 @@
 //! Developer tool behind the scripts: creates the table from `template.yaml`
 //! on DynamoDB Local, seeds demo data, and prints the template's routes.
 //!
-//! Usage: `conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…] | check-stack CHECK URL`
+//! Usage: `conduit-dev create-table TABLE | seed TABLE | key-ring FILE | public-keys FILE | ring-secrets FILE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…] | check-stack CHECK URL`
 //!
 //! `check-stack` runs one check of the stack running at URL
 //! (`http://127.0.0.1:PORT`; the checks are in [`conduit_tests::stack`]).
 //!
 //! `event` prints `events/FUNCTION.json` with its placeholders filled from the
-//! seeded TABLE, with a token signed by `JWT_SECRET` (the running stack's).
+//! seeded TABLE, with a token signed by `JWT_KEY_RING` (the running stack's).
+//!
+//! `key-ring` draws the local stack's key ring into FILE (mode 600) unless it
+//! is there; `public-keys` prints its `JWT_PUBLIC_KEYS`, `ring-secrets` its
+//! private parts, one per line, for the log check to look for.
 
 use anyhow::{Context, Result, bail};
+use conduit::auth::KeyRing;
 use conduit_tests::{
-    LOCAL_JWT_SECRET, TableSpec, endpoint, events, gateway, local_app, logs, router_toml, routes,
-    seed, setup_client, stack, workspace_root,
+    TableSpec, endpoint, events, gateway, local_app, logs, router_toml, routes, seed, setup_client,
+    stack, workspace_root,
 };
 
 #[tokio::main]
@@ -35,7 +40,7 @@ async fn main() -> Result<()> {
             }
         }
         ["seed", table] => {
-            let app = local_app(table, LOCAL_JWT_SECRET).await;
+            let app = local_app(table, conduit_tests::test_ring()).await;
             if seed::seed(&app).await? {
                 println!(
                     "seeded demo data (users {:?}, password '{}')",
@@ -47,9 +52,10 @@ async fn main() -> Result<()> {
             }
         }
         ["event", function, table] => {
-            let secret = std::env::var("JWT_SECRET")
-                .context("JWT_SECRET must be the running API's secret")?;
-            let app = local_app(table, &secret).await;
+            let ring = std::env::var("JWT_KEY_RING")
+                .context("JWT_KEY_RING must be the running API's key ring")?;
+            let ring = KeyRing::parse(&ring).context("JWT_KEY_RING")?;
+            let app = local_app(table, &ring).await;
             let path = workspace_root()
                 .join("events")
                 .join(format!("{function}.json"));
@@ -87,6 +93,20 @@ async fn main() -> Result<()> {
             }
             println!("compatible with {}", path.display());
         }
+        ["key-ring", file] => {
+            let path = std::path::Path::new(file);
+            if !path.exists() {
+                let ring = KeyRing::generate("1").context("drawing a key ring")?;
+                write_private(path, &ring.to_json())?;
+                println!("drew a key ring into {file}");
+            }
+        }
+        ["public-keys", file] => println!("{}", read_ring(file)?.public_keys()),
+        ["ring-secrets", file] => {
+            for secret in read_ring(file)?.private_parts() {
+                println!("{secret}");
+            }
+        }
         ["check-logs", file, secrets @ ..] => {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
             let summary = logs::check_function_log(&text, secrets)?;
@@ -119,5 +139,24 @@ async fn main() -> Result<()> {
             stack::names()
         ),
     }
+    Ok(())
+}
+
+fn read_ring(file: &str) -> Result<KeyRing> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+    KeyRing::parse(&text).with_context(|| format!("{file} is not a key ring"))
+}
+
+/// Writes `text` into a new file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {path:?}"))?;
+    file.write_all(text.as_bytes())?;
     Ok(())
 }

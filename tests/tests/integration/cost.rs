@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use conduit::api::create_article::{ArticleDraft, create_article, plan_article};
-use conduit::domain::{Article, ArticleText, Description, Tag, Timestamp, Title, User, UserId};
+use conduit::domain::{
+    Article, ArticleText, Description, SessionEpoch, Tag, Timestamp, Title, User, UserId,
+};
 use conduit::store::Usage;
 use conduit_tests::TestApi;
 use futures::StreamExt;
@@ -33,9 +35,15 @@ async fn articles(api: &Arc<TestApi>, authors: &[UserId], n: usize) -> Vec<Artic
                         Tag::parse(&format!("t{}", i % 7)).unwrap(),
                     ],
                 );
-                let plan = plan_article(&api.app, &author, draft, Timestamp::now())
-                    .await
-                    .unwrap();
+                let plan = plan_article(
+                    &api.app,
+                    &author,
+                    SessionEpoch::FIRST,
+                    draft,
+                    Timestamp::now(),
+                )
+                .await
+                .unwrap();
                 let view = create_article(&api.app, plan, None).await.unwrap();
                 created.push(view.article);
             }

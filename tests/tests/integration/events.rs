@@ -12,6 +12,10 @@ async fn every_event_parses_and_its_handler_answers_as_promised() {
     let mut seen = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
+        // events/key_ring/: CloudFormation's requests (tests/integration/key_ring.rs).
+        if path.is_dir() {
+            continue;
+        }
         let function = path.file_stem().unwrap().to_str().unwrap().to_owned();
         let text = std::fs::read_to_string(&path).unwrap();
         let raw: serde_json::Value =

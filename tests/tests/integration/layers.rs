@@ -15,7 +15,7 @@ use conduit_tests::workspace_root;
 const LAYERS: &[&[&str]] = &[
     &["lambda"],
     &["openapi"],
-    &["api"],
+    &["api", "provision"],
     &["idempotency"],
     &["http"],
     &["app"],

@@ -18,8 +18,8 @@ fn every_route_is_served_by_a_function_crate_of_the_workspace() {
     let routes = routes().unwrap();
     assert_eq!(
         routes.len(),
-        20,
-        "the RealWorld API has 19 endpoints, and ours serves its OpenAPI document"
+        21,
+        "the RealWorld API has 19 endpoints; ours also serves its OpenAPI document and ends sessions"
     );
     for route in routes {
         assert!(route.path.starts_with("/api/"), "{route:?}");
@@ -98,7 +98,8 @@ fn the_makefile_builds_every_function_of_the_template_into_its_artifacts() {
             "{name}: {plan}"
         );
     }
-    assert_eq!(functions, 20);
+    // 21 routes, and the key ring's custom resource.
+    assert_eq!(functions, 22);
 }
 
 #[test]
@@ -109,19 +110,64 @@ fn no_secret_is_written_into_the_template_or_the_events() {
         !text
             .lines()
             .any(|l| l.trim_start().starts_with("SecretString:")),
-        "the JWT secret must be generated, not written"
+        "the key ring must be drawn, not written"
     );
     assert!(
-        !text.contains("JWT_SECRET:"),
-        "functions get the secret's ARN, never the secret"
+        !text.contains("JWT_KEY_RING:"),
+        "signers get the ring's ARN, never the ring"
     );
-    for entry in std::fs::read_dir(workspace_root().join("events")).unwrap() {
-        let event = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    let mut files = vec![workspace_root().join("events")];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let event = std::fs::read_to_string(&path).unwrap();
         assert!(
             !event.contains("eyJ"),
-            "events carry a ${{TOKEN}} placeholder, not a token"
+            "{path:?}: events carry a ${{TOKEN}} placeholder, not a token"
+        );
+        assert!(!event.contains("pkcs8"), "{path:?}: no key in an event");
+    }
+}
+
+/// Only the three functions that sign tokens (and the resource that draws
+/// the ring) may read it; every other function verifies with public keys,
+/// so its init calls no AWS service but DynamoDB.
+#[test]
+fn only_the_signers_can_read_the_key_ring_and_every_verifier_has_the_public_keys() {
+    let template = template().unwrap();
+    let signers = ["RegisterFunction", "LoginFunction", "UpdateUserFunction"];
+    let public = ["GetTagsFunction", "GetOpenapiFunction", "KeyRingFunction"];
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        let properties = &resource["Properties"];
+        let variables = &properties["Environment"]["Variables"];
+        let policies = serde_yaml::to_string(&properties["Policies"]).unwrap();
+        let reads_ring = policies.contains("secretsmanager:GetSecretValue");
+        if signers.contains(&name) {
+            assert!(reads_ring, "{name}");
+            assert!(policies.contains("KeyRingSecret"), "{name}");
+            assert!(!variables["JWT_KEY_RING_ARN"].is_null(), "{name}");
+        } else {
+            assert_eq!(reads_ring, name == "KeyRingFunction", "{name}");
+            assert!(variables["JWT_KEY_RING_ARN"].is_null(), "{name}");
+        }
+        assert_eq!(
+            variables["JWT_PUBLIC_KEYS"].is_null(),
+            public.contains(&name),
+            "{name}: JWT_PUBLIC_KEYS"
         );
     }
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(!globals["JWT_ISSUER"].is_null() && !globals["JWT_AUDIENCE"].is_null());
+    assert_eq!(
+        template["Parameters"]["TokenTtlSeconds"]["MaxValue"].as_u64(),
+        Some(604_800)
+    );
 }
 
 #[test]
@@ -137,8 +183,12 @@ fn the_functions_timeout_leaves_room_for_the_invocation_budget_and_a_503() {
     // An idempotency key's claim outlives any invocation holding it, with
     // room for a transaction still in flight when the invocation ends.
     assert!(2 * timeout <= conduit::idempotency::CLAIM_SECONDS as u64);
-    // No function overrides it.
+    // No function of the API overrides it (the key ring's answers
+    // CloudFormation, with time for Secrets Manager's retries).
     for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        if name.as_str() == Some("KeyRingFunction") {
+            continue;
+        }
         assert!(
             resource["Properties"]["Timeout"].is_null(),
             "{name:?} sets its own Timeout"

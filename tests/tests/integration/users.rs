@@ -1,6 +1,8 @@
 //! Users, auth and profiles against DynamoDB Local, through API Gateway events, as RealWorld 2.0.0 specifies them.
 
-use conduit_tests::{LOCAL_JWT_SECRET, TestApi};
+use conduit::auth::KeyRing;
+use conduit::domain::SessionEpoch;
+use conduit_tests::{TestApi, test_ring};
 use serde_json::{Value, json};
 
 fn user(username: &str, email: &str, password: &str) -> serde_json::Value {
@@ -111,19 +113,8 @@ async fn the_current_user_needs_a_valid_token_in_either_scheme() {
     }
 }
 
-/// A token for `sub`, issued at `iat` and expiring at `exp` (Unix seconds),
-/// signed with `secret` the way `TokenKeys::issue` signs (HS256; `sub`, `iat`, `exp`).
-fn signed_token(secret: &str, sub: &str, iat: u64, exp: u64) -> String {
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({"sub": sub, "iat": iat, "exp": exp}),
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("HS256 signing")
-}
-
 #[tokio::test]
-async fn a_token_signed_with_another_secret_or_expired_is_refused() {
+async fn a_token_of_another_key_ring_expired_or_hs256_is_refused() {
     let api = TestApi::new().await;
     api.register("jake").await;
     let id = api
@@ -141,25 +132,53 @@ async fn a_token_signed_with_another_secret_or_expired_is_refused() {
             assert!(body["errors"]["token"].is_array(), "{why}: {body}");
         }
     };
-    let other = conduit::auth::TokenKeys::new(
-        &"another-secret-another-secret-another".to_owned().into(),
-        std::time::Duration::from_secs(60),
-    );
-    refused(other.issue(&id), "signed with another secret").await;
+    let first = SessionEpoch::FIRST;
+    let stranger = KeyRing::generate("1").unwrap();
+    let other = api.redeployed(&stranger);
+    refused(
+        other.app.signer().unwrap().issue(&id, first),
+        "another stack's key",
+    )
+    .await;
 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    // The app's own secret and claims: accepted while current (so the token is
-    // well formed), refused once expired, an hour ago, far beyond any leeway.
-    let current = signed_token(LOCAL_JWT_SECRET, id.as_str(), now, now + 3600);
+    // The app's own key and claims: accepted while current (so the token is
+    // well formed), refused once expired, beyond any leeway.
+    let signer = api.app.signer().unwrap();
+    let current = signer.issue_at(&id, first, now - 60);
     let body = api
         .expect("GET", "/api/user", None, Some(&current), 200)
         .await;
     assert_eq!(body["user"]["username"], "jake");
-    let expired = signed_token(LOCAL_JWT_SECRET, id.as_str(), now - 7200, now - 3600);
-    refused(expired, "expired an hour ago").await;
+    refused(
+        signer.issue_at(&id, first, now - 7200),
+        "expired an hour ago",
+    )
+    .await;
+    // The same claims under HS256, keyed with a published public key.
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            current.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let public = test_ring().public_keys();
+    let (kid, x) = public.split(',').next().unwrap().split_once(':').unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(kid.into());
+    header.typ = Some("at+jwt".into());
+    let hs256 = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(x.as_bytes()),
+    )
+    .unwrap();
+    refused(hs256, "HS256 keyed with the public key").await;
 }
 
 #[tokio::test]

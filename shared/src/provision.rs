@@ -1,0 +1,223 @@
+//! The `KeyRing` CloudFormation custom resource: `sam deploy` draws the
+//! token key ring into its secret at create, rotates it when the resource's
+//! `Generation` changes, and publishes the public keys as the resource's
+//! `PublicKeys` attribute, which every verifying function is configured with.
+//!
+//! CloudFormation invokes the function with a request and waits for the
+//! answer at the request's pre-signed `ResponseURL` (an S3 PUT), not for the
+//! invocation's result.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::cloudformation::{
+    CloudFormationCustomResourceRequest as Request, CloudFormationCustomResourceResponse as Answer,
+    CloudFormationCustomResourceResponseStatus as Status,
+};
+use aws_sdk_secretsmanager::Client as Secrets;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{KeyError, KeyRing};
+
+/// The resource's properties, as the template sets them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyRingProperties {
+    /// The secret the ring is kept in.
+    pub secret_arn: String,
+    /// The rotation the ring should be at.
+    pub generation: String,
+}
+
+/// A request CloudFormation sends about the resource.
+pub type KeyRingRequest = Request<KeyRingProperties, KeyRingProperties>;
+
+/// What the function holds: the Secrets Manager client and the HTTPS client
+/// answers are sent with.
+pub struct Provisioner {
+    secrets: Secrets,
+    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+/// Why the ring could not be provided (sent as the answer's `Reason`).
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// Reading or writing the secret failed.
+    #[error("Secrets Manager: {0}")]
+    Secrets(String),
+    /// The ring could not be drawn.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+impl Provisioner {
+    /// A provisioner on `secrets`, answering over HTTPS (the system's roots).
+    pub fn new(secrets: Secrets) -> std::io::Result<Self> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let http = Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
+        Ok(Self { secrets, http })
+    }
+
+    /// Carries out `request` and sends CloudFormation its answer. Only a lost
+    /// answer is an invocation error (Lambda retries it); a failed request
+    /// is answered `FAILED`, which rolls the stack back.
+    pub async fn handle(&self, request: KeyRingRequest) -> Result<(), lambda_runtime::Error> {
+        let (url, answer) = match request {
+            Request::Create(r) => {
+                let result = self.provide(&r.resource_properties).await;
+                let answer = answer(&r.resource_properties, result);
+                (
+                    r.response_url,
+                    with_ids(answer, r.stack_id, r.request_id, r.logical_resource_id),
+                )
+            }
+            Request::Update(r) => {
+                let result = self.provide(&r.resource_properties).await;
+                let answer = answer(&r.resource_properties, result);
+                (
+                    r.response_url,
+                    with_ids(answer, r.stack_id, r.request_id, r.logical_resource_id),
+                )
+            }
+            // The secret is the template's: deleting the stack deletes it.
+            Request::Delete(r) => {
+                let mut answer = Answer::default();
+                answer.physical_resource_id = r.physical_resource_id;
+                (
+                    r.response_url,
+                    with_ids(answer, r.stack_id, r.request_id, r.logical_resource_id),
+                )
+            }
+            _ => return Err("unknown custom resource request type".into()),
+        };
+        tracing::info!(status = ?answer.status, reason = ?answer.reason, "answering CloudFormation");
+        self.send(&url, &answer).await
+    }
+
+    /// The ring at `properties.generation`: the stored one, rotated if it is
+    /// at another generation, or a fresh one if the secret holds none yet
+    /// (the template's placeholder). Written back only if it changed, so a
+    /// request sent twice rotates once.
+    async fn provide(&self, properties: &KeyRingProperties) -> Result<KeyRing, ProvisionError> {
+        let stored = self
+            .secrets
+            .get_secret_value()
+            .secret_id(&properties.secret_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                ProvisionError::Secrets(
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+                )
+            })?
+            .secret_string
+            .and_then(|value| KeyRing::parse(&value).ok());
+        let ring = match stored.clone() {
+            Some(ring) => ring.rotated(&properties.generation)?,
+            None => KeyRing::generate(&properties.generation)?,
+        };
+        if stored.is_none_or(|s| s.generation() != ring.generation()) {
+            self.secrets
+                .put_secret_value()
+                .secret_id(&properties.secret_arn)
+                .secret_string(ring.to_json())
+                .send()
+                .await
+                .map_err(|e| {
+                    ProvisionError::Secrets(
+                        aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+                    )
+                })?;
+            tracing::info!(
+                generation = ring.generation(),
+                kid = ring.signing_kid(),
+                "key ring written"
+            );
+        }
+        Ok(ring)
+    }
+
+    async fn send(&self, url: &str, answer: &Answer) -> Result<(), lambda_runtime::Error> {
+        let body = serde_json::to_vec(answer)?;
+        // S3's pre-signed PUT: no content type (it is part of the signature).
+        let request = hyper::Request::put(url)
+            .header(hyper::header::CONTENT_LENGTH, body.len())
+            .body(Full::new(Bytes::from(body)))?;
+        let response = self.http.request(request).await?;
+        let status = response.status();
+        let _ = response.into_body().collect().await;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("the response URL answered {status}").into())
+        }
+    }
+}
+
+/// The answer to a create or update: the public keys, or why not. The
+/// physical id is the secret's ARN: another secret is another resource.
+fn answer(properties: &KeyRingProperties, result: Result<KeyRing, ProvisionError>) -> Answer {
+    let mut answer = Answer::default();
+    answer.physical_resource_id = properties.secret_arn.clone();
+    match result {
+        Ok(ring) => {
+            answer.data = HashMap::from([
+                ("PublicKeys".to_owned(), ring.public_keys()),
+                ("SigningKeyId".to_owned(), ring.signing_kid().to_owned()),
+                ("Generation".to_owned(), ring.generation().to_owned()),
+            ]);
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "could not provide the key ring");
+            answer.status = Status::Failed;
+            answer.reason = Some(error.to_string());
+        }
+    }
+    answer
+}
+
+fn with_ids(mut answer: Answer, stack: String, request: String, logical: String) -> Answer {
+    answer.stack_id = stack;
+    answer.request_id = request;
+    answer.logical_resource_id = logical;
+    answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn properties() -> KeyRingProperties {
+        KeyRingProperties {
+            secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ring".into(),
+            generation: "1".into(),
+        }
+    }
+
+    #[test]
+    fn a_provided_ring_is_answered_with_its_public_keys_only() {
+        let ring = KeyRing::generate("1").unwrap();
+        let answer = answer(&properties(), Ok(ring.clone()));
+        assert_eq!(answer.status, Status::Success);
+        assert_eq!(answer.data["PublicKeys"], ring.public_keys());
+        let sent = serde_json::to_string(&answer).unwrap();
+        for secret in ring.private_parts() {
+            assert!(!sent.contains(&secret));
+        }
+        assert_eq!(answer.physical_resource_id, properties().secret_arn);
+    }
+
+    #[test]
+    fn a_failure_is_answered_failed_with_its_reason() {
+        let answer = answer(&properties(), Err(ProvisionError::Secrets("denied".into())));
+        assert_eq!(answer.status, Status::Failed);
+        assert_eq!(answer.reason.as_deref(), Some("Secrets Manager: denied"));
+        assert!(answer.data.is_empty());
+    }
+}

@@ -1,0 +1,111 @@
+//! What the key ring resource talks to, on 127.0.0.1: a Secrets Manager
+//! that keeps one secret's value in memory (`GetSecretValue`,
+//! `PutSecretValue`, with failures on demand), and a response URL that keeps
+//! what CloudFormation would receive.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use http_body_util::{BodyExt, Full};
+use hyper::Response;
+use hyper::body::Bytes;
+use serde_json::{Value, json};
+
+use crate::coldstart::{listen, serve_http};
+
+/// The fake Secrets Manager's state.
+#[derive(Default)]
+pub struct SecretState {
+    /// The secret's value.
+    pub value: Option<String>,
+    /// Writes so far.
+    pub puts: usize,
+    /// Answer every `PutSecretValue` with an `AccessDeniedException`.
+    pub deny_puts: bool,
+}
+
+/// Starts the fake Secrets Manager holding `value`; returns its address and state.
+pub async fn secrets_manager(value: &str) -> Result<(SocketAddr, Arc<Mutex<SecretState>>)> {
+    let state = Arc::new(Mutex::new(SecretState {
+        value: Some(value.to_owned()),
+        ..SecretState::default()
+    }));
+    let shared = state.clone();
+    let address = listen(move |stream| {
+        let state = shared.clone();
+        async move {
+            serve_http(stream, move |request| {
+                let state = state.clone();
+                async move {
+                    let target = request
+                        .headers()
+                        .get("x-amz-target")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let body = request.into_body().collect().await.map(|b| b.to_bytes());
+                    let input: Value = body
+                        .ok()
+                        .and_then(|b| serde_json::from_slice(&b).ok())
+                        .unwrap_or_default();
+                    let mut state = state.lock().unwrap();
+                    let (status, answer) = match target.as_str() {
+                        "secretsmanager.GetSecretValue" => (
+                            200,
+                            json!({"ARN": input["SecretId"], "Name": "ring", "SecretString": state.value, "VersionId": "v1"}),
+                        ),
+                        "secretsmanager.PutSecretValue" if state.deny_puts => (
+                            400,
+                            json!({"__type": "AccessDeniedException", "message": "not allowed"}),
+                        ),
+                        "secretsmanager.PutSecretValue" => {
+                            state.value = input["SecretString"].as_str().map(str::to_owned);
+                            state.puts += 1;
+                            (200, json!({"ARN": input["SecretId"], "Name": "ring", "VersionId": "v2"}))
+                        }
+                        _ => (400, json!({"__type": "InvalidRequestException"})),
+                    };
+                    Response::builder()
+                        .status(status)
+                        .header("content-type", "application/x-amz-json-1.1")
+                        .body(Full::new(Bytes::from(answer.to_string())))
+                        .expect("valid response")
+                }
+            })
+            .await;
+        }
+    })
+    .await?;
+    Ok((address, state))
+}
+
+/// Starts a response URL; returns its address and the bodies PUT to it.
+pub async fn response_url() -> Result<(SocketAddr, Arc<Mutex<Vec<Value>>>)> {
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let shared = answers.clone();
+    let address = listen(move |stream| {
+        let answers = shared.clone();
+        async move {
+            serve_http(stream, move |request| {
+                let answers = answers.clone();
+                async move {
+                    let put = request.method() == hyper::Method::PUT;
+                    let body = request.into_body().collect().await.map(|b| b.to_bytes());
+                    let answer = body.ok().and_then(|b| serde_json::from_slice(&b).ok());
+                    let ok = put && answer.is_some();
+                    if let Some(answer) = answer {
+                        answers.lock().unwrap().push(answer);
+                    }
+                    Response::builder()
+                        .status(if ok { 200 } else { 400 })
+                        .body(Full::new(Bytes::new()))
+                        .expect("valid response")
+                }
+            })
+            .await;
+        }
+    })
+    .await?;
+    Ok((address, answers))
+}

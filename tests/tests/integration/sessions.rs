@@ -1,0 +1,206 @@
+//! Sessions that end (a password change, signing out everywhere) and keys
+//! that rotate without ending any, through API Gateway events on DynamoDB Local.
+
+use conduit_tests::{TestApi, test_ring};
+use serde_json::{Value, json};
+
+fn login(name: &str, password: &str) -> Value {
+    json!({"user": {"email": format!("{name}@example.com"), "password": password}})
+}
+
+async fn log_in(api: &TestApi, name: &str, password: &str) -> String {
+    let body = api
+        .expect(
+            "POST",
+            "/api/users/login",
+            Some(login(name, password)),
+            None,
+            200,
+        )
+        .await;
+    body["user"]["token"].as_str().unwrap().to_owned()
+}
+
+/// Every write and private read the holder of `token` might try: their statuses.
+async fn statuses(api: &TestApi, token: &str, slug: &str) -> Vec<(&'static str, u16)> {
+    let article = json!({"article": {"title": "T", "description": "d", "body": "b"}});
+    let comment = json!({"comment": {"body": "c"}});
+    let bio = json!({"user": {"bio": "new"}});
+    let favorite = format!("/api/articles/{slug}/favorite");
+    let comments = format!("/api/articles/{slug}/comments");
+    let mut seen = Vec::new();
+    for (what, method, path, body) in [
+        ("GET /user", "GET", "/api/user", None),
+        ("PUT /user", "PUT", "/api/user", Some(bio)),
+        ("feed", "GET", "/api/articles/feed", None),
+        ("create article", "POST", "/api/articles", Some(article)),
+        ("comment", "POST", comments.as_str(), Some(comment)),
+        ("favorite", "POST", favorite.as_str(), None),
+        ("unfavorite", "DELETE", favorite.as_str(), None),
+        ("follow", "POST", "/api/profiles/author/follow", None),
+        ("unfollow", "DELETE", "/api/profiles/author/follow", None),
+    ] {
+        let (status, _) = api.call(method, path, body, Some(token)).await;
+        seen.push((what, status));
+    }
+    seen
+}
+
+fn all(seen: &[(&'static str, u16)], status: u16) -> bool {
+    seen.iter().all(|(_, s)| *s == status)
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_other_sessions_and_answers_with_a_working_token() {
+    let api = TestApi::new().await;
+    let author = api.register("author").await;
+    let slug = api.create_article(&author, "Read me", &[]).await;
+    let first = api.register("jake").await;
+    let second = log_in(&api, "jake", "password123").await;
+
+    let changed = api
+        .expect(
+            "PUT",
+            "/api/user",
+            Some(json!({"user": {"password": "a new password"}})),
+            Some(&first),
+            200,
+        )
+        .await;
+    let fresh = changed["user"]["token"].as_str().unwrap().to_owned();
+    assert_ne!(fresh, first);
+
+    for ended in [&first, &second] {
+        let seen = statuses(&api, ended, &slug).await;
+        assert!(all(&seen, 401), "{seen:?}");
+        let (_, body) = api.call("GET", "/api/user", None, Some(ended)).await;
+        assert_eq!(
+            body["errors"]["token"][0],
+            "belongs to a session that has ended"
+        );
+    }
+    // A public read answers as it would anyway.
+    api.expect(
+        "GET",
+        &format!("/api/articles/{slug}"),
+        None,
+        Some(&second),
+        200,
+    )
+    .await;
+    let seen = statuses(&api, &fresh, &slug).await;
+    assert!(seen.iter().all(|(_, s)| (200..300).contains(s)), "{seen:?}");
+    // The old password is gone, the new one logs in.
+    let (status, _) = api
+        .call(
+            "POST",
+            "/api/users/login",
+            Some(login("jake", "password123")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 401);
+    log_in(&api, "jake", "a new password").await;
+}
+
+#[tokio::test]
+async fn changing_only_the_bio_keeps_every_session() {
+    let api = TestApi::new().await;
+    let first = api.register("jake").await;
+    let second = log_in(&api, "jake", "password123").await;
+    let body = api
+        .expect(
+            "PUT",
+            "/api/user",
+            Some(json!({"user": {"bio": "hi"}})),
+            Some(&first),
+            200,
+        )
+        .await;
+    assert_eq!(body["user"]["token"], first.as_str());
+    api.expect("GET", "/api/user", None, Some(&second), 200)
+        .await;
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session_the_callers_included() {
+    let api = TestApi::new().await;
+    let author = api.register("author").await;
+    let slug = api.create_article(&author, "Read me", &[]).await;
+    let first = api.register("jake").await;
+    let second = log_in(&api, "jake", "password123").await;
+    assert!(all(&statuses(&api, &second, &slug).await[..1], 200));
+
+    let response = api
+        .respond("DELETE", "/api/user/sessions", None, Some(&second))
+        .await;
+    assert_eq!(response.status(), 204);
+    for ended in [&first, &second] {
+        let seen = statuses(&api, ended, &slug).await;
+        assert!(all(&seen, 401), "{seen:?}");
+    }
+    let (status, _) = api
+        .call("DELETE", "/api/user/sessions", None, Some(&second))
+        .await;
+    assert_eq!(status, 401, "an ended session cannot end sessions");
+    // Logging in again starts a session that works.
+    let third = log_in(&api, "jake", "password123").await;
+    api.expect("GET", "/api/user", None, Some(&third), 200)
+        .await;
+    // The author's sessions were never touched.
+    api.expect("GET", "/api/user", None, Some(&author), 200)
+        .await;
+}
+
+#[tokio::test]
+async fn a_key_rotation_across_a_deploy_logs_nobody_out_and_retires_the_key_after_next() {
+    let before = TestApi::new().await;
+    let old_token = before.register("jake").await;
+    let rotated = test_ring().clone().rotated("2").unwrap();
+    let after = before.redeployed(&rotated);
+    // New environments accept the old key; old ones, still running, accept
+    // the new one (it was published as next before it signed anything).
+    after
+        .expect("GET", "/api/user", None, Some(&old_token), 200)
+        .await;
+    let new_token = log_in(&after, "jake", "password123").await;
+    assert_ne!(
+        new_token.split('.').next(),
+        old_token.split('.').next(),
+        "another kid"
+    );
+    before
+        .expect("GET", "/api/user", None, Some(&new_token), 200)
+        .await;
+    // Keyed retries span the rotation: the fingerprint key never rotates.
+    let article = json!({"article": {"title": "Once", "description": "d", "body": "b"}});
+    let key = [("idempotency-key", "rotation-spanning-retry")];
+    let first = before
+        .respond_with(
+            "POST",
+            "/api/articles",
+            Some(article.clone()),
+            Some(&new_token),
+            &key,
+        )
+        .await;
+    assert_eq!(first.status(), 201);
+    let retry = after
+        .respond_with(
+            "POST",
+            "/api/articles",
+            Some(article),
+            Some(&new_token),
+            &key,
+        )
+        .await;
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    // A second rotation retires the first signing key.
+    let later = after.redeployed(&rotated.rotated("3").unwrap());
+    let (status, _) = later.call("GET", "/api/user", None, Some(&old_token)).await;
+    assert_eq!(status, 401);
+    later
+        .expect("GET", "/api/user", None, Some(&new_token), 200)
+        .await;
+}
