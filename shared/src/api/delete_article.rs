@@ -4,8 +4,8 @@ use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 use crate::App;
-use crate::domain::{ArticleId, Slug, UserId};
-use crate::http::{self, ApiError};
+use crate::domain::{ArticleId, Slug};
+use crate::http::{self, ApiError, Caller};
 
 /// Why an article could not be deleted: the cases of every author-only
 /// article action.
@@ -19,10 +19,17 @@ pub(crate) async fn delete_article(
     app: &App,
     slug: &Slug,
     id: &ArticleId,
-    caller: &UserId,
+    caller: &Caller,
 ) -> Result<(), DeleteArticleError> {
-    let found = app.store.article_or_tombstone(id, true).await?;
-    let article = super::authored(found, slug, caller)?;
+    // The caller's item beside it: their session must be live.
+    let (found, user) = tokio::try_join!(
+        app.store.article_or_tombstone(id, true),
+        app.store.user(&caller.id, true)
+    )?;
+    caller
+        .live(user.as_ref())
+        .map_err(super::AuthorOnlyError::Ended)?;
+    let article = super::authored(found, slug, &caller.id)?;
     app.store.delete_article(&article).await?;
     Ok(())
 }
@@ -48,8 +55,8 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_session(app, request).await?;
+    let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
-    delete_article(app, &slug, &id, &caller.id).await?;
+    delete_article(app, &slug, &id, &caller).await?;
     Ok(http::no_content())
 }

@@ -4,8 +4,8 @@ use lambda_http::{Body, Request, Response};
 use tracing::instrument;
 
 use crate::App;
-use crate::domain::{ArticleId, CommentId, Slug, UserId};
-use crate::http::{self, ApiError};
+use crate::domain::{ArticleId, CommentId, Slug};
+use crate::http::{self, ApiError, Caller};
 use crate::store::{ArticleWriteError, StoreError};
 
 /// Why a comment could not be deleted.
@@ -20,6 +20,9 @@ pub(crate) enum DeleteCommentError {
     /// The comment is someone else's.
     #[error("not the comment's author")]
     Forbidden,
+    /// The caller's session has ended (or the caller is gone).
+    #[error("the caller's session has ended")]
+    Ended(#[source] ApiError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -31,6 +34,7 @@ impl From<DeleteCommentError> for ApiError {
             DeleteCommentError::ArticleNotFound => ApiError::NotFound("article"),
             DeleteCommentError::CommentNotFound => ApiError::NotFound("comment"),
             DeleteCommentError::Forbidden => ApiError::Forbidden("comment"),
+            DeleteCommentError::Ended(refused) => refused,
             DeleteCommentError::Store(e) => e.into(),
         }
     }
@@ -45,13 +49,20 @@ pub(crate) async fn delete_comment(
     slug: &Slug,
     id: &ArticleId,
     comment: CommentId,
-    caller: &UserId,
+    caller: &Caller,
 ) -> Result<(), DeleteCommentError> {
-    let article = app.store.article(id, true).await?;
+    // The caller's item beside it: their session must be live.
+    let (article, user) = tokio::try_join!(
+        app.store.article(id, true),
+        app.store.user(&caller.id, true)
+    )?;
+    caller
+        .live(user.as_ref())
+        .map_err(DeleteCommentError::Ended)?;
     if article.is_none_or(|a| a.slug != *slug) {
         return Err(DeleteCommentError::ArticleNotFound);
     }
-    match app.store.delete_comment(id, comment, caller).await {
+    match app.store.delete_comment(id, comment, &caller.id).await {
         Ok(()) => Ok(()),
         Err(ArticleWriteError::Forbidden) => Err(DeleteCommentError::Forbidden),
         Err(ArticleWriteError::Store(e)) => Err(e.into()),
@@ -80,12 +91,12 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_session(app, request).await?;
+    let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
     let comment: CommentId = http::path_param(request, "id")
         .as_deref()
         .and_then(CommentId::parse)
         .ok_or(ApiError::NotFound("comment"))?;
-    delete_comment(app, &slug, &id, comment, &caller.id).await?;
+    delete_comment(app, &slug, &id, comment, &caller).await?;
     Ok(http::no_content())
 }

@@ -123,10 +123,11 @@ pub(crate) async fn serve(
     request: &Request,
     favorite: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_session(app, request).await?;
+    let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
     let act = |keyed: Option<idempotency::Keyed>| async {
-        let plan = plan_favorite(app, &slug, &id, &caller.id, favorite).await?;
+        let plan = plan_favorite(app, &slug, &id, &caller.id, favorite);
+        let plan = http::beside(app, &caller, plan).await?;
         let response = render(plan.view());
         let receipt = keyed.map(|keyed| keyed.receipt(&response));
         set_favorite(app, plan, receipt.as_ref()).await?;

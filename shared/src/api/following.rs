@@ -115,13 +115,14 @@ pub(crate) async fn serve(
     request: &Request,
     follow: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_session(app, request).await?;
+    let caller = http::require_auth(app, request)?;
     // A name that cannot be a username names no profile.
     let username = http::path_param(request, "username")
         .and_then(|raw| Username::parse(Some(&raw)).ok())
         .ok_or(ApiError::NotFound("profile"))?;
     let act = |keyed: Option<idempotency::Keyed>| async {
-        let plan = plan_following(app, &caller.id, &username, follow).await?;
+        let plan = plan_following(app, &caller.id, &username, follow);
+        let plan = http::beside(app, &caller, plan).await?;
         let response = render(plan.view());
         let receipt = keyed.map(|keyed| keyed.receipt(&response));
         set_following(app, plan, receipt.as_ref()).await?;

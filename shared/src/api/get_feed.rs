@@ -50,9 +50,9 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_session(app, request).await?;
+    let caller = http::require_auth(app, request)?;
     let page = http::page(request)?;
-    let result = feed(app, &caller.id, page).await?;
+    let result = http::beside(app, &caller, feed(app, &caller.id, page)).await?;
     Ok(http::json(
         StatusCode::OK,
         &super::list_articles::page_body(&result),

@@ -82,6 +82,21 @@ pub(crate) async fn reload(
     app.store.article_view(id, Some(caller), true).await
 }
 
+/// The article the caller acts on, read beside the caller's own item, whose
+/// session must be live: the first read of an author-only action.
+pub(crate) async fn article_in_session(
+    app: &App,
+    id: &ArticleId,
+    caller: &crate::http::Caller,
+) -> Result<Option<Article>, AuthorOnlyError> {
+    let (article, user) = tokio::try_join!(
+        app.store.article(id, true),
+        app.store.user(&caller.id, true)
+    )?;
+    caller.live(user.as_ref()).map_err(AuthorOnlyError::Ended)?;
+    Ok(article)
+}
+
 /// `article`, if it is the one `slug` names now and `caller` wrote it: the
 /// decision behind every author-only action.
 pub(crate) fn authored(
@@ -107,6 +122,9 @@ pub(crate) enum AuthorOnlyError {
     /// The article is someone else's.
     #[error("not the author")]
     Forbidden,
+    /// The caller's session has ended (or the caller is gone).
+    #[error("the caller's session has ended")]
+    Ended(#[source] crate::http::ApiError),
     /// Storage failed, or concurrent writers kept winning.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -117,6 +135,7 @@ impl From<AuthorOnlyError> for crate::http::ApiError {
         match error {
             AuthorOnlyError::NotFound => Self::NotFound("article"),
             AuthorOnlyError::Forbidden => Self::Forbidden("article"),
+            AuthorOnlyError::Ended(refused) => refused,
             AuthorOnlyError::Store(e) => e.into(),
         }
     }

@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use super::AuthorOnlyError;
 use crate::App;
 use crate::domain::{
-    Article, ArticleId, ArticleText, ArticleView, Description, Slug, Tag, Timestamp, Title, UserId,
+    Article, ArticleId, ArticleText, ArticleView, Description, Slug, Tag, Timestamp, Title,
     ValidationErrors, parse_tag_list,
 };
-use crate::http::{self, ApiError};
+use crate::http::{self, ApiError, Caller};
 use crate::store::retry::{Retry, limits};
 use crate::store::{ArticleWriteError, StoreError};
 
@@ -132,15 +132,22 @@ pub(crate) async fn update_article(
     app: &App,
     slug: &Slug,
     id: &ArticleId,
-    caller: &UserId,
+    caller: &Caller,
     changes: ArticleChanges,
     expected: Option<u64>,
     now: Timestamp,
 ) -> Result<ArticleView, UpdateArticleError> {
-    // Lost to a concurrent edit: re-read, re-decide, re-apply.
+    // Lost to a concurrent edit: re-read, re-decide, re-apply. The first
+    // read has the caller's item beside it (their session must be live).
     let mut retry = Retry::new(limits::EDIT);
+    let mut first = true;
     while retry.next().await {
-        let article = super::authored(app.store.article(id, true).await?, slug, caller)?;
+        let found = if std::mem::take(&mut first) {
+            super::article_in_session(app, id, caller).await?
+        } else {
+            app.store.article(id, true).await?
+        };
+        let article = super::authored(found, slug, &caller.id)?;
         if expected.is_some_and(|version| version != article.version) {
             return Err(UpdateArticleError::Changed);
         }
@@ -151,7 +158,7 @@ pub(crate) async fn update_article(
             .await
         {
             Ok(()) => {
-                return Ok(super::reload(app, id, caller)
+                return Ok(super::reload(app, id, &caller.id)
                     .await?
                     .ok_or(AuthorOnlyError::NotFound)?);
             }
@@ -189,7 +196,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
-    let caller = http::require_session(app, request).await?;
+    let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
     let input: Input = http::parse_json(request)?;
     let changes = ArticleChanges::try_from(input.article)?;
@@ -213,7 +220,7 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
         app,
         &slug,
         &id,
-        &caller.id,
+        &caller,
         changes,
         expected,
         Timestamp::now(),

@@ -1,6 +1,8 @@
 //! Who is calling: the token in `Authorization`, verified, and whether its
 //! session is still live.
 
+use std::future::Future;
+
 use lambda_http::Request;
 use lambda_http::http::header;
 
@@ -33,16 +35,22 @@ impl Caller {
     /// ended its session: a request that reads the item anyway checks it
     /// there, at no extra cost.
     pub(crate) fn holds(&self, user: &User) -> Result<(), ApiError> {
-        if user.user_id == self.id && user.session_epoch == self.session {
-            Ok(())
-        } else {
-            Err(TokenError::Ended.into())
+        self.live(Some(user))
+    }
+
+    /// [`Caller::holds`] for a read that may have found no user: a token of
+    /// a user who is gone is invalid.
+    pub(crate) fn live(&self, user: Option<&User>) -> Result<(), ApiError> {
+        match user {
+            None => Err(TokenError::Invalid.into()),
+            Some(user) if user.user_id == self.id && user.session_epoch == self.session => Ok(()),
+            Some(_) => Err(TokenError::Ended.into()),
         }
     }
 }
 
 /// The caller, who must be authenticated: a valid token (its session is
-/// checked where the caller's item is read, or by [`require_session`]).
+/// checked where the caller's item is read, or [`beside`] the first read).
 pub(crate) fn require_auth(app: &App, request: &Request) -> Result<Caller, ApiError> {
     let token = token_from_header(authorization(request))?;
     let verified = app.tokens.verify(token)?;
@@ -53,15 +61,22 @@ pub(crate) fn require_auth(app: &App, request: &Request) -> Result<Caller, ApiEr
     })
 }
 
-/// [`require_auth`], then the caller's session, read from their item (one
-/// strongly consistent point read): for the requests that would not read it.
-pub(crate) async fn require_session(app: &App, request: &Request) -> Result<Caller, ApiError> {
-    let caller = require_auth(app, request)?;
-    match app.store.user(&caller.id, true).await? {
-        Some(user) => caller.holds(&user)?,
-        None => return Err(TokenError::Invalid.into()),
-    }
-    Ok(caller)
+/// Runs `first`, the request's first read, beside the read of the caller's
+/// item (one strongly consistent point read, at the same time, so it adds
+/// no round trip), and refuses the token if its session has ended: for the
+/// requests that would not read the caller's item anyway. `first` must not
+/// write: its result is dropped when the session has ended.
+pub(crate) async fn beside<T, E>(
+    app: &App,
+    caller: &Caller,
+    first: impl Future<Output = Result<T, E>>,
+) -> Result<T, ApiError>
+where
+    ApiError: From<E>,
+{
+    let (user, result) = tokio::join!(app.store.user(&caller.id, true), first);
+    caller.live(user?.as_ref())?;
+    Ok(result?)
 }
 
 /// The caller if a token was sent; a token that was sent but is bad is still

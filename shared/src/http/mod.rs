@@ -13,7 +13,7 @@ mod response;
 
 pub use body::json;
 pub(crate) use body::no_content;
-pub(crate) use {caller::optional_auth, caller::require_auth, caller::require_session};
+pub(crate) use {caller::Caller, caller::beside, caller::optional_auth, caller::require_auth};
 pub(crate) use {conditional::IfMatch, conditional::entity_tag};
 pub(crate) use {error::ApiError, error::ErrorsBody};
 pub(crate) use {
