@@ -21,7 +21,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 
 use crate::App;
-use crate::domain::{SessionEpoch, Timestamp, UserId, ValidationErrors};
+use crate::domain::{Session, Timestamp, UserId, ValidationErrors};
 use crate::http::ApiError;
 use crate::store::keys::Key;
 use crate::store::receipts::{KeyClaimRecord, KeyRecord, Receipt, ReceiptRecord};
@@ -289,7 +289,7 @@ impl Keyed {
                 &found.body,
                 &app.signer()
                     .map_err(|e| ApiError::Internal(Box::new(e)))?
-                    .issue_at(&grant.user_id, SessionEpoch::default(), grant.issued_at),
+                    .issue_at(&grant.user_id, &Session::first(), grant.issued_at),
             ),
             None => found.body,
         };

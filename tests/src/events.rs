@@ -7,7 +7,7 @@ use conduit::App;
 use conduit::api::add_comment::{NewComment, NewCommentDto, add_comment, plan_comment};
 use conduit::api::create_article::{ArticleDraft, create_article, plan_article};
 use conduit::domain::{
-    ArticleText, Description, Page, SessionEpoch, Slug, Timestamp, Title, UserId, Username,
+    ArticleText, Description, Page, Session, SessionId, Slug, Timestamp, Title, UserId, Username,
 };
 use conduit::store::ListFilter;
 
@@ -43,14 +43,18 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
         .user_id_by_username(&Username::parse(Some(EVENT_USER)).map_err(anyhow::Error::msg)?)
         .await?
         .context("the demo user is missing: seed the table first (conduit-dev seed)")?;
-    let session = app
-        .store
-        .user(&jake, true)
-        .await?
-        .context("the demo user is missing")?
-        .session_epoch;
+    // A session of its own, as a login would start, in the user's epoch now.
+    let session = Session {
+        id: SessionId::generate(),
+        epoch: app
+            .store
+            .user(&jake, true)
+            .await?
+            .context("the demo user is missing")?
+            .session_epoch,
+    };
     let signer = app.signer()?;
-    let mut filled = event.replace("${TOKEN}", &signer.issue(&jake, session));
+    let mut filled = event.replace("${TOKEN}", &signer.issue(&jake, &session));
     if filled.contains("${SLUG}") || filled.contains("${COMMENT_ID}") {
         let page = Page::parse(Some("1"), None).map_err(anyhow::Error::msg)?;
         let newest = app
@@ -73,7 +77,7 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
                 &article.slug,
                 &article.article_id,
                 &jake,
-                session,
+                &session,
                 comment,
                 now,
             )
@@ -86,13 +90,13 @@ pub async fn fill(app: &App, event: &str) -> Result<String> {
     if filled.contains("${DOOMED_SLUG}") {
         filled = filled.replace(
             "${DOOMED_SLUG}",
-            throwaway(app, &jake, session).await?.as_str(),
+            throwaway(app, &jake, &session).await?.as_str(),
         );
     }
     Ok(filled.replace("${UNIQUE}", UserId::generate().as_str()))
 }
 
-async fn throwaway(app: &App, author: &UserId, session: SessionEpoch) -> Result<Slug> {
+async fn throwaway(app: &App, author: &UserId, session: &Session) -> Result<Slug> {
     let text = |raw: &str| Some(raw.to_owned());
     let draft = ArticleDraft::new(
         Title::parse(text("An article to delete").as_deref()).map_err(anyhow::Error::msg)?,

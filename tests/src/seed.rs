@@ -6,12 +6,9 @@ use conduit::App;
 use conduit::api::create_article::ArticleDraft;
 use conduit::api::{add_comment, create_article, favoriting, following, register, update_user};
 use conduit::domain::{
-    ArticleText, Description, Email, Password, SessionEpoch, Slug, Timestamp, Title, UserId,
-    Username, parse_tag_list,
+    ArticleText, Description, Email, Password, Session, Slug, Timestamp, Title, UserId, Username,
+    parse_tag_list,
 };
-
-/// The session of a user just registered, as every demo user is.
-const NEW: SessionEpoch = SessionEpoch::FIRST;
 
 /// Password of every demo user.
 pub const DEMO_PASSWORD: &str = "password123";
@@ -75,7 +72,7 @@ pub async fn seed(app: &App) -> Result<bool> {
                 "image": format!("https://api.dicebear.com/9.x/initials/svg?seed={name}"),
             }))?
             .try_into()?;
-        update_user::update_user(app, &user.user_id, NEW, update, None).await?;
+        update_user::update_user(app, &user.user_id, &Session::first(), update, None).await?;
         users.push(user.user_id);
     }
     let mut slugs: Vec<Slug> = Vec::new();
@@ -101,8 +98,14 @@ pub async fn seed(app: &App) -> Result<bool> {
                 ArticleText::parse(Some(&body)).map_err(|e| anyhow!(e))?,
                 parse_tag_list(Some(&tags)).map_err(|e| anyhow!(e))?,
             );
-            let plan =
-                create_article::plan_article(app, author, NEW, draft, Timestamp::now()).await?;
+            let plan = create_article::plan_article(
+                app,
+                author,
+                &Session::first(),
+                draft,
+                Timestamp::now(),
+            )
+            .await?;
             let view = create_article::create_article(app, plan, None).await?;
             slugs.push(view.article.slug);
         }
@@ -129,8 +132,16 @@ pub async fn seed(app: &App) -> Result<bool> {
                 )?
                 .try_into()?;
                 let now = Timestamp::now();
-                let plan =
-                    add_comment::plan_comment(app, slug, &id, user, NEW, comment, now).await?;
+                let plan = add_comment::plan_comment(
+                    app,
+                    slug,
+                    &id,
+                    user,
+                    &Session::first(),
+                    comment,
+                    now,
+                )
+                .await?;
                 add_comment::add_comment(app, plan, None).await?;
             }
         }

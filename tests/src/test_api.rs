@@ -182,10 +182,14 @@ impl TestApi {
         (user, token)
     }
 
-    /// A fresh token for `user`, in their current session.
+    /// A token of a new session of `user`'s, as a login would give.
     pub fn token_of(&self, user: &conduit::domain::User) -> String {
+        let session = conduit::domain::Session {
+            id: conduit::domain::SessionId::generate(),
+            epoch: user.session_epoch,
+        };
         let signer = self.app.signer().expect("the test app signs");
-        signer.issue(&user.user_id, user.session_epoch)
+        signer.issue(&user.user_id, &session)
     }
 
     /// How many items of the table have a key attribute (`pk` or `sk`) starting with `prefix`.

@@ -10,7 +10,7 @@ use super::dto::CommentDto;
 use crate::App;
 use crate::auth::TokenError;
 use crate::domain::{
-    ArticleId, Comment, CommentText, CommentView, SessionEpoch, Slug, Timestamp, UserId,
+    ArticleId, Comment, CommentText, CommentView, Session, Slug, Timestamp, UserId,
     ValidationErrors,
 };
 use crate::http::{self, ApiError};
@@ -106,7 +106,7 @@ pub async fn plan_comment(
     slug: &Slug,
     id: &ArticleId,
     caller: &UserId,
-    session: SessionEpoch,
+    session: &Session,
     comment: NewComment,
     now: Timestamp,
 ) -> Result<CommentPlan, AddCommentError> {
@@ -114,7 +114,7 @@ pub async fn plan_comment(
         tokio::try_join!(app.store.user(caller, true), app.store.article(id, true))?;
     let author = author.ok_or(AddCommentError::Gone)?;
     // The caller's own item, read anyway: the session check costs nothing.
-    if author.session_epoch != session {
+    if !author.admits(session) {
         return Err(AddCommentError::Ended);
     }
     if article.is_none_or(|a| a.slug != *slug) {
@@ -185,7 +185,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
-    let (caller, session) = (&caller.id, caller.session);
+    let (caller, session) = (&caller.id, &caller.session);
     idempotency::within(app, request, Some(caller), |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let comment = NewComment::try_from(input.comment)?;

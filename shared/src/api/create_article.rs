@@ -10,7 +10,7 @@ use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
 use crate::auth::TokenError;
 use crate::domain::{
-    Article, ArticleId, ArticleText, ArticleView, Description, SessionEpoch, Slug, Tag, Timestamp,
+    Article, ArticleId, ArticleText, ArticleView, Description, Session, Slug, Tag, Timestamp,
     Title, User, UserId, ValidationErrors, parse_tag_list,
 };
 use crate::http::{self, ApiError};
@@ -151,7 +151,7 @@ impl ArticlePlan {
 pub async fn plan_article(
     app: &App,
     author: &UserId,
-    session: SessionEpoch,
+    session: &Session,
     draft: ArticleDraft,
     now: Timestamp,
 ) -> Result<ArticlePlan, CreateArticleError> {
@@ -161,7 +161,7 @@ pub async fn plan_article(
         .await?
         .ok_or(CreateArticleError::Gone)?;
     // The author's own item, read anyway: the session check costs nothing.
-    if user.session_epoch != session {
+    if !user.admits(session) {
         return Err(CreateArticleError::Ended);
     }
     let view = ArticleView {
@@ -220,7 +220,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
-    let (caller, session) = (&caller.id, caller.session);
+    let (caller, session) = (&caller.id, &caller.session);
     idempotency::within(app, request, Some(caller), |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let draft = ArticleDraft::try_from(input.article)?;

@@ -28,7 +28,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
-    match end_sessions(app, &caller.id, caller.session).await {
+    match end_sessions(app, &caller.id, &caller.session).await {
         Ok(_) => Ok(http::no_content()),
         Err(e @ UpdateUserError::Taken(_)) => Err(ApiError::Internal(Box::new(e))),
         Err(e) => Err(e.into()),

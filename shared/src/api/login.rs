@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::verify_password_blocking;
-use crate::domain::{Email, Password, Timestamp, User, ValidationErrors};
+use crate::domain::{Email, Password, Session, SessionId, Timestamp, User, ValidationErrors};
 use crate::http::{self, ApiError};
 use crate::store::{LoginClaim, StoreError};
 use crate::telemetry::Counter;
@@ -168,7 +168,12 @@ pub(crate) async fn login(
     match user {
         Some(user) if valid => {
             app.store.clear_login_guard(&credentials.email).await?;
-            let token = app.signer()?.issue(&user.user_id, user.session_epoch);
+            // A new session, in the user's current epoch.
+            let session = Session {
+                id: SessionId::generate(),
+                epoch: user.session_epoch,
+            };
+            let token = app.signer()?.issue(&user.user_id, &session);
             Ok((user, token))
         }
         _ => {

@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::hash_password_blocking;
-use crate::domain::{Email, Password, Taken, Timestamp, User, UserId, Username, ValidationErrors};
+use crate::domain::{
+    Email, Password, Session, Taken, Timestamp, User, UserId, Username, ValidationErrors,
+};
 use crate::http::{self, ApiError};
 use crate::idempotency;
 use crate::store::receipts::Receipt;
@@ -180,7 +182,7 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
             .map_err(|e| ApiError::Internal(Box::new(e)))?
             .issue_at(
                 &registered.user.user_id,
-                registered.user.session_epoch,
+                &Session::first(),
                 registered.issued_at,
             );
         Ok(render(&registered.user, token))

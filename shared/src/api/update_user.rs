@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use crate::App;
 use crate::auth::{TokenError, hash_password_blocking};
 use crate::domain::{
-    Bio, Email, ImageUrl, Password, SessionEpoch, Taken, User, UserChanges, UserId, Username,
-    ValidationErrors,
+    Bio, Email, EndSessions, ImageUrl, Password, Session, Taken, User, UserChanges, UserId,
+    Username, ValidationErrors,
 };
 use crate::http::{self, ApiError};
 use crate::store::retry::{Retry, limits};
@@ -129,8 +129,9 @@ impl From<UpdateUserError> for ApiError {
 
 /// Applies an update made in session `session`; username and email claims
 /// move atomically with the user. Keeping one's own username or email (in any
-/// case) is not a conflict. A new password ends every session, this one
-/// included: the answer carries a token of the new session.
+/// case) is not a conflict. A new password ends every other session (a token
+/// that leaked with the old password stops working); this one is kept, and
+/// the answer carries a token of it in the new epoch.
 /// With `expected` (from `If-Match`), only onto that version of the user: a
 /// concurrent update then fails the write's version condition, and the caller
 /// gets [`UpdateUserError::Changed`] instead of a retry.
@@ -138,7 +139,7 @@ impl From<UpdateUserError> for ApiError {
 pub async fn update_user(
     app: &App,
     id: &UserId,
-    session: SessionEpoch,
+    session: &Session,
     update: UserUpdate,
     expected: Option<u64>,
 ) -> Result<User, UpdateUserError> {
@@ -153,10 +154,12 @@ pub async fn update_user(
     let changes = UserChanges {
         username: update.username,
         email: update.email,
+        end_sessions: password_hash
+            .is_some()
+            .then(|| EndSessions::AllBut(session.id.clone())),
         password_hash,
         bio: update.bio,
         image: update.image,
-        end_sessions: false,
     };
     apply(app, id, session, &changes, expected).await
 }
@@ -167,10 +170,10 @@ pub async fn update_user(
 pub(crate) async fn end_sessions(
     app: &App,
     id: &UserId,
-    session: SessionEpoch,
+    session: &Session,
 ) -> Result<User, UpdateUserError> {
     let changes = UserChanges {
-        end_sessions: true,
+        end_sessions: Some(EndSessions::All),
         ..UserChanges::default()
     };
     apply(app, id, session, &changes, None).await
@@ -181,7 +184,7 @@ pub(crate) async fn end_sessions(
 async fn apply(
     app: &App,
     id: &UserId,
-    session: SessionEpoch,
+    session: &Session,
     changes: &UserChanges,
     expected: Option<u64>,
 ) -> Result<User, UpdateUserError> {
@@ -194,7 +197,7 @@ async fn apply(
             .await?
             .ok_or(UpdateUserError::Gone)?;
         // Checked on the item the write is conditioned on: no extra read.
-        if current.session_epoch != session {
+        if !current.admits(session) {
             return Err(UpdateUserError::Ended);
         }
         if expected.is_some_and(|version| version != current.version) {
@@ -253,14 +256,18 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
             Some(current.version)
         }
     };
-    let user = update_user(app, &caller.id, caller.session, update, expected).await?;
-    // A new password began a new session: the token sent no longer works.
-    let token = if user.session_epoch == caller.session {
+    let user = update_user(app, &caller.id, &caller.session, update, expected).await?;
+    // A new password moved the epoch on: a token of this session in it.
+    let token = if user.session_epoch == caller.session.epoch {
         caller.token
     } else {
+        let session = Session {
+            id: caller.session.id.clone(),
+            epoch: user.session_epoch,
+        };
         app.signer()
             .map_err(|e| ApiError::Internal(Box::new(e)))?
-            .issue(&user.user_id, user.session_epoch)
+            .issue(&user.user_id, &session)
     };
     Ok(super::get_current_user::shown(&user, token))
 }

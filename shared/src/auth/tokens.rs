@@ -1,6 +1,7 @@
 //! Tokens: EdDSA (Ed25519) JWTs with a `kid`, typed `at+jwt` (RFC 9068),
 //! naming this stack as issuer and audience (RFC 8725), whose `sub` is the
-//! stable user id and whose `sv` is the user's session epoch when issued.
+//! stable user id, `sid` the session and `sv` the user's session epoch when
+//! issued.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,7 +9,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{PublicKeys, SigningKey};
-use crate::domain::{SessionEpoch, UserId};
+use crate::domain::{Session, SessionEpoch, SessionId, UserId};
 
 /// The JWT `typ` of our tokens (RFC 9068, access tokens).
 const TYP: &str = "at+jwt";
@@ -43,6 +44,7 @@ struct Claims {
     iat: u64,
     nbf: u64,
     exp: u64,
+    sid: SessionId,
     sv: SessionEpoch,
 }
 
@@ -60,8 +62,8 @@ pub struct Audience {
 pub(crate) struct Verified {
     /// Its `sub`.
     pub user: UserId,
-    /// Its `sv`: live while it equals the user's.
-    pub session: SessionEpoch,
+    /// Its `sid` and `sv`: live while the user admits them.
+    pub session: Session,
 }
 
 /// Verifies tokens with public keys only.
@@ -104,7 +106,10 @@ impl TokenVerifier {
         }
         Ok(Verified {
             user: UserId::parse(&claims.sub).ok_or(TokenError::Invalid)?,
-            session: claims.sv,
+            session: Session {
+                id: claims.sid,
+                epoch: claims.sv,
+            },
         })
     }
 }
@@ -123,7 +128,7 @@ impl TokenSigner {
     }
 
     /// A token for `user` in session `session`, issued now.
-    pub fn issue(&self, user: &UserId, session: SessionEpoch) -> String {
+    pub fn issue(&self, user: &UserId, session: &Session) -> String {
         self.issue_at(user, session, unix_now())
     }
 
@@ -131,7 +136,7 @@ impl TokenSigner {
     /// deterministic, so the same arguments and key give the same token,
     /// which lets an idempotent replay answer with the first response's
     /// token without storing it.
-    pub fn issue_at(&self, user: &UserId, session: SessionEpoch, now: u64) -> String {
+    pub fn issue_at(&self, user: &UserId, session: &Session, now: u64) -> String {
         let claims = Claims {
             iss: self.parties.issuer.clone(),
             aud: self.parties.audience.clone(),
@@ -139,7 +144,8 @@ impl TokenSigner {
             iat: now,
             nbf: now,
             exp: now + self.ttl.as_secs(),
-            sv: session,
+            sid: session.id.clone(),
+            sv: session.epoch,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(TYP.to_owned());
@@ -177,6 +183,17 @@ mod tests {
     use super::*;
     use crate::auth::KeyRing;
 
+    fn session(epoch: u32) -> Session {
+        let mut at = Session {
+            id: SessionId::registration(),
+            epoch: SessionEpoch::FIRST,
+        };
+        for _ in 0..epoch {
+            at.epoch = at.epoch.next();
+        }
+        at
+    }
+
     fn parties() -> Audience {
         Audience {
             issuer: "urn:conduit:test:auth".into(),
@@ -209,6 +226,7 @@ mod tests {
         serde_json::json!({
             "iss": "urn:conduit:test:auth", "aud": "urn:conduit:test:api",
             "sub": user.as_str(), "iat": now, "nbf": now, "exp": now + 60, "sv": 0,
+            "sid": SessionId::registration().as_str(),
         })
     }
 
@@ -216,16 +234,16 @@ mod tests {
     fn a_token_round_trips_to_its_user_and_session() {
         let ring = KeyRing::generate("1").unwrap();
         let user = UserId::generate();
-        let token = signer(&ring).issue(&user, SessionEpoch::default().next());
+        let token = signer(&ring).issue(&user, &session(1));
         let verified = verifier(&ring).verify(&token).unwrap();
         assert_eq!(verified.user, user);
-        assert_eq!(verified.session, SessionEpoch::default().next());
+        assert_eq!(verified.session, session(1));
     }
 
     #[test]
     fn a_token_of_the_previous_key_is_accepted_and_one_two_keys_old_is_refused() {
         let first = KeyRing::generate("1").unwrap();
-        let token = signer(&first).issue(&UserId::generate(), SessionEpoch::default());
+        let token = signer(&first).issue(&UserId::generate(), &session(0));
         let second = first.clone().rotated("2").unwrap();
         assert!(verifier(&second).verify(&token).is_ok());
         let third = second.rotated("3").unwrap();
@@ -236,7 +254,7 @@ mod tests {
     fn a_verifier_not_yet_rotated_accepts_tokens_of_the_new_signing_key() {
         let before = KeyRing::generate("1").unwrap();
         let after = before.clone().rotated("2").unwrap();
-        let token = signer(&after).issue(&UserId::generate(), SessionEpoch::default());
+        let token = signer(&after).issue(&UserId::generate(), &session(0));
         assert!(verifier(&before).verify(&token).is_ok());
     }
 
@@ -245,7 +263,7 @@ mod tests {
         let ring = KeyRing::generate("1").unwrap();
         let user = UserId::generate();
         let other = KeyRing::generate("1").unwrap();
-        let token = signer(&other).issue(&user, SessionEpoch::default());
+        let token = signer(&other).issue(&user, &session(0));
         assert_eq!(verifier(&ring).verify(&token), Err(TokenError::Invalid));
         let mut no_kid = header(&ring);
         no_kid.kid = None;
@@ -352,8 +370,8 @@ mod tests {
         let user = UserId::generate();
         let signer = signer(&ring);
         assert_eq!(
-            signer.issue_at(&user, SessionEpoch::default(), 1_800_000_000),
-            signer.issue_at(&user, SessionEpoch::default(), 1_800_000_000)
+            signer.issue_at(&user, &session(0), 1_800_000_000),
+            signer.issue_at(&user, &session(0), 1_800_000_000)
         );
     }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{ArticleId, CommentId, SessionEpoch, Slug, UserId};
+use super::ids::{ArticleId, CommentId, Session, SessionEpoch, SessionId, Slug, UserId};
 use super::instant::Timestamp;
 use super::text::{
     ArticleText, Bio, CommentText, Description, Email, ImageUrl, Tag, Title, Username,
@@ -37,15 +37,26 @@ pub struct User {
     /// article of this author newer than the last entry is listed.
     #[serde(default)]
     pub recent: Vec<String>,
-    /// The live session epoch: tokens carrying another are refused.
+    /// The live session epoch: tokens carrying another are refused, but
+    /// those of `kept_session`.
     #[serde(default)]
     pub session_epoch: SessionEpoch,
+    /// The session a password change was made in, which outlives the
+    /// sessions it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_session: Option<SessionId>,
     /// Optimistic-lock version guarding `recent` and `article_count`.
     #[serde(default)]
     pub version: u64,
 }
 
 impl User {
+    /// Whether a token of `session` still works: issued since sessions were
+    /// last ended, or of the session kept when they were.
+    pub fn admits(&self, session: &Session) -> bool {
+        session.epoch == self.session_epoch || self.kept_session.as_ref() == Some(&session.id)
+    }
+
     /// A new user `user_id` (the caller picks it), with no profile text and zeroed counters.
     pub fn new(
         user_id: UserId,
@@ -62,7 +73,8 @@ impl User {
             image: None,
             article_count: 0,
             favorite_count: 0,
-            session_epoch: SessionEpoch::default(),
+            session_epoch: SessionEpoch::FIRST,
+            kept_session: None,
             recent: Vec::new(),
             version: 0,
         }
@@ -184,8 +196,17 @@ pub struct UserChanges {
     pub bio: Option<Option<Bio>>,
     /// New image (`Some(None)` clears it).
     pub image: Option<Option<ImageUrl>>,
-    /// Ends every session, as a new password does.
-    pub end_sessions: bool,
+    /// Sessions to end.
+    pub end_sessions: Option<EndSessions>,
+}
+
+/// Which sessions a change ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndSessions {
+    /// Every one (signing out everywhere).
+    All,
+    /// Every one but this (a password change, in this session).
+    AllBut(SessionId),
 }
 
 impl UserChanges {
@@ -207,11 +228,84 @@ impl UserChanges {
         if let Some(image) = &self.image {
             next.image = image.clone();
         }
-        // A new password ends every session: a token that leaked with the
-        // old one stops working.
-        if self.end_sessions || self.password_hash.is_some() {
+        if let Some(end) = &self.end_sessions {
             next.session_epoch = user.session_epoch.next();
+            next.kept_session = match end {
+                EndSessions::All => None,
+                EndSessions::AllBut(kept) => Some(kept.clone()),
+            };
         }
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User::new(
+            UserId::generate(),
+            Username::parse(Some("jake")).unwrap(),
+            Email::parse(Some("jake@example.com")).unwrap(),
+            PasswordHashString::parse("$argon2id$x").unwrap(),
+        )
+    }
+
+    fn login(user: &User) -> Session {
+        Session {
+            id: SessionId::generate(),
+            epoch: user.session_epoch,
+        }
+    }
+
+    #[test]
+    fn a_password_change_ends_every_session_but_the_one_it_was_made_in() {
+        let before = user();
+        let (mine, other) = (login(&before), login(&before));
+        let changes = UserChanges {
+            end_sessions: Some(EndSessions::AllBut(mine.id.clone())),
+            ..UserChanges::default()
+        };
+        let after = changes.apply(&before);
+        assert!(after.admits(&mine));
+        assert!(!after.admits(&other));
+        // A login after the change is a session of the new epoch.
+        assert!(after.admits(&login(&after)));
+        // A second change in the same session keeps it still.
+        let again = changes.apply(&after);
+        assert!(again.admits(&mine) && !again.admits(&other));
+    }
+
+    #[test]
+    fn signing_out_everywhere_ends_every_session_the_kept_one_included() {
+        let before = user();
+        let mine = login(&before);
+        let kept = UserChanges {
+            end_sessions: Some(EndSessions::AllBut(mine.id.clone())),
+            ..UserChanges::default()
+        }
+        .apply(&before);
+        let after = UserChanges {
+            end_sessions: Some(EndSessions::All),
+            ..UserChanges::default()
+        }
+        .apply(&kept);
+        assert!(!after.admits(&mine));
+        assert!(!after.admits(&login(&kept)));
+        assert!(after.admits(&login(&after)));
+    }
+
+    #[test]
+    fn changes_that_end_no_session_keep_every_one() {
+        let before = user();
+        let session = login(&before);
+        let after = UserChanges {
+            bio: Some(None),
+            ..UserChanges::default()
+        }
+        .apply(&before);
+        assert!(after.admits(&session));
+        assert_eq!(after.session_epoch, before.session_epoch);
     }
 }

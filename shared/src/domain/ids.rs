@@ -51,10 +51,11 @@ impl UserId {
     }
 }
 
-/// Which of a user's sessions are live. A token carries its user's epoch
-/// from when it was issued (`sv`); ending sessions (a password change, a
-/// sign-out everywhere) moves the user's epoch on, so every token issued
-/// before stops working at once, however long it has left to run.
+/// A user's session epoch. A token carries its user's epoch from when it was
+/// issued (`sv`); ending sessions (a password change, a sign-out everywhere)
+/// moves the user's epoch on, so every token issued before stops working at
+/// once, however long it has left to run (but the kept session's, see
+/// [`crate::domain::User::admits`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SessionEpoch(u32);
@@ -71,6 +72,62 @@ impl SessionEpoch {
     /// The epoch as a number (stored on the user item).
     pub(crate) fn get(self) -> u32 {
         self.0
+    }
+}
+
+/// One session: what a login (or a registration) starts. Every token of it
+/// carries its id (`sid`), tokens it is given later (after a password
+/// change) included.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String")]
+pub struct SessionId(String);
+
+parsed_from_string!(SessionId, |raw| SessionId::parse(raw)
+    .ok_or_else(|| "is not a session id".to_owned()));
+
+impl SessionId {
+    /// Length of a session id.
+    const LEN: usize = 16;
+
+    /// A fresh random id (about 82 bits): a login's session.
+    pub fn generate() -> Self {
+        Self(random_id(Self::LEN))
+    }
+
+    /// The session a registration starts. Ids need only be unique among
+    /// one user's sessions, and a user registers once; a fixed id keeps the
+    /// registration's token the same when an idempotent replay signs it again.
+    pub fn registration() -> Self {
+        Self("0".repeat(Self::LEN))
+    }
+
+    /// Parses an id: `None` unless it is one [`SessionId::generate`] could have made.
+    pub fn parse(raw: &str) -> Option<Self> {
+        is_id(raw, Self::LEN).then(|| Self(raw.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The session a token belongs to: its id, and its user's epoch when issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// `sid`.
+    pub id: SessionId,
+    /// `sv`.
+    pub epoch: SessionEpoch,
+}
+
+impl Session {
+    /// A new user's session: the one their registration starts.
+    pub fn first() -> Self {
+        Self {
+            id: SessionId::registration(),
+            epoch: SessionEpoch::FIRST,
+        }
     }
 }
 

@@ -31,10 +31,13 @@ pub use instant::Timestamp;
 pub use page::Page;
 pub use {
     entities::Article, entities::ArticlePage, entities::ArticleView, entities::Comment,
-    entities::CommentView, entities::Profile, entities::Taken, entities::User,
-    entities::UserChanges,
+    entities::CommentView, entities::EndSessions, entities::Profile, entities::Taken,
+    entities::User, entities::UserChanges,
 };
-pub use {ids::ArticleId, ids::CommentId, ids::SessionEpoch, ids::Slug, ids::UserId};
+pub use {
+    ids::ArticleId, ids::CommentId, ids::Session, ids::SessionEpoch, ids::SessionId, ids::Slug,
+    ids::UserId,
+};
 pub use {
     text::ArticleText, text::Bio, text::CommentText, text::Description, text::Email,
     text::ImageUrl, text::Password, text::PasswordHashString, text::Tag, text::Title,

@@ -9,7 +9,7 @@ use lambda_http::http::header;
 use super::error::ApiError;
 use crate::App;
 use crate::auth::{TokenError, token_from_header};
-use crate::domain::{SessionEpoch, User, UserId};
+use crate::domain::{Session, User, UserId};
 
 /// The raw `Authorization` header value.
 fn authorization(request: &Request) -> Option<&str> {
@@ -24,8 +24,8 @@ fn authorization(request: &Request) -> Option<&str> {
 pub(crate) struct Caller {
     /// The user the token was issued to (its `sub`).
     pub id: UserId,
-    /// The session it belongs to (its `sv`).
-    pub session: SessionEpoch,
+    /// The session it belongs to (its `sid` and `sv`).
+    pub session: Session,
     /// The token as presented (echoed back by `GET /user`).
     pub token: String,
 }
@@ -43,7 +43,7 @@ impl Caller {
     pub(crate) fn live(&self, user: Option<&User>) -> Result<(), ApiError> {
         match user {
             None => Err(TokenError::Invalid.into()),
-            Some(user) if user.user_id == self.id && user.session_epoch == self.session => Ok(()),
+            Some(user) if user.user_id == self.id && user.admits(&self.session) => Ok(()),
             Some(_) => Err(TokenError::Ended.into()),
         }
     }

@@ -184,7 +184,7 @@ pub(crate) fn follow_item(follower: &UserId, followee: &UserId) -> Item {
 mod tests {
     use super::*;
     use crate::domain::{
-        Description, Email, ImageUrl, SessionEpoch, Slug, Timestamp, Title, Username,
+        Description, Email, ImageUrl, SessionEpoch, SessionId, Slug, Timestamp, Title, Username,
     };
 
     /// A user id padded from `name` (ids are 16 base-36 characters).
@@ -203,7 +203,8 @@ mod tests {
             article_count: 2,
             favorite_count: 0,
             recent: vec!["2026-01-01T00:00:00.000Z#abcdefghijkl".into()],
-            session_epoch: SessionEpoch::default().next(),
+            session_epoch: SessionEpoch::FIRST.next(),
+            kept_session: Some(SessionId::registration()),
             version: 3,
         }
     }

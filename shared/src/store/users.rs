@@ -152,6 +152,13 @@ impl Store {
             }
             None => remove.push("image"),
         }
+        match &next.kept_session {
+            Some(kept) => {
+                set.push("kept_session = :kept_session");
+                vals.push((":kept_session", s(kept.as_str())));
+            }
+            None => remove.push("kept_session"),
+        }
         let mut expression = format!("SET {}", set.join(", "));
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use conduit::api::create_article::{ArticleDraft, create_article, plan_article};
 use conduit::domain::{
-    Article, ArticleText, Description, SessionEpoch, Tag, Timestamp, Title, User, UserId,
+    Article, ArticleText, Description, Session, Tag, Timestamp, Title, User, UserId,
 };
 use conduit::store::Usage;
 use conduit_tests::TestApi;
@@ -38,7 +38,7 @@ async fn articles(api: &Arc<TestApi>, authors: &[UserId], n: usize) -> Vec<Artic
                 let plan = plan_article(
                     &api.app,
                     &author,
-                    SessionEpoch::FIRST,
+                    &Session::first(),
                     draft,
                     Timestamp::now(),
                 )
@@ -194,7 +194,7 @@ async fn first_page_cost_does_not_grow_with_the_table() {
         // (their session), beside its first query.
         let session = u64::from(s.name == "GET /articles/feed");
         assert!(
-            l.usage.requests as u64 <= 3 + session,
+            l.usage.requests <= 3 + session,
             "{}: {} requests",
             s.name,
             l.usage.requests

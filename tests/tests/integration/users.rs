@@ -1,7 +1,7 @@
 //! Users, auth and profiles against DynamoDB Local, through API Gateway events, as RealWorld 2.0.0 specifies them.
 
 use conduit::auth::KeyRing;
-use conduit::domain::SessionEpoch;
+use conduit::domain::Session;
 use conduit_tests::{TestApi, test_ring};
 use serde_json::{Value, json};
 
@@ -132,7 +132,7 @@ async fn a_token_of_another_key_ring_expired_or_hs256_is_refused() {
             assert!(body["errors"]["token"].is_array(), "{why}: {body}");
         }
     };
-    let first = SessionEpoch::FIRST;
+    let first = &Session::first();
     let stranger = KeyRing::generate("1").unwrap();
     let other = api.redeployed(&stranger);
     refused(
