@@ -220,11 +220,15 @@ local_public_keys() {
 # (port $2), and the gateway in front applies the template's CORS (port $1).
 start_api() {
   local port="$1" runtime_port="$2" table="$3"
-  local ring public; ring="$(local_key_ring)"; public="$(local_public_keys)"
+  # The token settings in a file (mode 600: it holds the ring): --env-var
+  # splits values on commas, and the ring and the key set have them.
+  local env_file="$TOOLS/stack.env"
+  ( umask 077
+    printf "JWT_KEY_RING='%s'\nJWT_PUBLIC_KEYS=%s\nJWT_ISSUER=urn:conduit:local:auth\nJWT_AUDIENCE=urn:conduit:local:api\n" \
+      "$(local_key_ring)" "$(local_public_keys)" > "$env_file" )
   start_bg "cargo lambda watch" "$TOOLS/cargo-lambda.log" cargo lambda watch --ignore-changes --disable-cors --quiet \
     --invoke-address 127.0.0.1 --invoke-port "$runtime_port" \
-    --env-var "TABLE_NAME=$table" --env-var "JWT_KEY_RING=$ring" --env-var "JWT_PUBLIC_KEYS=$public" \
-    --env-var "JWT_ISSUER=urn:conduit:local:auth" --env-var "JWT_AUDIENCE=urn:conduit:local:api" \
+    --env-file "$env_file" --env-var "TABLE_NAME=$table" \
     --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --env-var "AWS_REGION=$AWS_REGION" \
     --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
     --env-var "AWS_LAMBDA_LOG_FORMAT=JSON" --env-var "RUST_LOG=info"
