@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole API locally: DynamoDB Local with the table from template.yaml,
-# demo data, and all 20 functions as real Lambda binaries behind one endpoint
+# demo data, and all 21 API functions as real Lambda binaries behind one endpoint
 # on 127.0.0.1 that routes exactly as template.yaml does. Ctrl-C stops it all.
 #
 # Ports: API_PORT (default 3000), DYNAMODB_PORT (8000), RUNTIME_PORT (9000).

@@ -22,12 +22,8 @@ pub(crate) async fn delete_article(
     caller: &Caller,
 ) -> Result<(), DeleteArticleError> {
     // The caller's item beside it: their session must be live.
-    let (found, user) = tokio::try_join!(
-        app.store.article_or_tombstone(id, true),
-        app.store.user(&caller.id, true)
-    )?;
-    caller
-        .live(user.as_ref())
+    let found = super::in_session(app, caller, app.store.article_or_tombstone(id, true))
+        .await?
         .map_err(super::AuthorOnlyError::Ended)?;
     let article = super::authored(found, slug, &caller.id)?;
     app.store.delete_article(&article).await?;

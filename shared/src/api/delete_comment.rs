@@ -52,12 +52,8 @@ pub(crate) async fn delete_comment(
     caller: &Caller,
 ) -> Result<(), DeleteCommentError> {
     // The caller's item beside it: their session must be live.
-    let (article, user) = tokio::try_join!(
-        app.store.article(id, true),
-        app.store.user(&caller.id, true)
-    )?;
-    caller
-        .live(user.as_ref())
+    let article = super::in_session(app, caller, app.store.article(id, true))
+        .await?
         .map_err(DeleteCommentError::Ended)?;
     if article.is_none_or(|a| a.slug != *slug) {
         return Err(DeleteCommentError::ArticleNotFound);

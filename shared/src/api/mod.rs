@@ -82,19 +82,16 @@ pub(crate) async fn reload(
     app.store.article_view(id, Some(caller), true).await
 }
 
-/// The article the caller acts on, read beside the caller's own item, whose
-/// session must be live: the first read of an author-only action.
-pub(crate) async fn article_in_session(
+/// `read`, the first read of a write, beside the read of the caller's own
+/// item: what it found, or the refusal if their session has ended (the
+/// write's use case names it in its own error).
+pub(crate) async fn in_session<T>(
     app: &App,
-    id: &ArticleId,
     caller: &crate::http::Caller,
-) -> Result<Option<Article>, AuthorOnlyError> {
-    let (article, user) = tokio::try_join!(
-        app.store.article(id, true),
-        app.store.user(&caller.id, true)
-    )?;
-    caller.live(user.as_ref()).map_err(AuthorOnlyError::Ended)?;
-    Ok(article)
+    read: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<Result<T, crate::http::ApiError>, StoreError> {
+    let (found, user) = tokio::try_join!(read, app.store.user(&caller.id, true))?;
+    Ok(caller.live(user.as_ref()).map(|()| found))
 }
 
 /// `article`, if it is the one `slug` names now and `caller` wrote it: the

@@ -143,7 +143,9 @@ pub(crate) async fn update_article(
     let mut first = true;
     while retry.next().await {
         let found = if std::mem::take(&mut first) {
-            super::article_in_session(app, id, caller).await?
+            super::in_session(app, caller, app.store.article(id, true))
+                .await?
+                .map_err(AuthorOnlyError::Ended)?
         } else {
             app.store.article(id, true).await?
         };
