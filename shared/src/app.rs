@@ -59,6 +59,15 @@ impl App {
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), config::table_name()?);
         // Both are network round trips with a TLS handshake: side by side.
         let (ring, ()) = tokio::join!(key_ring(&sdk, signing.ring), store.warm_up());
+        let ring = ring?;
+        // A token no verifier could check must never be issued.
+        if !tokens.accepts(ring.signing_kid()) {
+            return Err(ConfigError::Invalid {
+                name: "JWT_KEY_RING_ARN",
+                reason: "the ring signs with a key that JWT_PUBLIC_KEYS does not hold",
+            }
+            .into());
+        }
         let parties = Audience {
             issuer: verifying.issuer,
             audience: verifying.audience,
@@ -66,7 +75,7 @@ impl App {
         Ok(Self::signing(
             store,
             tokens,
-            &ring?,
+            &ring,
             parties,
             signing.token_ttl,
         ))

@@ -21,8 +21,8 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 
 use crate::App;
-use crate::domain::{Session, Timestamp, UserId, ValidationErrors};
-use crate::http::ApiError;
+use crate::domain::{Session, SessionEpoch, Timestamp, UserId, ValidationErrors};
+use crate::http::{ApiError, Caller};
 use crate::store::keys::Key;
 use crate::store::receipts::{KeyClaimRecord, KeyRecord, Receipt, ReceiptRecord};
 use crate::store::{StoreError, keys};
@@ -216,7 +216,7 @@ impl Keyed {
             let now = Timestamp::now();
             match app.store.key_record(&self.key, now).await? {
                 Some(KeyRecord::Answered(found)) => {
-                    return self.replay(app, found).map(Turn::Answered);
+                    return self.replay(app, found).await.map(Turn::Answered);
                 }
                 Some(KeyRecord::Claimed(other)) if other.fingerprint != self.fingerprint => {
                     return Err(reused());
@@ -276,7 +276,7 @@ impl Keyed {
 
     /// What a receipt found under this key answers: the first response, if it
     /// was for the same request; a 422 if the key was used for another.
-    fn replay(&self, app: &App, found: ReceiptRecord) -> Result<Response<Body>, ApiError> {
+    async fn replay(&self, app: &App, found: ReceiptRecord) -> Result<Response<Body>, ApiError> {
         if found.fingerprint != self.fingerprint {
             return Err(reused());
         }
@@ -284,13 +284,23 @@ impl Keyed {
             StatusCode::from_u16(found.status).map_err(|e| ApiError::Internal(Box::new(e)))?;
         let body = match &found.grant {
             // A new user's first session: the token of the first response,
-            // or, after a key rotation, the same claims under the new key.
-            Some(grant) => with_token(
-                &found.body,
-                &app.signer()
-                    .map_err(|e| ApiError::Internal(Box::new(e)))?
-                    .issue_at(&grant.user_id, &Session::first(), grant.issued_at),
-            ),
+            // or, after a key rotation, the same claims under the new key;
+            // only while no session of theirs has been ended (a password
+            // change since must not be undone by resending the old one).
+            Some(grant) => {
+                let user = app.store.user(&grant.user_id, true).await?;
+                if !user.is_some_and(|u| u.session_epoch == SessionEpoch::FIRST) {
+                    return Err(ApiError::Conflict(ValidationErrors::single(
+                        "Idempotency-Key",
+                        "belongs to a registration whose sessions have been ended since",
+                    )));
+                }
+                let signer = app.signer().map_err(|e| ApiError::Internal(Box::new(e)))?;
+                with_token(
+                    &found.body,
+                    &signer.issue_at(&grant.user_id, &Session::first(), grant.issued_at),
+                )
+            }
             None => found.body,
         };
         tracing::info!(
@@ -310,7 +320,7 @@ impl Keyed {
     /// or, while that one still runs, a 409 the client may retry.
     async fn replay_settled(&self, app: &App) -> Result<Response<Body>, ApiError> {
         match app.store.key_record(&self.key, Timestamp::now()).await? {
-            Some(KeyRecord::Answered(found)) => self.replay(app, found),
+            Some(KeyRecord::Answered(found)) => self.replay(app, found).await,
             _ => Err(ApiError::KeyInUse),
         }
     }
@@ -339,17 +349,23 @@ fn with_token(body: &str, token: &str) -> String {
 pub(crate) async fn within<F, Fut>(
     app: &App,
     request: &Request,
-    caller: Option<&UserId>,
+    caller: Option<&Caller>,
     serve: F,
 ) -> Result<Response<Body>, ApiError>
 where
     F: FnOnce(Option<Keyed>) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
-    let Some(keyed) = Keyed::of(app, request, caller, Timestamp::now())? else {
+    let scope = caller.map(|c| &c.id);
+    let Some(keyed) = Keyed::of(app, request, scope, Timestamp::now())? else {
         return serve(None).await;
     };
     if let Turn::Answered(response) = keyed.take_turn(app).await? {
+        // A replay answers the caller as the write would have: only in a
+        // live session (`serve`, which checks it, does not run).
+        if let Some(caller) = caller {
+            caller.live(app.store.user(&caller.id, true).await?.as_ref())?;
+        }
         return Ok(response);
     }
     match serve(Some(keyed.clone())).await {

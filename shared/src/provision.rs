@@ -50,6 +50,10 @@ pub enum ProvisionError {
     /// The ring could not be drawn.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// An update found no valid ring in the secret: replacing it would end
+    /// every session and change every fingerprint, so it is refused.
+    #[error("the secret holds no valid key ring: {0}")]
+    NotARing(KeyError),
 }
 
 impl Provisioner {
@@ -70,7 +74,7 @@ impl Provisioner {
     pub async fn handle(&self, request: KeyRingRequest) -> Result<(), lambda_runtime::Error> {
         let (url, answer) = match request {
             Request::Create(r) => {
-                let result = self.provide(&r.resource_properties).await;
+                let result = self.provide(&r.resource_properties, true).await;
                 let answer = answer(&r.resource_properties, result);
                 (
                     r.response_url,
@@ -78,7 +82,7 @@ impl Provisioner {
                 )
             }
             Request::Update(r) => {
-                let result = self.provide(&r.resource_properties).await;
+                let result = self.provide(&r.resource_properties, false).await;
                 let answer = answer(&r.resource_properties, result);
                 (
                     r.response_url,
@@ -100,12 +104,16 @@ impl Provisioner {
         self.send(&url, &answer).await
     }
 
-    /// The ring at `properties.generation`: the stored one, rotated if it is
-    /// at another generation, or a fresh one if the secret holds none yet
-    /// (the template's placeholder). Written back only if it changed, so a
-    /// request sent twice rotates once.
-    async fn provide(&self, properties: &KeyRingProperties) -> Result<KeyRing, ProvisionError> {
-        let stored = self
+    /// The ring at `properties.generation` ([`KeyRing::rotated`]): the
+    /// stored one, or, `creating`, a fresh one if the secret holds none yet
+    /// (the template's generated placeholder). Written back only if it
+    /// changed, so a request sent twice rotates once.
+    async fn provide(
+        &self,
+        properties: &KeyRingProperties,
+        creating: bool,
+    ) -> Result<KeyRing, ProvisionError> {
+        let value = self
             .secrets
             .get_secret_value()
             .secret_id(&properties.secret_arn)
@@ -116,8 +124,13 @@ impl Provisioner {
                     aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
                 )
             })?
-            .secret_string
-            .and_then(|value| KeyRing::parse(&value).ok());
+            .secret_string;
+        let stored = match value.as_deref().map(KeyRing::parse) {
+            Some(Ok(ring)) => Some(ring),
+            _ if creating => None,
+            Some(Err(e)) => return Err(ProvisionError::NotARing(e)),
+            None => return Err(ProvisionError::NotARing(KeyError::empty())),
+        };
         let ring = match stored.clone() {
             Some(ring) => ring.rotated(&properties.generation)?,
             None => KeyRing::generate(&properties.generation)?,
@@ -145,7 +158,8 @@ impl Provisioner {
 
     async fn send(&self, url: &str, answer: &Answer) -> Result<(), lambda_runtime::Error> {
         let body = serde_json::to_vec(answer)?;
-        // S3's pre-signed PUT: no content type (it is part of the signature).
+        // CloudFormation's pre-signed S3 URL expects the answer with no
+        // content type.
         let request = hyper::Request::put(url)
             .header(hyper::header::CONTENT_LENGTH, body.len())
             .body(Full::new(Bytes::from(body)))?;

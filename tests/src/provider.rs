@@ -81,7 +81,8 @@ pub async fn secrets_manager(value: &str) -> Result<(SocketAddr, Arc<Mutex<Secre
 }
 
 /// Starts a response URL; returns its address and the bodies PUT to it.
-pub async fn response_url() -> Result<(SocketAddr, Arc<Mutex<Vec<Value>>>)> {
+/// With `refuse`, it keeps them but answers 403, as S3 does to an expired URL.
+pub async fn response_url(refuse: bool) -> Result<(SocketAddr, Arc<Mutex<Vec<Value>>>)> {
     let answers = Arc::new(Mutex::new(Vec::new()));
     let shared = answers.clone();
     let address = listen(move |stream| {
@@ -98,7 +99,11 @@ pub async fn response_url() -> Result<(SocketAddr, Arc<Mutex<Vec<Value>>>)> {
                         answers.lock().unwrap().push(answer);
                     }
                     Response::builder()
-                        .status(if ok { 200 } else { 400 })
+                        .status(match (ok, refuse) {
+                            (true, false) => 200,
+                            (true, true) => 403,
+                            (false, _) => 400,
+                        })
                         .body(Full::new(Bytes::new()))
                         .expect("valid response")
                 }

@@ -127,6 +127,22 @@ impl TestApi {
         }
     }
 
+    /// The same table as `self`, served as the functions that only verify
+    /// tokens are in AWS: public keys, no signer, unkeyed fingerprints.
+    pub fn verifier_only(&self) -> Self {
+        let keys = conduit::auth::PublicKeys::parse(&test_ring().public_keys())
+            .expect("a ring's own keys parse");
+        Self {
+            app: App {
+                store: self.app.store.clone(),
+                tokens: conduit::auth::TokenVerifier::new(keys, &crate::local_parties()),
+                signer: None,
+                fingerprints: conduit::auth::Fingerprints::Plain,
+            },
+            routes: self.routes.clone(),
+        }
+    }
+
     /// Registers `name` (email `name@example.com`, password `password123`); returns the token.
     pub async fn register(&self, name: &str) -> String {
         let (status, body) = self

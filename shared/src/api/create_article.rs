@@ -220,8 +220,9 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let caller = http::require_auth(app, request)?;
+    let me = &caller;
     let (caller, session) = (&caller.id, &caller.session);
-    idempotency::within(app, request, Some(caller), |keyed| async move {
+    idempotency::within(app, request, Some(me), |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let draft = ArticleDraft::try_from(input.article)?;
         let plan = plan_article(app, caller, session, draft, Timestamp::now()).await?;

@@ -135,7 +135,7 @@ pub(crate) async fn serve(
     };
     // The spec's POST takes a key; DELETE is idempotent by its method.
     if favorite {
-        idempotency::within(app, request, Some(&caller.id), act).await
+        idempotency::within(app, request, Some(&caller), act).await
     } else {
         act(None).await
     }

@@ -143,25 +143,18 @@ pub async fn update_user(
     update: UserUpdate,
     expected: Option<u64>,
 ) -> Result<User, UpdateUserError> {
-    let password_hash = match update.password {
-        Some(password) => Some(
-            hash_password_blocking(password)
-                .await
-                .map_err(UpdateUserError::Hashing)?,
-        ),
-        None => None,
-    };
-    let changes = UserChanges {
+    let mut changes = UserChanges {
         username: update.username,
         email: update.email,
-        end_sessions: password_hash
+        end_sessions: update
+            .password
             .is_some()
             .then(|| EndSessions::AllBut(session.id.clone())),
-        password_hash,
+        password_hash: None,
         bio: update.bio,
         image: update.image,
     };
-    apply(app, id, session, &changes, expected).await
+    apply(app, id, session, &mut changes, update.password, expected).await
 }
 
 /// Ends every session of the caller's, theirs included (`DELETE
@@ -172,20 +165,22 @@ pub(crate) async fn end_sessions(
     id: &UserId,
     session: &Session,
 ) -> Result<User, UpdateUserError> {
-    let changes = UserChanges {
+    let mut changes = UserChanges {
         end_sessions: Some(EndSessions::All),
         ..UserChanges::default()
     };
-    apply(app, id, session, &changes, None).await
+    apply(app, id, session, &mut changes, None, None).await
 }
 
 /// The one write path of a user's own changes: read, check the session and
-/// the version, write under the version's condition.
+/// the version, write under the version's condition. A new `password` is
+/// hashed once, after the first check, so a refused token costs no hash.
 async fn apply(
     app: &App,
     id: &UserId,
     session: &Session,
-    changes: &UserChanges,
+    changes: &mut UserChanges,
+    mut password: Option<Password>,
     expected: Option<u64>,
 ) -> Result<User, UpdateUserError> {
     // Lost to a concurrent update of the same user: re-read and re-apply.
@@ -202,6 +197,10 @@ async fn apply(
         }
         if expected.is_some_and(|version| version != current.version) {
             return Err(UpdateUserError::Changed);
+        }
+        if let Some(password) = password.take() {
+            let hash = hash_password_blocking(password).await;
+            changes.password_hash = Some(hash.map_err(UpdateUserError::Hashing)?);
         }
         match app.store.update_user(&current, changes).await {
             Ok(user) => return Ok(user),

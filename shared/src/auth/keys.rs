@@ -24,6 +24,11 @@ const MAX_PUBLIC_KEYS: usize = 3;
 pub struct KeyError(&'static str);
 
 impl KeyError {
+    /// A secret with no string value.
+    pub fn empty() -> Self {
+        Self("the secret has no string value")
+    }
+
     /// What is wrong, for an init failure that names the variable.
     pub fn reason(&self) -> &'static str {
         self.0
@@ -103,6 +108,10 @@ pub struct KeyRing {
     /// Keys idempotency fingerprints; never rotated, so a keyed retry that
     /// spans a rotation still matches its first send.
     fingerprint_key: String,
+    /// The ring as it was before the last rotation, so a rollback of that
+    /// rotation restores it rather than rotating again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    undo: Option<Box<KeyRing>>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -128,23 +137,32 @@ impl KeyRing {
             next: PrivateKey::generate()?,
             previous: None,
             fingerprint_key: B64.encode(fingerprint_key),
+            undo: None,
         })
     }
 
-    /// The ring moved on to `generation`: the next key signs, the signing
-    /// key stays accepted as the previous one, the old previous key is
-    /// dropped. Already at `generation`, the ring is unchanged, so a
-    /// request CloudFormation sends twice rotates once.
-    pub fn rotated(self, generation: &str) -> Result<Self, KeyError> {
+    /// The ring at `generation`. Already there, it is unchanged, so a
+    /// request CloudFormation sends twice rotates once. At the generation
+    /// the last rotation came from (CloudFormation rolling a failed deploy
+    /// back), it is the ring from before that rotation, exactly: the keys
+    /// the rolled-back functions hold. Otherwise it moves on: the next key
+    /// signs, the signing key stays accepted as the previous one, the old
+    /// previous key is dropped, and a new next key is drawn.
+    pub fn rotated(mut self, generation: &str) -> Result<Self, KeyError> {
         if self.generation == generation {
             return Ok(self);
+        }
+        let undo = self.undo.take();
+        if let Some(before) = undo.filter(|before| before.generation == generation) {
+            return Ok(*before);
         }
         Ok(Self {
             generation: generation.to_owned(),
             previous: Some(self.signing.public()?),
-            signing: self.next,
+            signing: self.next.clone(),
             next: PrivateKey::generate()?,
-            fingerprint_key: self.fingerprint_key,
+            fingerprint_key: self.fingerprint_key.clone(),
+            undo: Some(Box::new(self)),
         })
     }
 
@@ -152,13 +170,22 @@ impl KeyRing {
     pub fn parse(json: &str) -> Result<Self, KeyError> {
         let ring: Self =
             serde_json::from_str(json).map_err(|_| KeyError("the key ring is not valid JSON"))?;
-        ring.signing.pair()?;
-        ring.next.pair()?;
-        ring.fingerprint()?;
-        if let Some(previous) = &ring.previous {
-            PublicKeys::parse(&format!("{}:{}", previous.kid, previous.x))?;
+        ring.check()?;
+        if let Some(before) = &ring.undo {
+            before.check()?;
         }
         Ok(ring)
+    }
+
+    /// Every key well-formed, every id matching its key.
+    fn check(&self) -> Result<(), KeyError> {
+        self.signing.pair()?;
+        self.next.pair()?;
+        self.fingerprint()?;
+        if let Some(previous) = &self.previous {
+            PublicKeys::parse(&format!("{}:{}", previous.kid, previous.x))?;
+        }
+        Ok(())
     }
 
     /// The ring as the secret's value.
@@ -294,6 +321,28 @@ mod tests {
     }
 
     #[test]
+    fn rolling_a_rotation_back_restores_the_ring_from_before_it_exactly() {
+        let first = KeyRing::generate("1").unwrap();
+        let second = first.clone().rotated("2").unwrap();
+        let back = KeyRing::parse(&second.to_json())
+            .unwrap()
+            .rotated("1")
+            .unwrap();
+        assert_eq!(back.public_keys(), first.public_keys());
+        assert_eq!(back.signing_kid(), first.signing_kid());
+        // Deployed again after the rollback: forward from the first ring,
+        // signing with the key every verifier of the first ring accepts.
+        let again = back.rotated("2").unwrap();
+        assert_eq!(again.signing_kid(), first.next.kid);
+        // Only one step is kept: two rotations back is a rotation forward.
+        let third = second.rotated("3").unwrap();
+        assert_ne!(
+            third.rotated("1").unwrap().signing_kid(),
+            first.signing_kid()
+        );
+    }
+
+    #[test]
     fn rotating_to_the_generation_the_ring_is_at_changes_nothing() {
         let ring = KeyRing::generate("7").unwrap();
         let again = ring.clone().rotated("7").unwrap();
@@ -306,8 +355,9 @@ mod tests {
         let parsed = KeyRing::parse(&ring.to_json()).unwrap();
         assert_eq!(parsed.public_keys(), ring.public_keys());
         let printed = format!("{ring:?}");
-        assert!(!printed.contains(&ring.signing.pkcs8));
-        assert!(!printed.contains(&ring.fingerprint_key));
+        for secret in ring.private_parts() {
+            assert!(!printed.contains(&secret));
+        }
     }
 
     #[test]

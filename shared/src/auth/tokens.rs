@@ -85,6 +85,11 @@ impl TokenVerifier {
         Self { keys, validation }
     }
 
+    /// Whether tokens of key `kid` are accepted.
+    pub fn accepts(&self, kid: &str) -> bool {
+        self.keys.contains(kid)
+    }
+
     /// The user and session of a token whose key, signature, type, parties
     /// and times hold.
     pub(crate) fn verify(&self, token: &str) -> Result<Verified, TokenError> {

@@ -11,10 +11,15 @@ use serde_json::Value;
 
 /// `events/key_ring/NAME.json`, answering at `url`.
 fn request(name: &str, url: &str) -> KeyRingRequest {
+    serde_json::from_value(event(name, url)).unwrap()
+}
+
+/// `events/key_ring/NAME.json` as JSON, answering at `url`.
+fn event(name: &str, url: &str) -> Value {
     let path = workspace_root().join(format!("events/key_ring/{name}.json"));
     let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     event["ResponseURL"] = format!("{url}/response?X-Amz-Signature=EXAMPLE").into();
-    serde_json::from_value(event).unwrap()
+    event
 }
 
 async fn provisioner(endpoint: std::net::SocketAddr) -> Provisioner {
@@ -46,7 +51,7 @@ async fn a_deploy_draws_the_ring_a_new_generation_rotates_it_once_and_delete_kee
     let (sm, secret) = secrets_manager("placeholder from GenerateSecretString")
         .await
         .unwrap();
-    let (url, answers) = response_url().await.unwrap();
+    let (url, answers) = response_url(false).await.unwrap();
     let url = format!("http://{url}");
     let provisioner = provisioner(sm).await;
 
@@ -105,7 +110,7 @@ async fn a_deploy_draws_the_ring_a_new_generation_rotates_it_once_and_delete_kee
 async fn a_ring_that_cannot_be_written_is_answered_failed_with_the_reason() {
     let (sm, secret) = secrets_manager("placeholder").await.unwrap();
     secret.lock().unwrap().deny_puts = true;
-    let (url, answers) = response_url().await.unwrap();
+    let (url, answers) = response_url(false).await.unwrap();
     provisioner(sm)
         .await
         .handle(request("create", &format!("http://{url}")))
@@ -121,7 +126,7 @@ async fn a_ring_that_cannot_be_written_is_answered_failed_with_the_reason() {
 }
 
 #[tokio::test]
-async fn an_answer_the_response_url_refuses_is_an_invocation_error_lambda_retries() {
+async fn an_answer_that_cannot_be_delivered_is_an_invocation_error_lambda_retries() {
     let (sm, _) = secrets_manager("placeholder").await.unwrap();
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -132,4 +137,58 @@ async fn an_answer_the_response_url_refuses_is_an_invocation_error_lambda_retrie
         .handle(request("create", &format!("http://{closed}")))
         .await;
     assert!(result.is_err());
+}
+
+#[tokio::test]
+async fn rolling_a_failed_rotation_back_restores_the_keys_from_before_it() {
+    let (sm, _) = secrets_manager("placeholder").await.unwrap();
+    let (url, answers) = response_url(false).await.unwrap();
+    let url = format!("http://{url}");
+    let provisioner = provisioner(sm).await;
+    provisioner.handle(request("create", &url)).await.unwrap();
+    provisioner.handle(request("update", &url)).await.unwrap();
+    // CloudFormation's rollback: an update back to the old properties.
+    let mut rollback = event("update", &url);
+    let (new, old) = (
+        rollback["ResourceProperties"].clone(),
+        rollback["OldResourceProperties"].clone(),
+    );
+    rollback["ResourceProperties"] = old;
+    rollback["OldResourceProperties"] = new;
+    provisioner
+        .handle(serde_json::from_value(rollback).unwrap())
+        .await
+        .unwrap();
+    let answers = answers.lock().unwrap();
+    assert_eq!(answers[2]["Status"], "SUCCESS", "{}", answers[2]);
+    assert_eq!(
+        answers[2]["Data"], answers[0]["Data"],
+        "the keys of before the rotation"
+    );
+}
+
+#[tokio::test]
+async fn an_update_that_finds_no_ring_fails_rather_than_drawing_a_new_one() {
+    let (sm, secret) = secrets_manager("not a ring").await.unwrap();
+    let (url, answers) = response_url(false).await.unwrap();
+    provisioner(sm)
+        .await
+        .handle(request("update", &format!("http://{url}")))
+        .await
+        .unwrap();
+    let answer = answers.lock().unwrap()[0].clone();
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    assert_eq!(secret.lock().unwrap().puts, 0);
+}
+
+#[tokio::test]
+async fn an_answer_the_response_url_answers_403_is_an_invocation_error() {
+    let (sm, _) = secrets_manager("placeholder").await.unwrap();
+    let (url, answers) = response_url(true).await.unwrap();
+    let result = provisioner(sm)
+        .await
+        .handle(request("create", &format!("http://{url}")))
+        .await;
+    assert!(result.is_err());
+    assert_eq!(answers.lock().unwrap().len(), 1, "it was sent, and refused");
 }

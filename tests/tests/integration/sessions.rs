@@ -194,30 +194,27 @@ async fn a_key_rotation_across_a_deploy_logs_nobody_out_and_retires_the_key_afte
     before
         .expect("GET", "/api/user", None, Some(&new_token), 200)
         .await;
-    // Keyed retries span the rotation: the fingerprint key never rotates.
-    let article = json!({"article": {"title": "Once", "description": "d", "body": "b"}});
+    // A keyed registration retried across the rotation replays its answer:
+    // the fingerprint key never rotates, and the token is signed again,
+    // under the new key, which both deploys accept.
+    let ada =
+        json!({"user": {"username": "ada", "email": "ada@example.com", "password": "password123"}});
     let key = [("idempotency-key", "rotation-spanning-retry")];
     let first = before
-        .respond_with(
-            "POST",
-            "/api/articles",
-            Some(article.clone()),
-            Some(&new_token),
-            &key,
-        )
+        .respond_with("POST", "/api/users", Some(ada.clone()), None, &key)
         .await;
     assert_eq!(first.status(), 201);
     let retry = after
-        .respond_with(
-            "POST",
-            "/api/articles",
-            Some(article),
-            Some(&new_token),
-            &key,
-        )
+        .respond_with("POST", "/api/users", Some(ada), None, &key)
         .await;
     assert_eq!(retry.status(), 201);
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let (_, body) = conduit_tests::read(retry);
+    let replayed = body["user"]["token"].as_str().unwrap();
+    for api in [&before, &after] {
+        api.expect("GET", "/api/user", None, Some(replayed), 200)
+            .await;
+    }
     // A second rotation retires the first signing key.
     let later = after.redeployed(&rotated.rotated("3").unwrap());
     let (status, _) = later.call("GET", "/api/user", None, Some(&old_token)).await;
@@ -225,4 +222,132 @@ async fn a_key_rotation_across_a_deploy_logs_nobody_out_and_retires_the_key_afte
     later
         .expect("GET", "/api/user", None, Some(&new_token), 200)
         .await;
+}
+
+#[tokio::test]
+async fn an_ended_sessions_token_cannot_edit_or_delete_its_own_article_or_comment() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let slug = api.create_article(&token, "Mine", &[]).await;
+    let comments = format!("/api/articles/{slug}/comments");
+    let comment = api
+        .expect(
+            "POST",
+            &comments,
+            Some(json!({"comment": {"body": "c"}})),
+            Some(&token),
+            201,
+        )
+        .await;
+    let id = comment["comment"]["id"].as_u64().unwrap();
+    let response = api
+        .respond("DELETE", "/api/user/sessions", None, Some(&token))
+        .await;
+    assert_eq!(response.status(), 204);
+    let article = format!("/api/articles/{slug}");
+    let edit = json!({"article": {"body": "changed"}});
+    for (method, path, body) in [
+        ("PUT", article.clone(), Some(edit)),
+        ("DELETE", format!("{comments}/{id}"), None),
+        ("DELETE", article.clone(), None),
+    ] {
+        let (status, body) = api.call(method, &path, body, Some(&token)).await;
+        assert_eq!(status, 401, "{method} {path}: {body}");
+    }
+    let kept = api.get_article(&slug, None).await;
+    assert_eq!(kept["article"]["body"], "the body");
+    let listed = api.expect("GET", &comments, None, None, 200).await;
+    assert_eq!(listed["comments"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_keyed_write_resent_with_an_ended_sessions_token_gets_a_401_not_its_first_answer() {
+    let api = TestApi::new().await;
+    let token = api.register("jake").await;
+    let article = json!({"article": {"title": "Once", "description": "d", "body": "b"}});
+    let key = [("idempotency-key", "sent-before-the-end")];
+    let send = || {
+        api.respond_with(
+            "POST",
+            "/api/articles",
+            Some(article.clone()),
+            Some(&token),
+            &key,
+        )
+    };
+    assert_eq!(send().await.status(), 201);
+    assert_eq!(send().await.headers()["idempotent-replayed"], "true");
+    let response = api
+        .respond("DELETE", "/api/user/sessions", None, Some(&token))
+        .await;
+    assert_eq!(response.status(), 204);
+    let (status, body) = conduit_tests::read(send().await);
+    assert_eq!(status, 401, "{body}");
+}
+
+#[tokio::test]
+async fn a_keyed_registration_resent_after_a_password_change_gets_a_409_not_a_token() {
+    let api = TestApi::new().await;
+    let jake = json!({"user": {"username": "jake", "email": "jake@example.com", "password": "password123"}});
+    let key = [("idempotency-key", "one-registration")];
+    let first = api
+        .respond_with("POST", "/api/users", Some(jake.clone()), None, &key)
+        .await;
+    let (status, body) = conduit_tests::read(first);
+    assert_eq!(status, 201);
+    let token = body["user"]["token"].as_str().unwrap().to_owned();
+    api.expect(
+        "PUT",
+        "/api/user",
+        Some(json!({"user": {"password": "a new password"}})),
+        Some(&token),
+        200,
+    )
+    .await;
+    let resent = api
+        .respond_with("POST", "/api/users", Some(jake), None, &key)
+        .await;
+    let (status, body) = conduit_tests::read(resent);
+    assert_eq!(status, 409, "{body}");
+    assert!(body["errors"]["Idempotency-Key"].is_array(), "{body}");
+}
+
+#[tokio::test]
+async fn functions_that_only_verify_serve_private_requests_without_a_signer() {
+    let signers = TestApi::new().await;
+    let token = signers.register("jake").await;
+    signers.register("author").await;
+    let api = signers.verifier_only();
+    api.expect("GET", "/api/user", None, Some(&token), 200)
+        .await;
+    api.expect("GET", "/api/articles/feed", None, Some(&token), 200)
+        .await;
+    api.expect(
+        "POST",
+        "/api/profiles/author/follow",
+        None,
+        Some(&token),
+        200,
+    )
+    .await;
+    let article = json!({"article": {"title": "Keyed", "description": "d", "body": "b"}});
+    let key = [("idempotency-key", "verifier-only")];
+    for _ in 0..2 {
+        let response = api
+            .respond_with(
+                "POST",
+                "/api/articles",
+                Some(article.clone()),
+                Some(&token),
+                &key,
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    let response = api
+        .respond("DELETE", "/api/user/sessions", None, Some(&token))
+        .await;
+    assert_eq!(response.status(), 204);
+    let (status, _) = api.call("GET", "/api/user", None, Some(&token)).await;
+    assert_eq!(status, 401);
 }
