@@ -157,19 +157,14 @@ fn reply(status: u16, body: &'static str) -> Response<Full<Bytes>> {
 
 /// A stand-in for Secrets Manager on 127.0.0.1 (plain HTTP; put
 /// [`tls_endpoint`] in front): answers every `GetSecretValue` with `secret`.
-/// The functions fetch their signing secret during init in AWS; without it
-/// the benchmark would hide that round trip and its TLS handshake. Returns
-/// its address.
+/// The signers fetch the key ring during init in AWS; without it the
+/// benchmark would hide that round trip and its TLS handshake, and could not
+/// count who fetches ([`SECRET_FETCHES`]). Returns its address.
 pub async fn secrets_manager(secret: &'static str) -> Result<SocketAddr> {
     listen(move |stream| {
         serve_http(stream, move |request| async move {
             SECRET_FETCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let target = request
-                .headers()
-                .get("x-amz-target")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
+            let target = amz_target(&request);
             let _ = request.into_body().collect().await;
             let response = if target == "secretsmanager.GetSecretValue" {
                 let body = serde_json::json!({
@@ -193,6 +188,16 @@ pub async fn secrets_manager(secret: &'static str) -> Result<SocketAddr> {
         })
     })
     .await
+}
+
+/// The AWS JSON protocol's operation of a request (`X-Amz-Target`).
+pub fn amz_target(request: &Request<Incoming>) -> String {
+    request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Requests the benchmark's Secrets Manager has answered so far.

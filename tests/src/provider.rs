@@ -12,7 +12,7 @@ use hyper::Response;
 use hyper::body::Bytes;
 use serde_json::{Value, json};
 
-use crate::coldstart::{listen, serve_http};
+use crate::coldstart::{amz_target, listen, serve_http};
 
 /// The fake Secrets Manager's state.
 #[derive(Default)]
@@ -38,12 +38,7 @@ pub async fn secrets_manager(value: &str) -> Result<(SocketAddr, Arc<Mutex<Secre
             serve_http(stream, move |request| {
                 let state = state.clone();
                 async move {
-                    let target = request
-                        .headers()
-                        .get("x-amz-target")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_owned();
+                    let target = amz_target(&request);
                     let body = request.into_body().collect().await.map(|b| b.to_bytes());
                     let input: Value = body
                         .ok()
