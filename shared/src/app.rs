@@ -39,7 +39,7 @@ impl App {
     /// A verifying function's app: config and the DynamoDB client, and no
     /// network call but the connection warm-up.
     pub(crate) async fn verifying_from_env() -> Result<Self, InitError> {
-        let tokens = verifier_from_env()?;
+        let (tokens, _) = verifier_from_env()?;
         let store = Store::from_env().await?;
         store.warm_up().await;
         Ok(Self {
@@ -52,8 +52,7 @@ impl App {
 
     /// A signing function's app: also the key ring, read beside the warm-up.
     pub(crate) async fn signing_from_env() -> Result<Self, InitError> {
-        let tokens = verifier_from_env()?;
-        let verifying = VerifierConfig::from_env()?;
+        let (tokens, parties) = verifier_from_env()?;
         let signing = SignerConfig::from_env()?;
         let sdk = config::sdk_loader().load().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), config::table_name()?);
@@ -68,10 +67,6 @@ impl App {
             }
             .into());
         }
-        let parties = Audience {
-            issuer: verifying.issuer,
-            audience: verifying.audience,
-        };
         Ok(Self::signing(
             store,
             tokens,
@@ -107,8 +102,9 @@ impl App {
     }
 }
 
-/// The verifier of `JWT_PUBLIC_KEYS`, `JWT_ISSUER` and `JWT_AUDIENCE`.
-fn verifier_from_env() -> Result<TokenVerifier, ConfigError> {
+/// The verifier of `JWT_PUBLIC_KEYS`, `JWT_ISSUER` and `JWT_AUDIENCE`, and
+/// those parties (a signer's tokens name them too).
+fn verifier_from_env() -> Result<(TokenVerifier, Audience), ConfigError> {
     let config = VerifierConfig::from_env()?;
     let keys = PublicKeys::parse(&config.public_keys).map_err(|e| ConfigError::Invalid {
         name: "JWT_PUBLIC_KEYS",
@@ -118,7 +114,7 @@ fn verifier_from_env() -> Result<TokenVerifier, ConfigError> {
         issuer: config.issuer,
         audience: config.audience,
     };
-    Ok(TokenVerifier::new(keys, &parties))
+    Ok((TokenVerifier::new(keys, &parties), parties))
 }
 
 /// The key ring, from Secrets Manager or the environment.

@@ -364,7 +364,7 @@ where
         // A replay answers the caller as the write would have: only in a
         // live session (`serve`, which checks it, does not run).
         if let Some(caller) = caller {
-            caller.live(app.store.user(&caller.id, true).await?.as_ref())?;
+            caller.session(app).await??;
         }
         return Ok(response);
     }

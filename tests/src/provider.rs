@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use http_body_util::{BodyExt, Full};
-use hyper::Response;
 use hyper::body::Bytes;
+use hyper::{Method, Response};
 use serde_json::{Value, json};
 
 use crate::coldstart::{amz_target, listen, serve_http};
@@ -32,43 +32,24 @@ pub async fn secrets_manager(value: &str) -> Result<(SocketAddr, Arc<Mutex<Secre
         ..SecretState::default()
     }));
     let shared = state.clone();
-    let address = listen(move |stream| {
-        let state = shared.clone();
-        async move {
-            serve_http(stream, move |request| {
-                let state = state.clone();
-                async move {
-                    let target = amz_target(&request);
-                    let body = request.into_body().collect().await.map(|b| b.to_bytes());
-                    let input: Value = body
-                        .ok()
-                        .and_then(|b| serde_json::from_slice(&b).ok())
-                        .unwrap_or_default();
-                    let mut state = state.lock().unwrap();
-                    let (status, answer) = match target.as_str() {
-                        "secretsmanager.GetSecretValue" => (
-                            200,
-                            json!({"ARN": input["SecretId"], "Name": "ring", "SecretString": state.value, "VersionId": "v1"}),
-                        ),
-                        "secretsmanager.PutSecretValue" if state.deny_puts => (
-                            400,
-                            json!({"__type": "AccessDeniedException", "message": "not allowed"}),
-                        ),
-                        "secretsmanager.PutSecretValue" => {
-                            state.value = input["SecretString"].as_str().map(str::to_owned);
-                            state.puts += 1;
-                            (200, json!({"ARN": input["SecretId"], "Name": "ring", "VersionId": "v2"}))
-                        }
-                        _ => (400, json!({"__type": "InvalidRequestException"})),
-                    };
-                    Response::builder()
-                        .status(status)
-                        .header("content-type", "application/x-amz-json-1.1")
-                        .body(Full::new(Bytes::from(answer.to_string())))
-                        .expect("valid response")
-                }
-            })
-            .await;
+    let address = json_server(move |_, target, input| {
+        let input = input.unwrap_or_default();
+        let mut state = shared.lock().unwrap();
+        match target {
+            "secretsmanager.GetSecretValue" => (
+                200,
+                json!({"ARN": input["SecretId"], "Name": "ring", "SecretString": state.value, "VersionId": "v1"}),
+            ),
+            "secretsmanager.PutSecretValue" if state.deny_puts => (
+                400,
+                json!({"__type": "AccessDeniedException", "message": "not allowed"}),
+            ),
+            "secretsmanager.PutSecretValue" => {
+                state.value = input["SecretString"].as_str().map(str::to_owned);
+                state.puts += 1;
+                (200, json!({"ARN": input["SecretId"], "Name": "ring", "VersionId": "v2"}))
+            }
+            _ => (400, json!({"__type": "InvalidRequestException"})),
         }
     })
     .await?;
@@ -80,32 +61,48 @@ pub async fn secrets_manager(value: &str) -> Result<(SocketAddr, Arc<Mutex<Secre
 pub async fn response_url(refuse: bool) -> Result<(SocketAddr, Arc<Mutex<Vec<Value>>>)> {
     let answers = Arc::new(Mutex::new(Vec::new()));
     let shared = answers.clone();
-    let address = listen(move |stream| {
-        let answers = shared.clone();
+    let address = json_server(move |method, _, answer| {
+        let ok = method == Method::PUT && answer.is_some();
+        if let Some(answer) = answer {
+            shared.lock().unwrap().push(answer);
+        }
+        let status = match (ok, refuse) {
+            (true, false) => 200,
+            (true, true) => 403,
+            (false, _) => 400,
+        };
+        (status, Value::Null)
+    })
+    .await?;
+    Ok((address, answers))
+}
+
+/// Serves HTTP on 127.0.0.1, each request answered by `respond` from its
+/// method, `X-Amz-Target` and JSON body (`None` if it is not JSON), with a
+/// status and a JSON body. Returns the address.
+async fn json_server<F>(respond: F) -> Result<SocketAddr>
+where
+    F: Fn(&Method, &str, Option<Value>) -> (u16, Value) + Clone + Send + Sync + 'static,
+{
+    listen(move |stream| {
+        let respond = respond.clone();
         async move {
             serve_http(stream, move |request| {
-                let answers = answers.clone();
+                let respond = respond.clone();
                 async move {
-                    let put = request.method() == hyper::Method::PUT;
-                    let body = request.into_body().collect().await.map(|b| b.to_bytes());
-                    let answer = body.ok().and_then(|b| serde_json::from_slice(&b).ok());
-                    let ok = put && answer.is_some();
-                    if let Some(answer) = answer {
-                        answers.lock().unwrap().push(answer);
-                    }
+                    let (method, target) = (request.method().clone(), amz_target(&request));
+                    let body = request.into_body().collect().await.ok();
+                    let input = body.and_then(|b| serde_json::from_slice(&b.to_bytes()).ok());
+                    let (status, answer) = respond(&method, &target, input);
                     Response::builder()
-                        .status(match (ok, refuse) {
-                            (true, false) => 200,
-                            (true, true) => 403,
-                            (false, _) => 400,
-                        })
-                        .body(Full::new(Bytes::new()))
+                        .status(status)
+                        .header("content-type", "application/x-amz-json-1.1")
+                        .body(Full::new(Bytes::from(answer.to_string())))
                         .expect("valid response")
                 }
             })
             .await;
         }
     })
-    .await?;
-    Ok((address, answers))
+    .await
 }

@@ -90,8 +90,8 @@ pub(crate) async fn in_session<T>(
     caller: &crate::http::Caller,
     read: impl std::future::Future<Output = Result<T, StoreError>>,
 ) -> Result<Result<T, crate::http::ApiError>, StoreError> {
-    let (found, user) = tokio::try_join!(read, app.store.user(&caller.id, true))?;
-    Ok(caller.live(user.as_ref()).map(|()| found))
+    let (found, live) = tokio::try_join!(read, caller.session(app))?;
+    Ok(live.map(|()| found))
 }
 
 /// `article`, if it is the one `slug` names now and `caller` wrote it: the

@@ -10,6 +10,7 @@ use super::error::ApiError;
 use crate::App;
 use crate::auth::{TokenError, token_from_header};
 use crate::domain::{Session, User, UserId};
+use crate::store::StoreError;
 
 /// The raw `Authorization` header value.
 fn authorization(request: &Request) -> Option<&str> {
@@ -47,6 +48,12 @@ impl Caller {
             Some(_) => Err(TokenError::Ended.into()),
         }
     }
+
+    /// Reads the caller's item (one strongly consistent point read) and
+    /// checks their session on it: the storage error, or the verdict.
+    pub(crate) async fn session(&self, app: &App) -> Result<Result<(), ApiError>, StoreError> {
+        Ok(self.live(app.store.user(&self.id, true).await?.as_ref()))
+    }
 }
 
 /// The caller, who must be authenticated: a valid token (its session is
@@ -74,8 +81,8 @@ pub(crate) async fn beside<T, E>(
 where
     ApiError: From<E>,
 {
-    let (user, result) = tokio::join!(app.store.user(&caller.id, true), first);
-    caller.live(user?.as_ref())?;
+    let (live, result) = tokio::join!(caller.session(app), first);
+    live??;
     Ok(result?)
 }
 

@@ -21,6 +21,21 @@ async fn log_in(api: &TestApi, name: &str, password: &str) -> String {
     body["user"]["token"].as_str().unwrap().to_owned()
 }
 
+/// Changes the password as the holder of `token`, which must succeed: the
+/// token of the answer.
+async fn change_password(api: &TestApi, token: &str, password: &str) -> String {
+    let body = api
+        .expect(
+            "PUT",
+            "/api/user",
+            Some(json!({"user": {"password": password}})),
+            Some(token),
+            200,
+        )
+        .await;
+    body["user"]["token"].as_str().unwrap().to_owned()
+}
+
 /// Every write and private read the holder of `token` might try: their statuses.
 async fn statuses(api: &TestApi, token: &str, slug: &str) -> Vec<(&'static str, u16)> {
     let article = json!({"article": {"title": "T", "description": "d", "body": "b"}});
@@ -58,16 +73,7 @@ async fn a_password_change_ends_the_other_sessions_and_answers_with_a_working_to
     let mine = api.register("jake").await;
     let other = log_in(&api, "jake", "password123").await;
 
-    let changed = api
-        .expect(
-            "PUT",
-            "/api/user",
-            Some(json!({"user": {"password": "a new password"}})),
-            Some(&mine),
-            200,
-        )
-        .await;
-    let fresh = changed["user"]["token"].as_str().unwrap().to_owned();
+    let fresh = change_password(&api, &mine, "a new password").await;
     assert_ne!(fresh, mine);
 
     let seen = statuses(&api, &other, &slug).await;
@@ -92,14 +98,7 @@ async fn a_password_change_ends_the_other_sessions_and_answers_with_a_working_to
         let seen = statuses(&api, token, &slug).await;
         assert!(seen.iter().all(|(_, s)| (200..300).contains(s)), "{seen:?}");
     }
-    api.expect(
-        "PUT",
-        "/api/user",
-        Some(json!({"user": {"password": "another password"}})),
-        Some(&mine),
-        200,
-    )
-    .await;
+    change_password(&api, &mine, "another password").await;
     // The old passwords are gone, the newest one logs in.
     for old in ["password123", "a new password"] {
         let (status, _) = api
@@ -109,14 +108,7 @@ async fn a_password_change_ends_the_other_sessions_and_answers_with_a_working_to
     }
     let later = log_in(&api, "jake", "another password").await;
     // A change made in a later session ends the earlier kept one.
-    api.expect(
-        "PUT",
-        "/api/user",
-        Some(json!({"user": {"password": "a fourth password"}})),
-        Some(&later),
-        200,
-    )
-    .await;
+    change_password(&api, &later, "a fourth password").await;
     for ended in [&mine, &fresh] {
         let (status, _) = api.call("GET", "/api/user", None, Some(ended)).await;
         assert_eq!(status, 401);
@@ -296,14 +288,7 @@ async fn a_keyed_registration_resent_after_a_password_change_gets_a_409_not_a_to
     let (status, body) = conduit_tests::read(first);
     assert_eq!(status, 201);
     let token = body["user"]["token"].as_str().unwrap().to_owned();
-    api.expect(
-        "PUT",
-        "/api/user",
-        Some(json!({"user": {"password": "a new password"}})),
-        Some(&token),
-        200,
-    )
-    .await;
+    change_password(&api, &token, "a new password").await;
     let resent = api
         .respond_with("POST", "/api/users", Some(jake), None, &key)
         .await;
