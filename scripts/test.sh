@@ -2,7 +2,8 @@
 # The one test command (CI runs exactly this, through .ci/run). From a fresh
 # clone it installs what it needs, then: cargo fmt --check, clippy -D warnings,
 # cargo deny, sam validate --lint, every unit and integration test against
-# DynamoDB Local, the cost benchmark (ignored by a plain `cargo test`), every
+# DynamoDB Local, the cost benchmark (ignored by a plain `cargo test`) and the
+# capacity model from it, a short load smoke, every
 # events/*.json through the real Lambda runtime (cargo lambda), and the
 # official RealWorld 2.0.0 Hurl suite, unmodified, twice, against the locally
 # running API.
@@ -73,10 +74,15 @@ ok
 # here, and make sure the filter still matches some (0 run would pass silently).
 # `--workspace`, as above, so the test binary is the one already built.
 step "cost benchmark (requests and capacity at 100 and 2,000 articles)"
-cargo test --workspace --test integration -- --ignored --nocapture cost:: \
+CONDUIT_COST_OUT="$TOOLS/cost.json" cargo test --workspace --test integration -- --ignored --nocapture cost:: \
   | tee "$TOOLS/cost-benchmark.txt"
 grep -Eq '^test result: ok\. [1-9][0-9]* passed' "$TOOLS/cost-benchmark.txt" \
   || die "the cost benchmark ran no test (filter cost:: with --ignored)"
+ok
+
+step "the capacity and cost model from these measurements matches README"
+cargo build --workspace --quiet
+target/debug/conduit-dev capacity "$TOOLS/cost.json" --check
 ok
 
 step "building the function binaries"
@@ -85,7 +91,9 @@ TABLE="conduit-ci"
 prepare_table "$TABLE"
 API_PORT="$(free_port)"
 RUNTIME_PORT="$(free_port)"
-start_api "$API_PORT" "$RUNTIME_PORT" "$TABLE"
+# Four instances a function: concurrent requests run concurrently, and each
+# instance's start (a `cargo run` in the emulator) stays cheap.
+LAMBDA_CONCURRENCY=4 start_api "$API_PORT" "$RUNTIME_PORT" "$TABLE"
 
 # The stack's own checks: each sends its requests, judges what came back, and
 # says in one line what it saw (tests/src/stack/).
@@ -151,6 +159,11 @@ for run in 1 2; do
   ok
 done
 
+step "a 15 s load smoke (scripts/load.sh's test, smaller): the mix, a viral article, every invariant"
+target/debug/conduit-load --target "$STACK" --duration 15 --rate 20 --users 16 --viral 60 --warm 4 \
+  --function-log "$TOOLS/cargo-lambda.log"
+ok
+
 step "function logs: one EMF document per invocation, request and trace ids on every line, no secrets"
 # Everything the stack logged above (events, CORS, both suite runs). The
 # secrets: the key ring's private keys, and every password the seed and the
@@ -158,7 +171,7 @@ step "function logs: one EMF document per invocation, request and trace ids on e
 mapfile -t RING_SECRETS < <(target/debug/conduit-dev ring-secrets "$TOOLS/key-ring.json")
 [ "${#RING_SECRETS[@]}" -eq 3 ] || die "could not read the local key ring's secrets"
 target/debug/conduit-dev check-logs "$TOOLS/cargo-lambda.log" "${RING_SECRETS[@]}" \
-  password123 wrongpassword bonjour1 "$(printf 'a%.0s' {1..64})"
+  password123 wrongpassword bonjour1 load-test-password "$(printf 'a%.0s' {1..64})"
 ok
 
 log "all checks passed in $((SECONDS - START)) s"

@@ -242,13 +242,31 @@ async fn invoke_binary(
     Ok(response.body(Bytes::from(bytes))?)
 }
 
-/// Serves on `listen`, forwarding to `upstream`, until the process ends.
+/// Serves on `listen`, forwarding to `upstream`, until the process ends,
+/// with at most `per_function` requests in flight to each function: the
+/// emulator runs that many instances of each, and the rest wait here, as
+/// they would for a free execution environment (the emulator itself stops
+/// answering when hundreds queue on one function).
 pub async fn serve(
     listen: SocketAddr,
     upstream: SocketAddr,
     cors: Cors,
     routes: Vec<Route>,
+    per_function: usize,
 ) -> Result<()> {
+    let slots: std::sync::Arc<
+        std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>,
+    > = std::sync::Arc::new(
+        routes
+            .iter()
+            .map(|r| {
+                (
+                    r.function.clone(),
+                    std::sync::Arc::new(tokio::sync::Semaphore::new(per_function)),
+                )
+            })
+            .collect(),
+    );
     let routes: std::sync::Arc<[Route]> = routes.into();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -256,11 +274,18 @@ pub async fn serve(
     let client: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
     loop {
         let (stream, _) = listener.accept().await?;
-        let (client, cors, routes) = (client.clone(), cors.clone(), routes.clone());
+        let (client, cors, routes, slots) =
+            (client.clone(), cors.clone(), routes.clone(), slots.clone());
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                 let (client, cors, routes) = (client.clone(), cors.clone(), routes.clone());
+                let slot = route_for(&routes, request.method().as_str(), request.uri().path())
+                    .and_then(|route| slots.get(&route.function).cloned());
                 async move {
+                    let _permit = match slot {
+                        Some(slot) => Some(slot.acquire_owned().await.expect("never closed")),
+                        None => None,
+                    };
                     Ok::<_, std::convert::Infallible>(
                         forward(&client, upstream, &cors, &routes, request)
                             .await

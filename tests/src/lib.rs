@@ -3,6 +3,7 @@
 //! [`App`](conduit::App) per test, and API Gateway events built the way API
 //! Gateway sends them.
 
+pub mod capacity;
 pub mod coldstart;
 pub mod events;
 pub mod faults;

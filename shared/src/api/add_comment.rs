@@ -10,7 +10,7 @@ use super::dto::CommentDto;
 use crate::App;
 use crate::auth::TokenError;
 use crate::domain::{
-    ArticleId, Comment, CommentText, CommentView, Session, Slug, Timestamp, UserId,
+    ArticleId, Comment, CommentId, CommentText, CommentView, Session, Slug, Timestamp, UserId,
     ValidationErrors,
 };
 use crate::http::{self, ApiError};
@@ -66,6 +66,10 @@ pub enum AddCommentError {
     /// The request's idempotency key was used by a comment that committed first.
     #[error("idempotency key already used")]
     KeyTaken,
+    /// Another comment on the article drew the same id in the same
+    /// millisecond: nothing was written, and a retry draws a new id.
+    #[error("comment id drawn twice")]
+    IdTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -78,13 +82,13 @@ impl From<AddCommentError> for ApiError {
             AddCommentError::Gone => ApiError::Unauthorized(TokenError::Invalid),
             AddCommentError::Ended => ApiError::Unauthorized(TokenError::Ended),
             AddCommentError::KeyTaken => ApiError::KeyInUse,
+            AddCommentError::IdTaken => ApiError::Unavailable(Box::new(error)),
             AddCommentError::Store(e) => e.into(),
         }
     }
 }
 
-/// A comment decided and not yet written: its id (handed out by the
-/// article's counter) and how its author will see it.
+/// A comment decided and not yet written: its id and how its author will see it.
 #[derive(Debug)]
 pub struct CommentPlan {
     article: ArticleId,
@@ -99,7 +103,7 @@ impl CommentPlan {
 }
 
 /// Decides the comment `caller` adds at `now` to the live article whose
-/// current slug is `slug`: its author, and its id from the article's counter.
+/// current slug is `slug`: its author, and its id (from `now`).
 #[instrument(skip(app, comment))]
 pub async fn plan_comment(
     app: &App,
@@ -120,9 +124,8 @@ pub async fn plan_comment(
     if article.is_none_or(|a| a.slug != *slug) {
         return Err(AddCommentError::NotFound);
     }
-    let comment_id = app.store.next_comment_id(id).await.map_err(written)?;
     let comment = Comment {
-        id: comment_id,
+        id: CommentId::at(&now),
         body: comment.0,
         author_id: caller.clone(),
         created_at: now,
@@ -158,6 +161,7 @@ fn written(error: CommentWriteError) -> AddCommentError {
     match error {
         CommentWriteError::NotFound => AddCommentError::NotFound,
         CommentWriteError::KeyTaken => AddCommentError::KeyTaken,
+        CommentWriteError::IdTaken => AddCommentError::IdTaken,
         CommentWriteError::Store(e) => e.into(),
     }
 }

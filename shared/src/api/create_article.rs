@@ -71,7 +71,6 @@ impl ArticleDraft {
             created_at: now,
             updated_at: now,
             favorites_count: 0,
-            comment_seq: 0,
             deleting: false,
             version: 0,
         }

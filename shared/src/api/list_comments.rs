@@ -1,6 +1,8 @@
-//! `GET /api/articles/{slug}/comments`: an article's comments, newest first.
+//! `GET /api/articles/{slug}/comments`: an article's comments, newest
+//! first, a bounded page at a time.
 
 use lambda_http::http::StatusCode;
+use lambda_http::http::header::{HeaderValue, LINK};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tracing::instrument;
@@ -8,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::dto::CommentDto;
 use crate::App;
-use crate::domain::{ArticleId, CommentView, Slug, UserId};
+use crate::domain::{ArticleId, CommentView, CommentsPage, Slug, UserId};
 use crate::http::{self, ApiError};
 use crate::store::StoreError;
 
@@ -38,16 +40,22 @@ impl From<CommentsError> for ApiError {
     }
 }
 
-/// Comments with their authors as `viewer` sees them: one query and one batch read.
+/// One page of comments with their authors as `viewer` sees them, and
+/// whether older ones remain: one query and one batch read.
 #[instrument(skip(app, viewer))]
 pub(crate) async fn comments(
     app: &App,
     slug: &Slug,
     id: &ArticleId,
     viewer: Option<&UserId>,
-) -> Result<Vec<CommentView>, CommentsError> {
-    match app.store.comments(id, viewer).await? {
-        Some((article, comments)) if article.slug == *slug => Ok(comments),
+    page: CommentsPage,
+) -> Result<(Vec<CommentView>, bool), CommentsError> {
+    match app
+        .store
+        .comments(id, viewer, page.before(), page.limit() as usize)
+        .await?
+    {
+        Some(found) if found.article.slug == *slug => Ok((found.comments, found.more)),
         _ => Err(CommentsError::NotFound),
     }
 }
@@ -58,10 +66,14 @@ pub(crate) async fn comments(
     path = "/articles/{slug}/comments",
     tag = "Comments",
     operation_id = "GetArticleComments",
-    summary = "An article's comments, newest first",
-    params(("slug" = String, Path, description = "The article's slug")),
+    summary = "An article's comments, newest first, 100 at most per page",
+    params(
+        ("slug" = String, Path, description = "The article's slug"),
+        ("before" = Option<u64>, Query, description = "Only comments older than this comment id (the next page of a long list)"),
+        ("limit" = Option<u32>, Query, description = "Comments per page, 1 to 100 (default 100)"),
+    ),
     responses(
-        (status = 200, description = "The comments", body = CommentsBody),
+        (status = 200, description = "The newest comments (at most `limit`); a `Link` header with `rel=\"next\"` names the next page when older ones remain", body = CommentsBody),
         (status = 404, description = "No such article", body = crate::http::ErrorsBody),
         (status = 422, description = "Listed by the RealWorld spec for this operation; this implementation does not answer it here", body = crate::http::ErrorsBody),
     ),
@@ -74,7 +86,23 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let viewer = http::optional_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
-    let views = comments(app, &slug, &id, viewer.as_ref().map(|c| &c.id)).await?;
+    let page = CommentsPage::parse(
+        http::query_param(request, "before").as_deref(),
+        http::query_param(request, "limit").as_deref(),
+    )?;
+    let (views, more) = comments(app, &slug, &id, viewer.as_ref().map(|c| &c.id), page).await?;
     let comments = views.iter().map(CommentDto::new).collect();
-    Ok(http::json(StatusCode::OK, &CommentsBody { comments }))
+    let mut response = http::json(StatusCode::OK, &CommentsBody { comments });
+    if more && let Some(last) = views.last() {
+        let next = format!(
+            "<{}?before={}&limit={}>; rel=\"next\"",
+            request.uri().path(),
+            last.comment.id,
+            page.limit()
+        );
+        if let Ok(value) = HeaderValue::try_from(next) {
+            response.headers_mut().insert(LINK, value);
+        }
+    }
+    Ok(response)
 }

@@ -103,9 +103,6 @@ pub struct Article {
     /// Exact count of favorite items.
     #[serde(default)]
     pub favorites_count: u64,
-    /// The last comment id handed out (0: none yet).
-    #[serde(default)]
-    pub comment_seq: u64,
     /// Set while a delete is in progress: the article reads as gone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleting: bool,

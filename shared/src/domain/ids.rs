@@ -5,6 +5,8 @@ use std::fmt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::instant::Timestamp;
+
 /// Whether `raw` is `len` lowercase base-36 characters, as [`random_id`] makes them.
 fn is_id(raw: &str, len: usize) -> bool {
     raw.len() == len
@@ -214,15 +216,16 @@ impl Slug {
     }
 }
 
-/// A comment's id: a positive integer, unique within its article (the spec
-/// wants integers), handed out by a per-article counter.
+/// A comment's id: a positive integer (the spec wants integers), unique
+/// within its article, drawn from the comment's creation time (see
+/// [`CommentId::at`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "u64")]
 pub struct CommentId(u64);
 
 impl TryFrom<u64> for CommentId {
     type Error = String;
-    /// A counter's value (the counter starts at 1): zero is no comment id.
+    /// A stored id: zero is no comment id.
     fn try_from(value: u64) -> Result<Self, String> {
         (value > 0)
             .then_some(Self(value))
@@ -230,7 +233,31 @@ impl TryFrom<u64> for CommentId {
     }
 }
 
+/// Milliseconds from the Unix epoch to 2024-01-01T00:00:00Z, where the
+/// clock in comment ids starts.
+const COMMENT_EPOCH_MS: i64 = 1_704_067_200_000;
+
+/// Random low bits of a comment id: two comments on one article in the same
+/// millisecond clash with a chance of 1 in 4,096.
+const COMMENT_RANDOM_BITS: u32 = 12;
+
+/// Comment ids stay below 2^53, so JavaScript clients read them exactly.
+const COMMENT_ID_LIMIT: u64 = 1 << 53;
+
 impl CommentId {
+    /// The id of a comment written at `at`: milliseconds since 2024 above
+    /// 12 random bits. Ids sort by time and need no counter, so concurrent
+    /// comments share no item to contend on; they stay below 2^53 until 2093.
+    /// The write is conditional on the id being free: a clash writes nothing
+    /// and is answered 503, and the client's retry draws again.
+    pub(crate) fn at(at: &Timestamp) -> Self {
+        let millis = (at.unix_millis() - COMMENT_EPOCH_MS).max(0) as u64;
+        let random = rand::rng().random_range(0..1u64 << COMMENT_RANDOM_BITS);
+        // Plus one: the epoch's first millisecond would otherwise allow 0.
+        let id = ((millis << COMMENT_RANDOM_BITS) | random) + 1;
+        Self(id.min(COMMENT_ID_LIMIT - 1))
+    }
+
     /// Parses a path parameter: digits naming a positive integer.
     pub fn parse(raw: &str) -> Option<Self> {
         if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
@@ -254,6 +281,24 @@ impl fmt::Display for CommentId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn comment_ids_are_positive_below_two_to_the_53_and_sort_by_time(
+            a in 0i64..2_000_000_000_000, gap in 1i64..1_000_000
+        ) {
+            let at = |ms: i64| Timestamp::from_unix_millis(COMMENT_EPOCH_MS + ms);
+            let (first, later) = (CommentId::at(&at(a)), CommentId::at(&at(a + gap)));
+            proptest::prop_assert!(first.get() > 0 && later.get() < COMMENT_ID_LIMIT);
+            proptest::prop_assert!(first < later, "{first} then {later}");
+        }
+    }
+
+    #[test]
+    fn a_comment_id_drawn_before_2024_is_still_a_comment_id() {
+        let id = CommentId::at(&Timestamp::from_unix_millis(0));
+        assert!(CommentId::try_from(id.get()).is_ok());
+    }
 
     #[test]
     fn comment_ids_are_positive_integers() {

@@ -31,6 +31,15 @@ impl Timestamp {
         (self.0.unix_timestamp_nanos() / 1_000_000) as i64
     }
 
+    /// The instant `millis` milliseconds after the Unix epoch.
+    #[cfg(test)]
+    pub(crate) fn from_unix_millis(millis: i64) -> Self {
+        Self(
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+                .expect("in range"),
+        )
+    }
+
     /// The instant `duration` earlier (tests of expiry look back from now).
     pub fn before(&self, duration: std::time::Duration) -> Self {
         Self(self.0 - duration)

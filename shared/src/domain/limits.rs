@@ -30,5 +30,8 @@ pub(crate) const LIMIT_DEFAULT: u32 = 20;
 pub(crate) const LIMIT_MAX: u32 = 100;
 /// Deepest offset: offset pagination reads the skipped items, so it is capped.
 pub(crate) const OFFSET_MAX: u32 = 10_000;
+/// Comments in one page of an article's list (default and most): bounds
+/// what one listing reads, whatever the article holds.
+pub(crate) const COMMENTS_MAX: u32 = 100;
 /// Largest request body accepted, in bytes.
 pub(crate) const REQUEST_BODY_MAX: usize = 256 * 1024;

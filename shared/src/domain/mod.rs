@@ -28,7 +28,7 @@ mod text;
 
 pub(crate) use errors::ValidationErrors;
 pub use instant::Timestamp;
-pub use page::Page;
+pub use page::{CommentsPage, Page};
 pub use {
     entities::Article, entities::ArticlePage, entities::ArticleView, entities::Comment,
     entities::CommentView, entities::EndSessions, entities::Profile, entities::Taken,

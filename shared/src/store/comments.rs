@@ -1,19 +1,16 @@
-//! Comments: ids from a per-article counter, the article and its comments
-//! read in one query, deletes conditioned on the author.
+//! Comments: written beside a check of the live article, read a bounded
+//! page at a time, deleted on a condition of the author.
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    ReturnConsumedCapacity, ReturnValue, ReturnValuesOnConditionCheckFailure,
-};
-use serde::Deserialize;
+use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure};
 
 use super::articles::{ABSENT, ArticleWriteError, LIVE};
+use super::follows::ProfileRequest;
 use super::items::{from_item, key_item, to_item};
 use super::keys;
 use super::transact::{TxOutcome, undecided};
-use super::writes::{n, s};
+use super::writes::s;
 use super::{Store, StoreError};
 use crate::domain::{Article, ArticleId, Comment, CommentId, CommentView, UserId};
 use crate::store::receipts::Receipt;
@@ -27,49 +24,30 @@ pub(crate) enum CommentWriteError {
     /// The write's idempotency key already holds a receipt; nothing was written.
     #[error("idempotency key already used")]
     KeyTaken,
+    /// Another comment on the article has this id; nothing was written.
+    #[error("comment id already used")]
+    IdTaken,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-impl Store {
-    /// Hands out the next comment id of a live article: its counter goes up
-    /// by one, so concurrent comments get distinct ids. An id handed out to a
-    /// comment that is then not written is never used again.
-    pub(crate) async fn next_comment_id(
-        &self,
-        article: &ArticleId,
-    ) -> Result<CommentId, CommentWriteError> {
-        let request = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&keys::article(article))))
-            .update_expression("ADD comment_seq :one")
-            .condition_expression(LIVE)
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send();
-        let output = match self.call("UpdateItem", request).await? {
-            Ok(output) => output,
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-            {
-                return Err(CommentWriteError::NotFound);
-            }
-            Err(e) => return Err(StoreError::request("UpdateItem", e).into()),
-        };
-        #[derive(Deserialize)]
-        struct Seq {
-            comment_seq: CommentId,
-        }
-        let seq: Seq = from_item(output.attributes.unwrap_or_default())?;
-        Ok(seq.comment_seq)
-    }
+/// A page of an article's comments.
+#[derive(Debug)]
+pub(crate) struct CommentPage {
+    /// The live article they belong to.
+    pub article: Article,
+    /// Newest first.
+    pub comments: Vec<CommentView>,
+    /// Whether older comments remain (the next page is `before` the last).
+    pub more: bool,
+}
 
-    /// Writes `comment` (its id from [`Store::next_comment_id`]) on a live
-    /// article, with `receipt` in the same transaction when given.
+impl Store {
+    /// Writes `comment` on a live article, with `receipt` in the same
+    /// transaction when given. The article item is only checked, never
+    /// written, so comments contend only with what writes the article
+    /// (favorites, edits) and not with each other's counters.
     pub(crate) async fn put_comment(
         &self,
         article: &ArticleId,
@@ -86,18 +64,30 @@ impl Store {
         ];
         match self.transact(writes, receipt, undecided).await? {
             TxOutcome::Committed => Ok(()),
-            TxOutcome::ConditionFailed(_) => Err(CommentWriteError::NotFound),
+            TxOutcome::ConditionFailed(failed) if failed[0] => Err(CommentWriteError::NotFound),
+            TxOutcome::ConditionFailed(_) => Err(CommentWriteError::IdTaken),
             TxOutcome::KeyTaken => Err(CommentWriteError::KeyTaken),
         }
     }
 
-    /// An article's comments, newest first, with authors and the viewer's
-    /// follow flags: one query (article and comments together) and one batch read.
+    /// A page of an article's comments, newest first, older than `before`
+    /// when given, at most `limit`, with authors and the viewer's follow
+    /// flags, and whether older comments remain. One query (the article item
+    /// sorts just below its comments, so a short list brings it along) and
+    /// one batch read (authors, flags, and the article when the page was
+    /// too long to reach it): whatever the article holds, a page reads at
+    /// most `limit + 1` comments.
     pub(crate) async fn comments(
         &self,
         article: &ArticleId,
         viewer: Option<&UserId>,
-    ) -> Result<Option<(Article, Vec<CommentView>)>, StoreError> {
+        before: Option<CommentId>,
+        limit: usize,
+    ) -> Result<Option<CommentPage>, StoreError> {
+        let end = match before {
+            Some(id) => keys::comment_below(id),
+            None => keys::COMMENTS_END.to_owned(),
+        };
         let request = self
             .client
             .query()
@@ -105,35 +95,57 @@ impl Store {
             .key_condition_expression("pk = :pk AND sk BETWEEN :article AND :end")
             .expression_attribute_values(":pk", s(keys::article_partition(article)))
             .expression_attribute_values(":article", s(keys::ARTICLE_SK))
-            .expression_attribute_values(":end", s(keys::COMMENTS_END))
+            .expression_attribute_values(":end", s(end))
             .scan_index_forward(false)
             .return_consumed_capacity(ReturnConsumedCapacity::Total);
-        let mut items = self.collect_query(request, None).await?;
-        // Descending, so the article item comes last.
-        let Some(article_item) = items.pop() else {
+        let mut items = self.collect_query(request, Some(limit + 1)).await?;
+        // Descending, so the article item comes last when it was reached.
+        let reached = items.last().is_some_and(|item| {
+            item.get(keys::attr::SK)
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some(keys::ARTICLE_SK)
+        });
+        let article_item = if reached { items.pop() } else { None };
+        if article_item.is_none() && items.len() <= limit {
+            // Neither the article nor a full page: there is no article.
+            return Ok(None);
+        }
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let comments: Vec<Comment> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let authors: Vec<UserId> = comments.iter().map(|c| c.author_id.clone()).collect();
+        let profiles = ProfileRequest::new(viewer, &authors);
+        let mut wanted = profiles.keys();
+        let article_key = keys::article(article);
+        if article_item.is_none() {
+            wanted.push(article_key.clone());
+        }
+        let found = self.batch_get(wanted, false).await?;
+        let Some(article_item) = article_item.or_else(|| found.get(&article_key).cloned()) else {
             return Ok(None);
         };
         let article: Article = from_item(article_item)?;
         if article.deleting {
             return Ok(None);
         }
-        let comments: Vec<Comment> = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
-        let authors: Vec<UserId> = comments.iter().map(|c| c.author_id.clone()).collect();
-        let profiles = self.profiles(viewer, authors).await?;
-        Ok(Some((
-            article,
-            comments
-                .into_iter()
-                .filter_map(|comment| {
-                    let (author, following) = profiles.get(&comment.author_id)?.clone();
-                    Some(CommentView {
-                        comment,
-                        author,
-                        following,
-                    })
+        let profiles = profiles.resolve(&found)?;
+        let comments = comments
+            .into_iter()
+            .filter_map(|comment| {
+                let (author, following) = profiles.get(&comment.author_id)?.clone();
+                Some(CommentView {
+                    comment,
+                    author,
+                    following,
                 })
-                .collect(),
-        )))
+            })
+            .collect();
+        Ok(Some(CommentPage {
+            article,
+            comments,
+            more,
+        }))
     }
 
     /// Deletes a comment of `author`'s, in one conditional request.

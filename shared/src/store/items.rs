@@ -221,7 +221,6 @@ mod tests {
             created_at: Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap(),
             updated_at: Timestamp::parse("2026-01-02T00:00:00.000Z").unwrap(),
             favorites_count: 1,
-            comment_seq: 4,
             deleting: false,
             version: 0,
         }
@@ -262,6 +261,27 @@ mod tests {
         assert_eq!(pointer.author_id, a.author_id);
         let fav = favorite_item(&a, &uid("u2"));
         assert_eq!(fav["gsi2pk"].as_s().unwrap(), "FAVS#u200000000000000");
+    }
+
+    #[test]
+    fn every_item_kind_sits_in_exactly_the_indexes_its_key_says() {
+        let a = article();
+        let items = [
+            user_item(&user()),
+            article_item(&a),
+            tag_link_item(&a, &a.tag_list[0]),
+            favorite_item(&a, &uid("u2")),
+            follow_item(&uid("r1"), &uid("a1")),
+        ];
+        for item in items {
+            let key = key_of(&item).unwrap();
+            let carried: Vec<&str> = crate::store::indexes::SHAPES
+                .iter()
+                .filter(|shape| item.contains_key(shape.keys[0]))
+                .map(|shape| shape.name)
+                .collect();
+            assert_eq!(carried, keys::indexed_in(&key), "{key:?}");
+        }
     }
 
     #[test]

@@ -153,6 +153,13 @@ pub(crate) fn comment(article: &ArticleId, id: CommentId) -> Key {
     )
 }
 
+/// The sort key just below comment `id` in its article's partition:
+/// `sk BETWEEN ARTICLE_SK AND` it reads the comments older than `id` (and
+/// the article item under them).
+pub(crate) fn comment_below(id: CommentId) -> String {
+    format!("{COMMENT_PREFIX}{:020}", id.get() - 1)
+}
+
 /// Sort-key prefix of an article's comments.
 pub(crate) const COMMENT_PREFIX: &str = "COMMENT#";
 
@@ -221,12 +228,44 @@ pub(crate) fn timeline_article(timeline: &str) -> Option<ArticleId> {
     ArticleId::parse(timeline.rsplit('#').next()?)
 }
 
+/// The indexes an item with this key has entries in while it is live
+/// (`items` gives each kind its index keys): what deleting or updating it
+/// may rewrite.
+pub(crate) fn indexed_in(key: &Key) -> &'static [&'static str] {
+    use super::index::{GSI1, GSI2, GSI3};
+    let (pk, sk) = (key.pk(), key.sk());
+    // Users head their author and favorites lists; articles sit on both timelines.
+    if (pk.starts_with("USER#") && sk == "USER") || (pk.starts_with("ARTICLE#") && sk == ARTICLE_SK)
+    {
+        &[GSI1, GSI2]
+    } else if pk.starts_with("ARTICLE#") && sk.starts_with(FAVORITE_PREFIX) {
+        &[GSI2]
+    } else if pk.starts_with("ARTICLE#") && sk.starts_with("TAG#") {
+        &[GSI1]
+    } else if pk.starts_with("TAG#") && sk == "TAG" {
+        &[GSI1, GSI3]
+    } else if *key == global_stats() {
+        &[GSI2]
+    } else {
+        &[]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn comment_id(value: u64) -> CommentId {
         CommentId::try_from(value).unwrap()
+    }
+
+    #[test]
+    fn the_key_below_a_comment_sorts_under_it_and_above_every_older_one() {
+        let a = ArticleId::parse("abcdefghijkl").unwrap();
+        let below = comment_below(comment_id(10));
+        assert!(below < comment(&a, comment_id(10)).sk);
+        assert!(below >= comment(&a, comment_id(9)).sk);
+        assert!(comment_below(comment_id(1)).as_str() > ARTICLE_SK);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Article lists (all, by author, by tag, favorited by): one index query
-//! each (its head item carries the total), then one batch read for the
-//! page's articles, authors and the viewer's flags. And the feed: the
+//! each (the index holds pointers), then one batch read for the list's head
+//! item (the total), the page's articles, authors and the viewer's flags. And the feed: the
 //! reader's follows, one batch read of the followed users (their counts
 //! make the total, their `recent` lists most pages), an author partition
 //! query only where a page reaches past an author's `recent` list (the merge
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::feed;
 use super::follows::ProfileRequest;
-use super::items::{ArticlePointer, from_item};
+use super::items::{ArticlePointer, Item, from_item};
 use super::keys::{self, Key};
 use super::{Index, Store, StoreError};
 use crate::domain::{Article, ArticleId, ArticlePage, ArticleView, Page, Tag, User, UserId};
@@ -41,54 +41,54 @@ struct Head {
 }
 
 impl Store {
-    /// One page of a list: a query on the list's index partition (its head item
-    /// carries the total), then one batch read for articles, authors and flags.
+    /// One page of a list: a query on the list's index partition (pointers
+    /// only: skipping `offset` entries reads small items), then one batch
+    /// read for the head item (the total), articles, authors and flags.
     pub async fn list_articles(
         &self,
         filter: &ListFilter,
         page: Page,
         viewer: Option<&UserId>,
     ) -> Result<ArticlePage, StoreError> {
-        let (index, partition) = match filter {
-            ListFilter::All => (Index::Timelines, keys::ALL_ARTICLES.to_owned()),
-            ListFilter::Author(id) => (Index::Lists, keys::author_partition(id)),
-            ListFilter::Tag(tag) => (Index::Lists, keys::tag_partition(tag)),
-            ListFilter::FavoritedBy(id) => (Index::Timelines, keys::favorites_partition(id)),
+        let (index, partition, head) = match filter {
+            ListFilter::All => (
+                Index::Timelines,
+                keys::ALL_ARTICLES.to_owned(),
+                keys::global_stats(),
+            ),
+            ListFilter::Author(id) => (Index::Lists, keys::author_partition(id), keys::user(id)),
+            ListFilter::Tag(tag) => (Index::Lists, keys::tag_partition(tag), keys::tag_stats(tag)),
+            ListFilter::FavoritedBy(id) => (
+                Index::Timelines,
+                keys::favorites_partition(id),
+                keys::user(id),
+            ),
         };
-        let mut items = self
-            .query_partition(index, &partition, None, page.depth() + 1)
-            .await?
-            .into_iter()
-            .peekable();
         let head_sk = match index {
             Index::Lists => keys::attr::GSI1SK,
             Index::Timelines => keys::attr::GSI2SK,
         };
-        let mut count = 0;
-        if let Some(first) = items.peek()
-            && first
-                .get(head_sk)
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-                == Some(keys::HEAD)
-        {
-            let head: Head = from_item(items.next().expect("peeked"))?;
-            count = match filter {
-                ListFilter::FavoritedBy(_) => head.favorite_count,
-                _ => head.article_count,
-            };
-        }
-        let entries = items
+        let entries = self
+            .query_partition(index, &partition, None, page.depth() + 1)
+            .await?
+            .into_iter()
+            .filter(|item| {
+                item.get(head_sk)
+                    .and_then(|v| v.as_s().ok())
+                    .is_none_or(|sk| sk != keys::HEAD)
+            })
             .skip(page.offset() as usize)
             .take(page.limit() as usize)
-            .map(|item| match filter {
-                ListFilter::All | ListFilter::Author(_) => from_item(item).map(Entry::Loaded),
-                ListFilter::Tag(_) | ListFilter::FavoritedBy(_) => {
-                    from_item(item).map(Entry::Pointer)
-                }
-            })
+            .map(|item| from_item(item).map(Entry::Pointer))
             .collect::<Result<Vec<_>, _>>()?;
-        let articles = self.hydrate(viewer, entries).await?;
+        let (articles, head) = self
+            .hydrate_with_authors(viewer, entries, None, Some(head))
+            .await?;
+        let head: Head = head.map(from_item).transpose()?.unwrap_or_default();
+        let count = match filter {
+            ListFilter::FavoritedBy(_) => head.favorite_count,
+            _ => head.article_count,
+        };
         Ok(ArticlePage { count, articles })
     }
 
@@ -133,29 +133,30 @@ impl Store {
             }
         });
         let mut older = Vec::new();
-        let mut loaded: HashMap<ArticleId, Article> = HashMap::new();
         for items in try_join_all(reads).await? {
             for item in items {
-                let article: Article = from_item(item)?;
-                older.push((keys::timeline_of(&article), article.author_id.clone()));
-                loaded.insert(article.article_id.clone(), article);
+                let timeline = item
+                    .get(keys::attr::GSI1SK)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .ok_or_else(|| {
+                        StoreError::Unexpected("an index entry without its sort key".into())
+                    })?;
+                let pointer: ArticlePointer = from_item(item)?;
+                older.push((timeline, pointer.author_id));
             }
         }
         let entries = feed::merge(&listed, older, page)
             .into_iter()
             .filter_map(|(timeline, author_id)| {
-                let id = keys::timeline_article(&timeline)?;
-                Some(match loaded.remove(&id) {
-                    Some(article) => Entry::Loaded(article),
-                    None => Entry::Pointer(ArticlePointer {
-                        article_id: id,
-                        author_id,
-                    }),
-                })
+                Some(Entry::Pointer(ArticlePointer {
+                    article_id: keys::timeline_article(&timeline)?,
+                    author_id,
+                }))
             })
             .collect();
-        let articles = self
-            .hydrate_with_authors(Some(reader), entries, Some(&authors))
+        let (articles, _) = self
+            .hydrate_with_authors(Some(reader), entries, Some(&authors), None)
             .await?;
         Ok(ArticlePage { count, articles })
     }
@@ -165,19 +166,24 @@ impl Store {
         viewer: Option<&UserId>,
         entries: Vec<Entry>,
     ) -> Result<Vec<ArticleView>, StoreError> {
-        self.hydrate_with_authors(viewer, entries, None).await
+        Ok(self
+            .hydrate_with_authors(viewer, entries, None, None)
+            .await?
+            .0)
     }
 
     /// Completes list entries in one batch read: missing articles, authors
-    /// (unless already known, as in the feed), and the viewer's flags.
+    /// (unless already known, as in the feed), the viewer's flags, and
+    /// `extra` (a list's head item), which comes back beside the views.
     async fn hydrate_with_authors(
         &self,
         viewer: Option<&UserId>,
         entries: Vec<Entry>,
         known: Option<&HashMap<UserId, User>>,
-    ) -> Result<Vec<ArticleView>, StoreError> {
-        if entries.is_empty() {
-            return Ok(Vec::new());
+        extra: Option<Key>,
+    ) -> Result<(Vec<ArticleView>, Option<Item>), StoreError> {
+        if entries.is_empty() && extra.is_none() {
+            return Ok((Vec::new(), None));
         }
         let author_ids: Vec<UserId> = entries.iter().map(|e| e.author_id().clone()).collect();
         let profiles = ProfileRequest::new(viewer, &author_ids);
@@ -193,7 +199,10 @@ impl Store {
                 wanted.push(keys::favorite(entry.article_id(), viewer));
             }
         }
+        wanted.extend(extra.clone());
         let found = self.batch_get(wanted, false).await?;
+        // Cloned, not taken: a list's head may also be a page's author.
+        let extra = extra.and_then(|key| found.get(&key).cloned());
         let authors: HashMap<UserId, (User, bool)> = match known {
             Some(known) => known
                 .iter()
@@ -228,7 +237,7 @@ impl Store {
                 article,
             });
         }
-        Ok(views)
+        Ok((views, extra))
     }
 }
 

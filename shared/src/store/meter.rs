@@ -13,6 +13,8 @@ pub(crate) struct Meter {
     requests: AtomicU64,
     failed: AtomicU64,
     capacity_milli: AtomicU64,
+    read_milli: AtomicU64,
+    index_writes: AtomicU64,
 }
 
 /// A reading of a [`Meter`].
@@ -22,15 +24,24 @@ pub struct Usage {
     pub requests: u64,
     /// Capacity units consumed, reads and writes together.
     pub capacity_units: f64,
+    /// Of those, the units of reads (GetItem, BatchGetItem, Query); the
+    /// rest are write units (billed at five times the price on demand).
+    pub read_units: f64,
     /// Requests among them that failed (refused, timed out, unreachable).
     pub failed_requests: u64,
+    /// Index entries the committed writes put, rewrote or deleted, at most
+    /// (counted by `indexes`: DynamoDB Local meters none).
+    pub index_writes: u64,
 }
 
 impl Meter {
-    pub(super) fn record(&self, units: f64) {
+    pub(super) fn record(&self, operation: &str, units: f64) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        self.capacity_milli
-            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+        let milli = (units * 1000.0).round() as u64;
+        self.capacity_milli.fetch_add(milli, Ordering::Relaxed);
+        if matches!(operation, "GetItem" | "BatchGetItem" | "Query") {
+            self.read_milli.fetch_add(milli, Ordering::Relaxed);
+        }
     }
 
     pub(super) fn record_failure(&self) {
@@ -38,12 +49,18 @@ impl Meter {
         self.failed.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(super) fn record_index_writes(&self, writes: u64) {
+        self.index_writes.fetch_add(writes, Ordering::Relaxed);
+    }
+
     /// The totals so far.
     pub fn usage(&self) -> Usage {
         Usage {
             requests: self.requests.load(Ordering::Relaxed),
             capacity_units: self.capacity_milli.load(Ordering::Relaxed) as f64 / 1000.0,
+            read_units: self.read_milli.load(Ordering::Relaxed) as f64 / 1000.0,
             failed_requests: self.failed.load(Ordering::Relaxed),
+            index_writes: self.index_writes.load(Ordering::Relaxed),
         }
     }
 }
@@ -54,7 +71,9 @@ impl std::ops::Sub for Usage {
         Usage {
             requests: self.requests - rhs.requests,
             capacity_units: self.capacity_units - rhs.capacity_units,
+            read_units: self.read_units - rhs.read_units,
             failed_requests: self.failed_requests - rhs.failed_requests,
+            index_writes: self.index_writes - rhs.index_writes,
         }
     }
 }

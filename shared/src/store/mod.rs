@@ -17,6 +17,7 @@ mod error;
 mod favorites;
 mod feed;
 mod follows;
+pub mod indexes;
 mod items;
 pub(crate) mod keys;
 mod lists;

@@ -92,7 +92,7 @@ impl Store {
         if failed {
             self.meter.record_failure();
         } else {
-            self.meter.record(capacity);
+            self.meter.record(operation, capacity);
         }
         crate::invocation::record_call(crate::telemetry::Call {
             operation,

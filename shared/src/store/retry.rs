@@ -18,6 +18,12 @@ pub(crate) mod limits {
     /// A transaction cancelled only by `TransactionConflict` (another
     /// transaction on the same items, e.g. 50 users favoriting one article).
     pub(crate) const CONTENDED_TRANSACTION: u32 = 40;
+    /// How long a contended transaction keeps trying, from its first
+    /// attempt: on a hot item (hundreds of favorites a second on one
+    /// article) it then gives up with a 503 and `Retry-After`, instead of
+    /// holding its execution environment for seconds while more requests
+    /// arrive and need environments of their own.
+    pub(crate) const CONTENTION_BOX: std::time::Duration = std::time::Duration::from_millis(500);
     /// A batch read or write whose keys DynamoDB left unprocessed (throttling
     /// of one partition); each round sends only what is left.
     pub(crate) const UNPROCESSED_BATCH: u32 = 40;
@@ -35,12 +41,27 @@ pub(crate) mod limits {
 pub(crate) struct Retry {
     attempt: u32,
     limit: u32,
+    /// No attempt starts after this.
+    until: Option<tokio::time::Instant>,
 }
 
 impl Retry {
     /// A loop of at most `limit` attempts (one of the [`limits`]).
     pub fn new(limit: u32) -> Self {
-        Self { attempt: 0, limit }
+        Self {
+            attempt: 0,
+            limit,
+            until: None,
+        }
+    }
+
+    /// A loop of at most `limit` attempts, none starting later than `within`
+    /// after this call (a wait that would end later ends the loop instead).
+    pub fn boxed(limit: u32, within: Duration) -> Self {
+        Self {
+            until: Some(tokio::time::Instant::now() + within),
+            ..Self::new(limit)
+        }
     }
 
     /// Whether to make another attempt; before every attempt but the first it
@@ -51,16 +72,24 @@ impl Retry {
         }
         if self.attempt > 0 {
             let cap = 10u64 << self.attempt.min(5);
-            let wait = rand::rng().random_range(1..=cap);
-            tokio::time::sleep(Duration::from_millis(wait)).await;
+            let wait = Duration::from_millis(rand::rng().random_range(1..=cap));
+            if self
+                .until
+                .is_some_and(|until| tokio::time::Instant::now() + wait > until)
+            {
+                self.limit = self.attempt;
+                return false;
+            }
+            tokio::time::sleep(wait).await;
         }
         self.attempt += 1;
         true
     }
 
-    /// The error for a loop that used all its attempts: contention, a 503.
+    /// The error for a loop that used all its attempts (or its time):
+    /// contention, a 503.
     pub(crate) fn exhausted(&self) -> StoreError {
-        StoreError::Contended(self.limit)
+        StoreError::Contended(self.attempt)
     }
 }
 
@@ -79,6 +108,19 @@ mod tests {
         assert!(!retry.next().await);
         assert!(matches!(retry.exhausted(), StoreError::Contended(3)));
         assert!(retry.exhausted().is_transient());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_boxed_loop_starts_no_attempt_after_its_time_and_reports_what_it_made() {
+        let mut retry = Retry::boxed(1_000, Duration::from_millis(500));
+        let start = tokio::time::Instant::now();
+        let mut attempts = 0;
+        while retry.next().await {
+            assert!(start.elapsed() <= Duration::from_millis(500));
+            attempts += 1;
+        }
+        assert!(attempts > 1 && attempts < 1_000, "{attempts}");
+        assert!(matches!(retry.exhausted(), StoreError::Contended(n) if n == attempts));
     }
 
     #[tokio::test(start_paused = true)]

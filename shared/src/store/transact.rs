@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, TransactWriteItem};
 
 use super::Store;
 use super::error::StoreError;
+use super::indexes;
 use super::receipts::Receipt;
 use super::retry::{Retry, limits};
 
@@ -40,7 +41,8 @@ impl Store {
     /// Applies `writes` atomically, with `receipt` (an idempotency key's first
     /// response) as one more write when given. A failed condition is
     /// reported by position. Losing to a concurrent transaction is retried
-    /// with jittered backoff, after asking `settled` whether the race is
+    /// with jittered backoff for at most [`limits::CONTENTION_BOX`] (then a
+    /// 503 with `Retry-After`), after asking `settled` whether the race is
     /// already decided (a claim the winner now holds): `Some(outcome)` ends
     /// the loop with that outcome. Without it fifty registrations of one
     /// email keep conflicting with each other after the winner committed,
@@ -66,7 +68,7 @@ impl Store {
         if let Some(receipt) = receipt {
             writes.push(self.receipt_write(receipt));
         }
-        let mut retry = Retry::new(limits::CONTENDED_TRANSACTION);
+        let mut retry = Retry::boxed(limits::CONTENDED_TRANSACTION, limits::CONTENTION_BOX);
         let mut token = crate::invocation::transaction_token();
         while retry.next().await {
             let request = self
@@ -77,7 +79,11 @@ impl Store {
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send();
             match self.call("TransactWriteItems", request).await? {
-                Ok(_) => return Ok(TxOutcome::Committed),
+                Ok(_) => {
+                    self.meter
+                        .record_index_writes(writes.iter().map(indexes::writes).sum());
+                    return Ok(TxOutcome::Committed);
+                }
                 Err(error) => match classify(&error) {
                     Cancellation::Conditions(failed) => {
                         if failed.get(own) == Some(&true) {
@@ -151,6 +157,7 @@ impl Store {
         } else {
             return Ok(None);
         }
+        self.meter.record_index_writes(indexes::writes(write));
         Ok(Some(TxOutcome::Committed))
     }
 }

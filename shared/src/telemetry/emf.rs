@@ -102,10 +102,39 @@ pub(crate) fn emf_document(
     for (name, _, value) in values {
         document[name] = value;
     }
+    // A property, not a metric (no metric cost): how much of the latency
+    // was spent waiting on DynamoDB, so the rest is the function's own time.
+    document["dynamodbWaitMs"] = json!(waiting_ms(&calls));
     if let Some(trace) = trace_id {
         document["traceId"] = json!(trace);
     }
     document
+}
+
+/// Milliseconds during which at least one of `calls` was in flight
+/// (concurrent requests overlap: their union, not their sum).
+fn waiting_ms(calls: &[super::Call]) -> f64 {
+    let mut spans: Vec<(f64, f64)> = calls
+        .iter()
+        .map(|c| (c.start, c.end.max(c.start)))
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut total = 0.0;
+    let mut current: Option<(f64, f64)> = None;
+    for (start, end) in spans {
+        current = match current {
+            Some((s, e)) if start <= e => Some((s, e.max(end))),
+            Some((s, e)) => {
+                total += e - s;
+                Some((start, end))
+            }
+            None => Some((start, end)),
+        };
+    }
+    if let Some((s, e)) = current {
+        total += e - s;
+    }
+    (total * 1_000_000.0).round() / 1_000.0
 }
 
 #[cfg(test)]
@@ -128,6 +157,25 @@ mod tests {
             cold_start: true,
             timestamp_ms: 1_795_255_200_000,
         }
+    }
+
+    #[test]
+    fn waiting_counts_overlapping_requests_once() {
+        let call = |start: f64, end: f64| crate::telemetry::Call {
+            operation: "GetItem",
+            table: "t".into(),
+            start,
+            end,
+            capacity: 0.5,
+            failed: false,
+        };
+        let calls = [
+            call(10.000, 10.010),
+            call(10.005, 10.020),
+            call(10.030, 10.031),
+        ];
+        assert_eq!(waiting_ms(&calls), 21.0);
+        assert_eq!(waiting_ms(&[]), 0.0);
     }
 
     /// Checks a document against the EMF specification's rules.

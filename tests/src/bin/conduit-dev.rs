@@ -1,7 +1,10 @@
 //! Developer tool behind the scripts: creates the table from `template.yaml`
 //! on DynamoDB Local, seeds demo data, and prints the template's routes.
 //!
-//! Usage: `conduit-dev create-table TABLE | seed TABLE | key-ring FILE | public-keys FILE | ring-secrets FILE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…] | check-stack CHECK URL`
+//! Usage: `conduit-dev create-table TABLE | seed TABLE | key-ring FILE | public-keys FILE | ring-secrets FILE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM PER_FUNCTION | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…] | check-stack CHECK URL | capacity COSTS [--check]`
+//!
+//! `capacity` prints the capacity and cost model (README, "Capacity") from
+//! the cost benchmark's COSTS file; `--check` fails unless README holds it.
 //!
 //! `check-stack` runs one check of the stack running at URL
 //! (`http://127.0.0.1:PORT`; the checks are in [`conduit_tests::stack`]).
@@ -63,9 +66,51 @@ async fn main() -> Result<()> {
                 std::fs::read_to_string(&path).with_context(|| format!("reading {path:?}"))?;
             println!("{}", events::fill(&app, &text).await?);
         }
-        ["gateway", listen, upstream] => {
+        ["capacity", costs] | ["capacity", costs, "--check"] => {
+            // The model from the cost benchmark's measurements; with --check,
+            // README's "Capacity" section must hold exactly this.
+            let costs: conduit_tests::capacity::Costs = serde_json::from_str(
+                &std::fs::read_to_string(costs).with_context(|| format!("reading {costs}"))?,
+            )
+            .with_context(|| format!("{costs} is not the cost benchmark's output"))?;
+            let root = workspace_root();
+            let durations = std::fs::read_to_string(root.join("docs/capacity/durations.tsv"))
+                .context("reading docs/capacity/durations.tsv")?;
+            let functions =
+                conduit_tests::capacity::Functions::read(&durations, &conduit_tests::template()?)?;
+            let model = conduit_tests::capacity::render(&costs, &functions)?;
+            if args.len() == 3 {
+                let readme = std::fs::read_to_string(root.join("README.md"))?;
+                let section = readme
+                    .split_once("<!-- capacity:begin -->\n")
+                    .and_then(|(_, rest)| rest.split_once("<!-- capacity:end -->"))
+                    .map(|(section, _)| section)
+                    .context(
+                        "README.md has no <!-- capacity:begin --> … <!-- capacity:end --> section",
+                    )?;
+                if section != model {
+                    bail!(
+                        "README.md's capacity section is stale; paste this between its markers:\n{model}"
+                    );
+                }
+                println!("README.md's capacity section matches the model");
+            } else {
+                print!("{model}");
+            }
+        }
+        ["gateway", listen, upstream, per_function] => {
             let cors = gateway::Cors::from_template()?;
-            gateway::serve(listen.parse()?, upstream.parse()?, cors, routes()?).await?;
+            let per_function = per_function
+                .parse()
+                .context("requests in flight per function")?;
+            gateway::serve(
+                listen.parse()?,
+                upstream.parse()?,
+                cors,
+                routes()?,
+                per_function,
+            )
+            .await?;
         }
         ["check-response", function, file] => {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
@@ -135,7 +180,7 @@ async fn main() -> Result<()> {
             }
         }
         _ => bail!(
-            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…] | check-stack CHECK URL\n  CHECK: {}",
+            "usage: conduit-dev create-table TABLE | seed TABLE | routes | router | openapi | event FUNCTION TABLE | gateway LISTEN UPSTREAM PER_FUNCTION | check-response FUNCTION FILE | check-openapi FILE | check-logs FILE [SECRET…] | check-stack CHECK URL\n  CHECK: {}",
             stack::names()
         ),
     }

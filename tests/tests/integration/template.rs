@@ -275,3 +275,141 @@ fn functions_taking_idempotency_keys_may_give_one_up_and_delete_nothing_else() {
     }
     assert_eq!(checked, KEYED_OPERATIONS.len());
 }
+
+#[test]
+fn the_indexes_project_what_the_store_counts_their_writes_by() {
+    let template = template().unwrap();
+    let indexes = template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .unwrap();
+    let shapes = &conduit::store::indexes::SHAPES;
+    assert_eq!(indexes.len(), shapes.len());
+    for (index, shape) in indexes.iter().zip(shapes) {
+        assert_eq!(index["IndexName"].as_str(), Some(shape.name));
+        let keys: Vec<&str> = index["KeySchema"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|k| k["AttributeName"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, shape.keys, "{}", shape.name);
+        assert_eq!(
+            index["Projection"]["ProjectionType"].as_str(),
+            Some("INCLUDE")
+        );
+        let projected: Vec<&str> = index["Projection"]["NonKeyAttributes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(projected, shape.projected, "{}", shape.name);
+    }
+}
+
+#[test]
+fn every_get_route_has_the_read_throttle_and_every_other_the_write_default() {
+    let template = template().unwrap();
+    let api = &template["Resources"]["Api"]["Properties"];
+    let reference = |value: &serde_yaml::Value| ref_name(value);
+    assert_eq!(
+        reference(&api["DefaultRouteSettings"]["ThrottlingRateLimit"]).as_deref(),
+        Some("ThrottleRateLimit")
+    );
+    let settings = api["RouteSettings"].as_mapping().unwrap();
+    for route in routes().unwrap() {
+        let key = format!("{} {}", route.method, route.path);
+        let limit = settings
+            .get(key.as_str())
+            .map(|s| reference(&s["ThrottlingRateLimit"]).unwrap());
+        match (route.method.as_str(), route.path.as_str()) {
+            ("GET", _) => assert_eq!(limit.as_deref(), Some("ReadThrottleRateLimit"), "{key}"),
+            ("POST", "/api/users" | "/api/users/login") => {
+                assert_eq!(limit.as_deref(), Some("AuthThrottleRateLimit"), "{key}")
+            }
+            _ => assert_eq!(limit, None, "{key}: writes take the default"),
+        }
+    }
+}
+
+#[test]
+fn exactly_the_functions_that_write_have_capped_reserved_concurrency() {
+    let template = template().unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let mut capped = 0;
+    for (name, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let method = resource["Properties"]["Events"]["Api"]["Properties"]["Method"].as_str();
+        let reserved = &resource["Properties"]["ReservedConcurrentExecutions"];
+        match method {
+            Some("GET") | None => assert!(reserved.is_null(), "{name:?}: reads share the pool"),
+            Some(_) => {
+                let rendered = serde_yaml::to_string(reserved).unwrap();
+                assert!(
+                    rendered.contains("CapWrites") && rendered.contains("WriteConcurrencyLimit"),
+                    "{name:?}: {rendered}"
+                );
+                capped += 1;
+            }
+        }
+    }
+    assert_eq!(capped, 13);
+}
+
+#[test]
+fn the_table_and_every_index_have_on_demand_maxima_from_the_parameters() {
+    let template = template().unwrap();
+    let table = &template["Resources"]["Table"]["Properties"];
+    let check = |where_: &str, value: &serde_yaml::Value| {
+        assert_eq!(
+            ref_name(&value["MaxReadRequestUnits"]).as_deref(),
+            Some("TableMaxReadUnits"),
+            "{where_}"
+        );
+        assert_eq!(
+            ref_name(&value["MaxWriteRequestUnits"]).as_deref(),
+            Some("TableMaxWriteUnits"),
+            "{where_}"
+        );
+    };
+    check("table", &table["OnDemandThroughput"]);
+    for index in table["GlobalSecondaryIndexes"].as_sequence().unwrap() {
+        check(
+            index["IndexName"].as_str().unwrap(),
+            &index["OnDemandThroughput"],
+        );
+    }
+}
+
+#[test]
+fn the_limit_parameters_default_to_what_the_capacity_model_sizes() {
+    use conduit_tests::capacity::limits;
+    let template = template().unwrap();
+    let default = |name: &str| {
+        template["Parameters"][name]["Default"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("parameter {name} has no numeric default"))
+    };
+    for (name, modelled) in [
+        ("ReadThrottleRateLimit", limits::READ_ROUTE),
+        ("ThrottleRateLimit", limits::WRITE_ROUTE),
+        ("AuthThrottleRateLimit", limits::AUTH_ROUTE),
+        ("WriteConcurrencyLimit", limits::WRITE_CONCURRENCY),
+        ("TableMaxReadUnits", limits::TABLE_READ_UNITS),
+        ("TableMaxWriteUnits", limits::TABLE_WRITE_UNITS),
+    ] {
+        assert_eq!(default(name), modelled, "{name}");
+    }
+}
+
+/// The parameter a `!Ref` names.
+fn ref_name(value: &serde_yaml::Value) -> Option<String> {
+    match value {
+        serde_yaml::Value::Tagged(tagged) if tagged.tag == "Ref" => {
+            tagged.value.as_str().map(str::to_owned)
+        }
+        _ => None,
+    }
+}
