@@ -179,7 +179,12 @@ where
     // raw log line.
     let document =
         telemetry::emf_document(metrics, outcome, recorder, &request_id, trace.as_deref());
-    println!("{document}");
+    // Rendered first and written in one call: `println!` of a document longer
+    // than stdout's 1 KiB line buffer writes it in pieces, which another
+    // process sharing the log (the local emulator's instances) can split.
+    let mut line = document.to_string();
+    line.push('\n');
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), line.as_bytes());
     if let Some(header) = trace.as_deref().and_then(TraceHeader::parse)
         && header.sampled
     {

@@ -92,6 +92,8 @@ impl From<AddCommentError> for ApiError {
 #[derive(Debug)]
 pub struct CommentPlan {
     article: ArticleId,
+    /// The article's counters as read (the write checks it is live on one).
+    favorite_shards: u8,
     view: CommentView,
 }
 
@@ -121,9 +123,9 @@ pub async fn plan_comment(
     if !author.admits(session) {
         return Err(AddCommentError::Ended);
     }
-    if article.is_none_or(|a| a.slug != *slug) {
-        return Err(AddCommentError::NotFound);
-    }
+    let article = article
+        .filter(|a| a.slug == *slug)
+        .ok_or(AddCommentError::NotFound)?;
     let comment = Comment {
         id: CommentId::at(&now),
         body: comment.0,
@@ -133,6 +135,7 @@ pub async fn plan_comment(
     };
     Ok(CommentPlan {
         article: id.clone(),
+        favorite_shards: article.favorite_shards,
         view: CommentView {
             comment,
             author,
@@ -150,7 +153,12 @@ pub async fn add_comment(
     receipt: Option<&Receipt>,
 ) -> Result<CommentView, AddCommentError> {
     app.store
-        .put_comment(&plan.article, &plan.view.comment, receipt)
+        .put_comment(
+            &plan.article,
+            plan.favorite_shards,
+            &plan.view.comment,
+            receipt,
+        )
         .await
         .map_err(written)?;
     Ok(plan.view)

@@ -71,6 +71,7 @@ impl ArticleDraft {
             created_at: now,
             updated_at: now,
             favorites_count: 0,
+            favorite_shards: 0,
             deleting: false,
             version: 0,
         }

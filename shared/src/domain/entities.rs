@@ -100,9 +100,14 @@ pub struct Article {
     pub created_at: Timestamp,
     /// Last update time.
     pub updated_at: Timestamp,
-    /// Exact count of favorite items.
+    /// Exact count of favorite items (once the article is hot, the store
+    /// adds its counter items' to what its own item holds).
     #[serde(default)]
     pub favorites_count: u64,
+    /// How many counter items take this article's favorites (0: its own
+    /// item does). Set once, by the store, when favoriting it contends.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub favorite_shards: u8,
     /// Set while a delete is in progress: the article reads as gone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleting: bool,
@@ -234,6 +239,10 @@ impl UserChanges {
         }
         next
     }
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

@@ -324,6 +324,9 @@ impl Store {
                 writes.push(self.delete(&keys::tag_link(&article.article_id, tag), None, &[]));
                 writes.push(self.tag_count(tag, -1));
             }
+            // A hot article's counters go with it: favorites and comments
+            // racing the delete then fail their check on them.
+            writes.extend(self.delete_counters(&article));
             match self.transact(writes, None, undecided).await? {
                 TxOutcome::Committed => return Ok(()),
                 TxOutcome::KeyTaken => return Err(unreceipted()),

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure};
 
-use super::articles::{ABSENT, ArticleWriteError, LIVE};
+use super::articles::{ABSENT, ArticleWriteError};
 use super::follows::ProfileRequest;
 use super::items::{from_item, key_item, to_item};
 use super::keys;
@@ -45,18 +45,19 @@ pub(crate) struct CommentPage {
 
 impl Store {
     /// Writes `comment` on a live article, with `receipt` in the same
-    /// transaction when given. The article item is only checked, never
-    /// written, so comments contend only with what writes the article
-    /// (favorites, edits) and not with each other's counters.
+    /// transaction when given. The article is only checked, never written
+    /// (on one of its counters, at random, once it is hot: `favorite_shards`
+    /// as it was read), so comments share no item they write.
     pub(crate) async fn put_comment(
         &self,
         article: &ArticleId,
+        favorite_shards: u8,
         comment: &Comment,
         receipt: Option<&Receipt>,
     ) -> Result<(), CommentWriteError> {
         // The check keeps a comment from landing on an article mid-delete.
         let writes = vec![
-            self.check(&keys::article(article), LIVE, &[]),
+            self.live_check(article, favorite_shards),
             self.put(
                 to_item(&keys::comment(article, comment.id), &[], comment),
                 Some(ABSENT),

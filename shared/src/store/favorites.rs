@@ -1,10 +1,12 @@
-//! Favorites: the favorite item and both counts change in one transaction.
+//! Favorites: the favorite item and both counts change in one transaction
+//! (the article's count on one of its counters once it is hot: `shards`).
 
 use super::Store;
-use super::articles::{ABSENT, ArticleWriteError, LIVE};
+use super::articles::{ABSENT, ArticleWriteError};
 use super::items::favorite_item;
 use super::keys;
 use super::receipts::Receipt;
+use super::shards;
 use super::transact::{TxOutcome, undecided};
 use super::writes::n;
 use crate::domain::{Article, UserId};
@@ -24,7 +26,8 @@ impl Store {
     /// Makes `user` favorite (or stop favoriting) `article`, with `receipt` in
     /// the same transaction when given. The favorite item, the article's count
     /// and the user's count change together, so the counts always equal the
-    /// number of favorite items. Idempotent.
+    /// number of favorite items. Idempotent. A transaction that took longer
+    /// than [`shards::HOT_AFTER`] turns the article hot.
     pub(crate) async fn set_favorite(
         &self,
         article: &Article,
@@ -40,12 +43,7 @@ impl Store {
         };
         let writes = vec![
             first,
-            self.update(
-                &keys::article(&article.article_id),
-                "ADD favorites_count :delta",
-                Some(LIVE),
-                &[(":delta", n(delta))],
-            ),
+            self.favorite_counter(article, delta),
             self.update(
                 &keys::user(user),
                 "ADD favorite_count :delta",
@@ -53,7 +51,16 @@ impl Store {
                 &[(":delta", n(delta))],
             ),
         ];
-        match self.transact(writes, receipt, undecided).await? {
+        let started = std::time::Instant::now();
+        let outcome = self.transact(writes, receipt, undecided).await;
+        if article.favorite_shards == 0 && started.elapsed() > shards::HOT_AFTER {
+            // Contended: spread the next favorites over counters. Best
+            // effort; this favorite's own outcome stands either way.
+            if let Err(error) = self.shard_favorites(&article.article_id).await {
+                tracing::warn!(error = %error, "could not turn a contended article hot");
+            }
+        }
+        match outcome? {
             TxOutcome::Committed => Ok(FavoriteOutcome::Changed),
             TxOutcome::KeyTaken => Ok(FavoriteOutcome::KeyTaken),
             TxOutcome::ConditionFailed(failed) if failed[1] || failed[2] => {

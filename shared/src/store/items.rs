@@ -34,6 +34,24 @@ pub(crate) struct ArticlePointer {
     pub author_id: UserId,
 }
 
+/// One of a hot article's favorite counters (`store::shards`): its share of
+/// the count, which may be negative (an unfavorite may land on another
+/// counter than its favorite did; only the sum is a count).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ShardRecord {
+    /// Favorites added here, less those removed here.
+    pub favorites_count: i64,
+}
+
+/// A fresh counter of a hot article.
+pub(crate) fn shard_item(article: &ArticleId, shard: u8) -> Item {
+    to_item(
+        &keys::favorite_shard(article, shard),
+        &[],
+        &ShardRecord { favorites_count: 0 },
+    )
+}
+
 /// A tag with its article count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TagRecord {
@@ -221,6 +239,7 @@ mod tests {
             created_at: Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap(),
             updated_at: Timestamp::parse("2026-01-02T00:00:00.000Z").unwrap(),
             favorites_count: 1,
+            favorite_shards: 0,
             deleting: false,
             version: 0,
         }

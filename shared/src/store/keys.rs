@@ -167,6 +167,15 @@ pub(crate) const COMMENT_PREFIX: &str = "COMMENT#";
 /// `sk BETWEEN ARTICLE_SK AND COMMENTS_END` reads an article with its comments.
 pub(crate) const COMMENTS_END: &str = "COMMENT$";
 
+/// One of a hot article's favorite counters (`shard` below its
+/// `favorite_shards`): sorts after its comments, before its favorites.
+pub(crate) fn favorite_shard(article: &ArticleId, shard: u8) -> Key {
+    Key::new(article_partition(article), format!("{SHARD_PREFIX}{shard}"))
+}
+
+/// Sort-key prefix of a hot article's favorite counters.
+pub(crate) const SHARD_PREFIX: &str = "COUNT#";
+
 /// `user` favorited `article`.
 pub(crate) fn favorite(article: &ArticleId, user: &UserId) -> Key {
     Key::new(
@@ -275,7 +284,7 @@ mod tests {
     }
 
     #[test]
-    fn an_article_partition_sorts_metadata_comments_favorites_tags_then_body() {
+    fn an_article_partition_sorts_metadata_comments_counters_favorites_tags_then_body() {
         let a = ArticleId::parse("abcdefghijkl").unwrap();
         let u = UserId::generate();
         let t = Tag::parse("t").unwrap();
@@ -284,6 +293,8 @@ mod tests {
             comment(&a, comment_id(1)).sk,
             comment(&a, comment_id(u64::MAX)).sk,
             COMMENTS_END.to_owned(),
+            favorite_shard(&a, 0).sk,
+            favorite_shard(&a, 7).sk,
             favorite(&a, &u).sk,
             tag_link(&a, &t).sk,
             article_body(&a).sk,

@@ -237,6 +237,7 @@ impl Store {
                 article,
             });
         }
+        self.count_shards(&mut views).await?;
         Ok((views, extra))
     }
 }

@@ -8,7 +8,7 @@
 //! `request` (every SDK call: bounded by the invocation's deadline, metered),
 //! `transact` (the one transaction loop). Above it, one module per job:
 //! `users`, `follows`, `login_guard`, `articles`, `lists`, `feed`, `comments`,
-//! `favorites`, `tags`, and
+//! `favorites`, `shards` (hot articles' counters), `tags`, and
 //! `receipts` (the storage half of idempotency keys).
 
 mod articles;
@@ -26,6 +26,7 @@ mod meter;
 pub(crate) mod receipts;
 mod request;
 pub(crate) mod retry;
+mod shards;
 mod tags;
 mod transact;
 mod users;
@@ -44,6 +45,8 @@ pub(crate) use login_guard::LoginClaim;
 use meter::Meter;
 pub use meter::Usage;
 pub use receipts::Receipt;
+/// How many counters a hot article's favorites spread over (the capacity model reads it).
+pub use shards::SHARDS as HOT_ARTICLE_COUNTERS;
 pub(crate) use users::UserWriteError;
 pub(crate) use {articles::ArticleWriteError, articles::CreateError};
 

@@ -93,6 +93,17 @@ async fn call(
     Ok((status, body))
 }
 
+/// A read: [`call`] with a GET and no body, its answer only recorded.
+async fn get(
+    user: &mut GooseUser,
+    name: &'static str,
+    path: &str,
+    authorized: bool,
+) -> TransactionResult {
+    call(user, name, GooseMethod::Get, path, authorized, None).await?;
+    Ok(())
+}
+
 /// Half the article views, comment reads and profile views go to the
 /// viral article and the celebrity author; the rest spread evenly.
 fn skewed<'a>(items: &'a [String], hot: &'a str) -> &'a str {
@@ -105,44 +116,23 @@ fn skewed<'a>(items: &'a [String], hot: &'a str) -> &'a str {
 }
 
 async fn home(user: &mut GooseUser) -> TransactionResult {
-    call(
+    get(
         user,
         "GET /articles",
-        GooseMethod::Get,
         "/api/articles?limit=20&offset=0",
         false,
-        None,
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 async fn tags(user: &mut GooseUser) -> TransactionResult {
-    call(
-        user,
-        "GET /tags",
-        GooseMethod::Get,
-        "/api/tags",
-        false,
-        None,
-    )
-    .await?;
-    Ok(())
+    get(user, "GET /tags", "/api/tags", false).await
 }
 
 async fn article(user: &mut GooseUser) -> TransactionResult {
     let f = fixture();
     let path = format!("/api/articles/{}", skewed(&f.slugs, f.viral()));
-    call(
-        user,
-        "GET /articles/{slug}",
-        GooseMethod::Get,
-        &path,
-        false,
-        None,
-    )
-    .await?;
-    Ok(())
+    get(user, "GET /articles/{slug}", &path, false).await
 }
 
 async fn by_tag(user: &mut GooseUser) -> TransactionResult {
@@ -152,29 +142,11 @@ async fn by_tag(user: &mut GooseUser) -> TransactionResult {
         .cloned()
         .unwrap_or_default();
     let path = format!("/api/articles?tag={tag}");
-    call(
-        user,
-        "GET /articles?tag",
-        GooseMethod::Get,
-        &path,
-        false,
-        None,
-    )
-    .await?;
-    Ok(())
+    get(user, "GET /articles?tag", &path, false).await
 }
 
 async fn feed(user: &mut GooseUser) -> TransactionResult {
-    call(
-        user,
-        "GET /articles/feed",
-        GooseMethod::Get,
-        "/api/articles/feed",
-        true,
-        None,
-    )
-    .await?;
-    Ok(())
+    get(user, "GET /articles/feed", "/api/articles/feed", true).await
 }
 
 async fn profile(user: &mut GooseUser) -> TransactionResult {
@@ -187,36 +159,17 @@ async fn profile(user: &mut GooseUser) -> TransactionResult {
         "/api/profiles/{}",
         skewed(&authors, &f.celebrity().username)
     );
-    call(
-        user,
-        "GET /profiles/{username}",
-        GooseMethod::Get,
-        &path,
-        true,
-        None,
-    )
-    .await?;
-    Ok(())
+    get(user, "GET /profiles/{username}", &path, true).await
 }
 
 async fn comments(user: &mut GooseUser) -> TransactionResult {
     let f = fixture();
     let path = format!("/api/articles/{}/comments", skewed(&f.slugs, f.viral()));
-    call(
-        user,
-        "GET /articles/{slug}/comments",
-        GooseMethod::Get,
-        &path,
-        true,
-        None,
-    )
-    .await?;
-    Ok(())
+    get(user, "GET /articles/{slug}/comments", &path, true).await
 }
 
 async fn current_user(user: &mut GooseUser) -> TransactionResult {
-    call(user, "GET /user", GooseMethod::Get, "/api/user", true, None).await?;
-    Ok(())
+    get(user, "GET /user", "/api/user", true).await
 }
 
 /// Favorites an article this user has not favorited, or unfavorites one it has.

@@ -517,3 +517,87 @@ async fn concurrent_profile_updates_of_different_fields_all_stick() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hot_articles_favorites_spread_over_counters_count_exactly_and_leave_with_it() {
+    let api = Arc::new(TestApi::new().await);
+    let author = api.register("author").await;
+    let slug = api.create_article(&author, "Viral", &[]).await;
+    let (_, id) = conduit::domain::Slug::parse(&slug).unwrap();
+    let mut tokens = Vec::new();
+    for i in 0..40 {
+        tokens.push(api.quick_user(&format!("fan{i}")).await.1);
+    }
+    let tokens = Arc::new(tokens);
+    let favorite = format!("/api/articles/{slug}/favorite");
+    for token in tokens.iter().take(10) {
+        api.expect("POST", &favorite, None, Some(token), 200).await;
+    }
+    assert!(api.app.store.shard_favorites(&id).await.unwrap());
+    assert!(
+        !api.app.store.shard_favorites(&id).await.unwrap(),
+        "only once"
+    );
+    // 30 new favorites and 5 of the first ten taken back, all at once.
+    let results = concurrently(35, |i| {
+        let (api, tokens, favorite) = (api.clone(), tokens.clone(), favorite.clone());
+        async move {
+            let (method, token) = if i < 30 {
+                ("POST", &tokens[10 + i])
+            } else {
+                ("DELETE", &tokens[i - 30])
+            };
+            api.call(method, &favorite, None, Some(token)).await.0
+        }
+    })
+    .await;
+    assert!(results.iter().all(|s| *s == 200), "{results:?}");
+    let body = api.get_article(&slug, None).await;
+    assert_eq!(body["article"]["favoritesCount"], 35);
+    assert_eq!(api.count_keys("sk", "FAV#").await, 35);
+    let list = api.expect("GET", "/api/articles", None, None, 200).await;
+    assert_eq!(
+        list["articles"][0]["favoritesCount"], 35,
+        "lists add the counters too"
+    );
+    let comment = serde_json::json!({"comment": {"body": "on a hot article"}});
+    api.expect(
+        "POST",
+        &format!("/api/articles/{slug}/comments"),
+        Some(comment),
+        Some(&tokens[0]),
+        201,
+    )
+    .await;
+    api.expect(
+        "DELETE",
+        &format!("/api/articles/{slug}"),
+        None,
+        Some(&author),
+        204,
+    )
+    .await;
+    let partition = format!("ARTICLE#{id}");
+    assert_eq!(
+        api.count_keys("pk", &partition).await,
+        0,
+        "counters, favorites and comments go with it"
+    );
+    for token in tokens.iter().take(3) {
+        let me = api.expect("GET", "/api/user", None, Some(token), 200).await;
+        let name = me["user"]["username"].as_str().unwrap().to_owned();
+        let listed = api
+            .expect(
+                "GET",
+                &format!("/api/articles?favorited={name}"),
+                None,
+                None,
+                200,
+            )
+            .await;
+        assert_eq!(
+            listed["articlesCount"], 0,
+            "{name}'s count followed the delete"
+        );
+    }
+}
