@@ -16,6 +16,11 @@ export AWS_REGION="${AWS_REGION:-us-east-1}"
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
 export SAM_CLI_TELEMETRY=0
+# The build the local stack runs: debug (the test command's) unless
+# LAMBDA_PROFILE=release (the load test's, so the functions' CPU on this
+# machine does not crowd out DynamoDB Local's).
+LAMBDA_PROFILE="${LAMBDA_PROFILE:-debug}"
+BIN="$ROOT/target/$LAMBDA_PROFILE"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -205,20 +210,20 @@ start_dynamodb() {
 
 # Creates TABLE on DynamoDB Local from template.yaml (if missing) and seeds demo data.
 prepare_table() {
-  "$ROOT/target/debug/conduit-dev" create-table "$1"
-  "$ROOT/target/debug/conduit-dev" seed "$1"
+  "$BIN/conduit-dev" create-table "$1"
+  "$BIN/conduit-dev" seed "$1"
 }
 
 # The key ring of the local stack (Ed25519; AWS keeps its own in Secrets
 # Manager): drawn once into .tools (mode 600) so tokens survive restarts.
 local_key_ring() {
-  "$ROOT/target/debug/conduit-dev" key-ring "$TOOLS/key-ring.json" >&2
+  "$BIN/conduit-dev" key-ring "$TOOLS/key-ring.json" >&2
   cat "$TOOLS/key-ring.json"
 }
 
 # JWT_PUBLIC_KEYS of the local stack: what every verifying function gets.
 local_public_keys() {
-  "$ROOT/target/debug/conduit-dev" public-keys "$TOOLS/key-ring.json"
+  "$BIN/conduit-dev" public-keys "$TOOLS/key-ring.json"
 }
 
 # Starts every function behind one HTTP endpoint: cargo lambda watch routes the
@@ -234,14 +239,16 @@ start_api() {
       "$(local_key_ring)" "$(local_public_keys)" > "$env_file" )
   # Concurrent requests to one function run in concurrent instances, as on
   # Lambda (cargo lambda's default of 1 queues them, so nothing contends).
-  start_bg "cargo lambda watch" "$TOOLS/cargo-lambda.log" cargo lambda watch --ignore-changes --disable-cors --quiet \
+  local release=()
+  [ "$LAMBDA_PROFILE" = release ] && release=(--release)
+  start_bg "cargo lambda watch" "$TOOLS/cargo-lambda.log" cargo lambda watch --ignore-changes --disable-cors --quiet "${release[@]}" \
     --concurrency "${LAMBDA_CONCURRENCY:-8}" \
     --invoke-address 127.0.0.1 --invoke-port "$runtime_port" \
     --env-file "$env_file" --env-var "TABLE_NAME=$table" \
     --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --env-var "AWS_REGION=$AWS_REGION" \
     --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
     --env-var "AWS_LAMBDA_LOG_FORMAT=JSON" --env-var "RUST_LOG=info"
-  start_bg "the gateway (conduit-dev gateway)" "$TOOLS/gateway.log" "$ROOT/target/debug/conduit-dev" gateway "127.0.0.1:$port" "127.0.0.1:$runtime_port" "${LAMBDA_CONCURRENCY:-8}"
+  start_bg "the gateway (conduit-dev gateway)" "$TOOLS/gateway.log" "$BIN/conduit-dev" gateway "127.0.0.1:$port" "127.0.0.1:$runtime_port" "${LAMBDA_CONCURRENCY:-8}"
   wait_for_http "http://127.0.0.1:$runtime_port/" 120
   wait_for_http "http://127.0.0.1:$port/" 30
   # The first call to each function starts its binary; warm the cheapest one.

@@ -123,7 +123,8 @@ pub async fn seed(app: &App) -> Result<bool> {
         let (_, id) = Slug::parse(slug.as_str()).context("seeded slug")?;
         for (u, user) in users.iter().enumerate() {
             if (k + u) % 3 == 0 {
-                let plan = favoriting::plan_favorite(app, slug, &id, user, true).await?;
+                let plan = favoriting::plan_favorite(app, slug, &id, user, &Session::first(), true)
+                    .await?;
                 favoriting::set_favorite(app, plan, None).await?;
             }
             if (k + 2 * u) % 5 == 0 {

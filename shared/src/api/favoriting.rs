@@ -6,7 +6,8 @@ use tracing::instrument;
 
 use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
-use crate::domain::{ArticleId, ArticleView, Slug, UserId};
+use crate::auth::TokenError;
+use crate::domain::{ArticleId, ArticleView, Session, Slug, UserId};
 use crate::http::{self, ApiError};
 use crate::idempotency;
 use crate::store::receipts::Receipt;
@@ -22,6 +23,12 @@ pub enum FavoriteError {
     /// this one ran out of time holding it).
     #[error("idempotency key taken")]
     KeyTaken,
+    /// The token names a user that no longer exists.
+    #[error("the caller no longer exists")]
+    Gone,
+    /// The caller's session has ended.
+    #[error("the caller's session has ended")]
+    Ended,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -32,6 +39,8 @@ impl From<FavoriteError> for ApiError {
         match error {
             FavoriteError::NotFound => ApiError::NotFound("article"),
             FavoriteError::KeyTaken => ApiError::KeyInUse,
+            FavoriteError::Gone => ApiError::Unauthorized(TokenError::Invalid),
+            FavoriteError::Ended => ApiError::Unauthorized(TokenError::Ended),
             FavoriteError::Store(e) => e.into(),
         }
     }
@@ -56,18 +65,25 @@ impl FavoritePlan {
     }
 }
 
-/// Decides whether `caller` favorites the article `slug` names: one read
-/// of the article as they see it.
-#[instrument(skip(app))]
+/// Decides whether `caller` (in `session`) favorites the article `slug`
+/// names: one read of the article as they see it, whose first batch read
+/// also brings the caller's item, on which their session is checked.
+#[instrument(skip(app, session))]
 pub async fn plan_favorite(
     app: &App,
     slug: &Slug,
     id: &ArticleId,
     caller: &UserId,
+    session: &Session,
     favorite: bool,
 ) -> Result<FavoritePlan, FavoriteError> {
-    let before = super::reload(app, id, caller)
-        .await?
+    let (me, view) = app.store.article_view_and_caller(id, caller).await?;
+    match me {
+        None => return Err(FavoriteError::Gone),
+        Some(me) if !me.admits(session) => return Err(FavoriteError::Ended),
+        Some(_) => {}
+    }
+    let before = view
         .filter(|v| v.article.slug == *slug)
         .ok_or(FavoriteError::NotFound)?;
     let mut after = before.clone();
@@ -126,8 +142,7 @@ pub(crate) async fn serve(
     let caller = http::require_auth(app, request)?;
     let (slug, id) = http::slug_param(request)?;
     let act = |keyed: Option<idempotency::Keyed>| async {
-        let plan = plan_favorite(app, &slug, &id, &caller.id, favorite);
-        let plan = http::beside(app, &caller, plan).await?;
+        let plan = plan_favorite(app, &slug, &id, &caller.id, &caller.session, favorite).await?;
         let response = render(plan.view());
         let receipt = keyed.map(|keyed| keyed.receipt(&response));
         set_favorite(app, plan, receipt.as_ref()).await?;

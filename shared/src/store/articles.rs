@@ -13,7 +13,7 @@ use super::keys::{self, Key};
 use super::lists::Entry;
 use super::retry::{Retry, limits};
 use super::transact::{TxOutcome, undecided, unreceipted};
-use super::writes::{n, s};
+use super::writes::{ABSENT, LIVE, n, s};
 use super::{Store, StoreError};
 use crate::domain::{Article, ArticleId, ArticleText, ArticleView, User, UserId};
 use crate::store::receipts::Receipt;
@@ -51,12 +51,6 @@ pub(crate) enum ArticleWriteError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
-
-/// Condition: the article exists and no delete has started on it.
-pub(super) const LIVE: &str = "attribute_exists(pk) AND attribute_not_exists(deleting)";
-
-/// Condition: the item does not exist yet.
-pub(super) const ABSENT: &str = "attribute_not_exists(pk)";
 
 /// The condition that an article is still at `version`, with its values.
 /// Articles written before versions existed have no attribute: that is version 0.
@@ -187,25 +181,57 @@ impl Store {
         viewer: Option<&UserId>,
         consistent: bool,
     ) -> Result<Option<ArticleView>, StoreError> {
-        let found = self
-            .batch_get([keys::article(id), keys::article_body(id)], consistent)
-            .await?;
+        Ok(self
+            .article_view_reading(id, viewer, consistent, None)
+            .await?
+            .1)
+    }
+
+    /// [`Store::article_view`] as `caller` sees it, strongly consistent, with
+    /// `caller`'s own user item from the same first batch read (a write's
+    /// session check, at no extra request).
+    pub(crate) async fn article_view_and_caller(
+        &self,
+        id: &ArticleId,
+        caller: &UserId,
+    ) -> Result<(Option<User>, Option<ArticleView>), StoreError> {
+        self.article_view_reading(id, Some(caller), true, Some(caller))
+            .await
+    }
+
+    async fn article_view_reading(
+        &self,
+        id: &ArticleId,
+        viewer: Option<&UserId>,
+        consistent: bool,
+        also: Option<&UserId>,
+    ) -> Result<(Option<User>, Option<ArticleView>), StoreError> {
+        let mut wanted = vec![keys::article(id), keys::article_body(id)];
+        wanted.extend(also.map(keys::user));
+        let found = self.batch_get(wanted, consistent).await?;
+        let user: Option<User> = also
+            .and_then(|id| found.get(&keys::user(id)).cloned())
+            .map(from_item)
+            .transpose()?;
         let (Some(article), Some(body)) = (
             found.get(&keys::article(id)),
             found.get(&keys::article_body(id)),
         ) else {
-            return Ok(None);
+            return Ok((user, None));
         };
         let article: Article = from_item(article.clone())?;
         let body: BodyRecord = from_item(body.clone())?;
         if article.deleting {
-            return Ok(None);
+            return Ok((user, None));
         }
         let mut views = self.hydrate(viewer, vec![Entry::Loaded(article)]).await?;
-        Ok(views.pop().map(|view| ArticleView {
-            body: Some(body.body),
-            ..view
-        }))
+        Ok((
+            user,
+            views.pop().map(|view| ArticleView {
+                body: Some(body.body),
+                ..view
+            }),
+        ))
     }
 
     /// Replaces the editable fields of `old` with those of `new` (title, slug,

@@ -5,12 +5,12 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure};
 
-use super::articles::{ABSENT, ArticleWriteError};
+use super::articles::ArticleWriteError;
 use super::follows::ProfileRequest;
 use super::items::{from_item, key_item, to_item};
 use super::keys;
 use super::transact::{TxOutcome, undecided};
-use super::writes::s;
+use super::writes::{ABSENT, s};
 use super::{Store, StoreError};
 use crate::domain::{Article, ArticleId, Comment, CommentId, CommentView, UserId};
 use crate::store::receipts::Receipt;

@@ -2,13 +2,13 @@
 //! (the article's count on one of its counters once it is hot: `shards`).
 
 use super::Store;
-use super::articles::{ABSENT, ArticleWriteError};
+use super::articles::ArticleWriteError;
 use super::items::favorite_item;
 use super::keys;
 use super::receipts::Receipt;
 use super::shards;
 use super::transact::{TxOutcome, undecided};
-use super::writes::n;
+use super::writes::{ABSENT, n};
 use crate::domain::{Article, UserId};
 
 /// What setting a favorite did.

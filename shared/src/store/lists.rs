@@ -15,6 +15,7 @@ use super::feed;
 use super::follows::ProfileRequest;
 use super::items::{ArticlePointer, Item, from_item};
 use super::keys::{self, Key};
+use super::shards;
 use super::{Index, Store, StoreError};
 use crate::domain::{Article, ArticleId, ArticlePage, ArticleView, Page, Tag, User, UserId};
 
@@ -192,8 +193,10 @@ impl Store {
             None => profiles.keys(),
         };
         for entry in &entries {
-            if let Entry::Pointer(pointer) = entry {
-                wanted.push(keys::article(&pointer.article_id));
+            match entry {
+                Entry::Pointer(pointer) => wanted.push(keys::article(&pointer.article_id)),
+                // Known hot: its counters come in this batch too.
+                Entry::Loaded(article) => wanted.extend(shards::counters(article)),
             }
             if let Some(viewer) = viewer {
                 wanted.push(keys::favorite(entry.article_id(), viewer));
@@ -237,7 +240,7 @@ impl Store {
                 article,
             });
         }
-        self.count_shards(&mut views).await?;
+        self.count_shards(&mut views, &found).await?;
         Ok((views, extra))
     }
 }

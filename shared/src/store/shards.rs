@@ -2,20 +2,21 @@
 //! own item to counter items, so concurrent favorites (and the live checks
 //! of concurrent comments) spread over several items instead of queueing or
 //! cancelling each other on one. Its count is then its own item's plus the
-//! counters' (read in one more batch, for hot articles only). The counters
+//! counters': read beside its author where the article was read first (a
+//! view, a favorite), in one more batch where a list found it hot. The counters
 //! exist exactly while the article is live: made with the switch, deleted
 //! by the tombstone.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use rand::Rng;
 
-use super::articles::{ABSENT, LIVE};
-use super::items::{ShardRecord, from_item, shard_item};
+use super::items::{Item, ShardRecord, from_item, shard_item};
 use super::keys::{self, Key};
 use super::transact::{TxOutcome, undecided, unreceipted};
-use super::writes::n;
+use super::writes::{ABSENT, LIVE, n};
 use super::{Store, StoreError};
 use crate::domain::{Article, ArticleId, ArticleView};
 
@@ -82,18 +83,29 @@ impl Store {
         }
     }
 
-    /// Adds the counters of the hot articles among `views` to their counts:
-    /// one batch read, and none when no article is hot.
-    pub(super) async fn count_shards(&self, views: &mut [ArticleView]) -> Result<(), StoreError> {
-        let wanted: Vec<Key> = views.iter().flat_map(|v| counters(&v.article)).collect();
-        if wanted.is_empty() {
-            return Ok(());
-        }
-        let found = self.batch_get(wanted, false).await?;
+    /// Adds the counters of the hot articles among `views` to their counts,
+    /// from `found` where the caller's batch read already brought them (a
+    /// hot article it had read before), else from one more batch read
+    /// (none when no other article is hot).
+    pub(super) async fn count_shards(
+        &self,
+        views: &mut [ArticleView],
+        found: &HashMap<Key, Item>,
+    ) -> Result<(), StoreError> {
+        let missing: Vec<Key> = views
+            .iter()
+            .flat_map(|v| counters(&v.article))
+            .filter(|key| !found.contains_key(key))
+            .collect();
+        let fetched = if missing.is_empty() {
+            HashMap::new()
+        } else {
+            self.batch_get(missing, false).await?
+        };
         for view in views {
             let mut total = view.article.favorites_count as i64;
             for key in counters(&view.article) {
-                if let Some(item) = found.get(&key) {
+                if let Some(item) = found.get(&key).or_else(|| fetched.get(&key)) {
                     total += from_item::<ShardRecord>(item.clone())?.favorites_count;
                 }
             }
@@ -111,7 +123,8 @@ impl Store {
     }
 }
 
-fn counters(article: &Article) -> Vec<Key> {
+/// The keys of `article`'s counters (none unless it is hot).
+pub(super) fn counters(article: &Article) -> Vec<Key> {
     (0..article.favorite_shards)
         .map(|shard| keys::favorite_shard(&article.article_id, shard))
         .collect()

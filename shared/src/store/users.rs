@@ -4,7 +4,7 @@
 use super::items::{ClaimRecord, from_item, to_item, user_item};
 use super::keys::{self, Key};
 use super::transact::{TxOutcome, undecided, unreceipted};
-use super::writes::{n, s};
+use super::writes::{ABSENT, n, s};
 use super::{Store, StoreError};
 use crate::domain::{Email, Taken, User, UserChanges, UserId, Username};
 use crate::store::receipts::Receipt;
@@ -26,7 +26,6 @@ pub enum UserWriteError {
     Store(#[from] StoreError),
 }
 
-const ABSENT: &str = "attribute_not_exists(pk)";
 const OWNED: &str = "user_id = :me";
 
 impl Store {

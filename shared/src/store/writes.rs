@@ -1,4 +1,5 @@
-//! The write builders a transaction is made of, and attribute values.
+//! The write builders a transaction is made of, their common conditions,
+//! and attribute values.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,12 @@ use aws_sdk_dynamodb::types::{
 use super::Store;
 use super::items::{Item, key_item};
 use super::keys::Key;
+
+/// Condition: the article exists and no delete has started on it.
+pub(super) const LIVE: &str = "attribute_exists(pk) AND attribute_not_exists(deleting)";
+
+/// Condition: the item does not exist yet.
+pub(super) const ABSENT: &str = "attribute_not_exists(pk)";
 
 /// Expression attribute values.
 pub(crate) type Values<'a> = &'a [(&'a str, AttributeValue)];
