@@ -33,15 +33,26 @@ else
   functions=()
   for event in events/*.json; do functions+=("$(basename "$event" .json)"); done
 fi
+# The baselines are always measured, and built below.
+kept=()
+for function in "${functions[@]}"; do
+  case "$function" in baseline-*) ;; *) kept+=("$function") ;; esac
+done
+functions=("${kept[@]}")
 packages=()
 for function in "${functions[@]}"; do packages+=(-p "$function"); done
 
 log "building ${#functions[@]} function(s) in release (profile.release in Cargo.toml)"
 cargo build --release --quiet "${packages[@]}"
 # Separately, so the baselines' SDK features cannot leak into our binaries.
-log "building the baselines in release"
-cargo build --release --quiet -p baseline-hello
-cargo build --release --quiet -p baseline-client
+# The baselines are the SDK's defaults: built without this workspace's
+# aws-lc setting (.cargo/config.toml), in a target directory of their own so
+# the two builds of aws-lc do not replace each other.
+log "building the baselines in release (their own target directory, aws-lc's defaults)"
+BASELINE_TARGET="$ROOT/target/baseline"
+for baseline in baseline-hello baseline-client; do
+  AWS_LC_SYS_NO_JITTER_ENTROPY=0 CARGO_TARGET_DIR="$BASELINE_TARGET" cargo build --release --quiet -p "$baseline"
+done
 cargo build --quiet -p conduit-tests --bins
 
 # A throwaway CA and a certificate for localhost/127.0.0.1. The bundle the
@@ -70,4 +81,9 @@ log "starting DynamoDB Local on 127.0.0.1:$port"
 start_dynamodb "$port"
 prepare_table bench
 log "measuring (the table is printed at the end)"
-"$ROOT/target/debug/cold-start" --bin-dir "$ROOT/target/release" --certs "$certs" --table bench "$@"
+# One directory for the harness: the functions' binaries and the baselines'.
+bins="$ROOT/target/cold-start-bin"
+rm -rf "$bins" && mkdir -p "$bins"
+for function in "${functions[@]}"; do ln -s "$ROOT/target/release/$function" "$bins/$function"; done
+for baseline in baseline-hello baseline-client; do ln -s "$BASELINE_TARGET/release/$baseline" "$bins/$baseline"; done
+"$ROOT/target/debug/cold-start" --bin-dir "$bins" --certs "$certs" --table bench "$@"
