@@ -44,10 +44,10 @@ for function in "${functions[@]}"; do packages+=(-p "$function"); done
 
 log "building ${#functions[@]} function(s) in release (profile.release in Cargo.toml)"
 cargo build --release --quiet "${packages[@]}"
-# Separately, so the baselines' SDK features cannot leak into our binaries.
-# The baselines are the SDK's defaults: built without this workspace's
-# aws-lc setting (.cargo/config.toml), in a target directory of their own so
-# the two builds of aws-lc do not replace each other.
+# The baselines are the SDK's defaults, built apart: their SDK features
+# cannot leak into our binaries, and in a target directory of their own they
+# keep aws-lc's defaults (not .cargo/config.toml's) without the two builds of
+# aws-lc replacing each other.
 log "building the baselines in release (their own target directory, aws-lc's defaults)"
 BASELINE_TARGET="$ROOT/target/baseline"
 for baseline in baseline-hello baseline-client; do

@@ -6,7 +6,7 @@ use tracing::instrument;
 
 use super::dto::{ArticleBody, ArticleDto};
 use crate::App;
-use crate::auth::TokenError;
+use crate::auth::{TokenError, session_verdict};
 use crate::domain::{ArticleId, ArticleView, Session, Slug, UserId};
 use crate::http::{self, ApiError};
 use crate::idempotency;
@@ -78,11 +78,10 @@ pub async fn plan_favorite(
     favorite: bool,
 ) -> Result<FavoritePlan, FavoriteError> {
     let (me, view) = app.store.article_view_and_caller(id, caller).await?;
-    match me {
-        None => return Err(FavoriteError::Gone),
-        Some(me) if !me.admits(session) => return Err(FavoriteError::Ended),
-        Some(_) => {}
-    }
+    session_verdict(me.as_ref(), caller, session).map_err(|e| match e {
+        TokenError::Ended => FavoriteError::Ended,
+        _ => FavoriteError::Gone,
+    })?;
     let before = view
         .filter(|v| v.article.slug == *slug)
         .ok_or(FavoriteError::NotFound)?;

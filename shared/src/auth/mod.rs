@@ -14,4 +14,4 @@ pub use tokens::{Audience, TokenSigner, TokenVerifier};
 pub(crate) use passwords::{
     hash_password_blocking, verify_password_blocking, warm_password_hashing,
 };
-pub(crate) use tokens::{TokenError, token_from_header};
+pub(crate) use tokens::{TokenError, session_verdict, token_from_header};

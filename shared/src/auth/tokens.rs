@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{PublicKeys, SigningKey};
-use crate::domain::{Session, SessionEpoch, SessionId, UserId};
+use crate::domain::{Session, SessionEpoch, SessionId, User, UserId};
 
 /// The JWT `typ` of our tokens (RFC 9068, access tokens).
 const TYP: &str = "at+jwt";
@@ -34,6 +34,21 @@ pub(crate) enum TokenError {
     /// everywhere).
     #[error("token's session has ended")]
     Ended,
+}
+
+/// Whether a token of `id` in `session` still stands, given `user`, the item
+/// just read for `id`: a user who is gone makes it invalid, a session the
+/// user has ended makes it ended.
+pub(crate) fn session_verdict(
+    user: Option<&User>,
+    id: &UserId,
+    session: &Session,
+) -> Result<(), TokenError> {
+    match user {
+        None => Err(TokenError::Invalid),
+        Some(user) if user.user_id == *id && user.admits(session) => Ok(()),
+        Some(_) => Err(TokenError::Ended),
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -187,6 +202,30 @@ mod tests {
 
     use super::*;
     use crate::auth::KeyRing;
+
+    #[test]
+    fn a_token_stands_only_while_its_user_exists_and_admits_its_session() {
+        let user = User::new(
+            UserId::generate(),
+            crate::domain::Username::parse(Some("jake")).unwrap(),
+            crate::domain::Email::parse(Some("jake@example.com")).unwrap(),
+            crate::domain::PasswordHashString::parse("$argon2id$x").unwrap(),
+        );
+        let (live, ended) = (session(0), session(1));
+        let id = &user.user_id;
+        assert_eq!(session_verdict(Some(&user), id, &live), Ok(()));
+        assert_eq!(session_verdict(None, id, &live), Err(TokenError::Invalid));
+        assert_eq!(
+            session_verdict(Some(&user), id, &ended),
+            Err(TokenError::Ended)
+        );
+        // Another user's item never vouches for the token.
+        let other = UserId::generate();
+        assert_eq!(
+            session_verdict(Some(&user), &other, &live),
+            Err(TokenError::Ended)
+        );
+    }
 
     fn session(epoch: u32) -> Session {
         let mut at = Session {

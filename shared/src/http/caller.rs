@@ -8,7 +8,7 @@ use lambda_http::http::header;
 
 use super::error::ApiError;
 use crate::App;
-use crate::auth::{TokenError, token_from_header};
+use crate::auth::{session_verdict, token_from_header};
 use crate::domain::{Session, User, UserId};
 use crate::store::StoreError;
 
@@ -42,11 +42,7 @@ impl Caller {
     /// [`Caller::holds`] for a read that may have found no user: a token of
     /// a user who is gone is invalid.
     pub(crate) fn live(&self, user: Option<&User>) -> Result<(), ApiError> {
-        match user {
-            None => Err(TokenError::Invalid.into()),
-            Some(user) if user.user_id == self.id && user.admits(&self.session) => Ok(()),
-            Some(_) => Err(TokenError::Ended.into()),
-        }
+        Ok(session_verdict(user, &self.id, &self.session)?)
     }
 
     /// Reads the caller's item (one strongly consistent point read) and
