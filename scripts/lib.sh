@@ -234,9 +234,21 @@ start_api() {
   # The token settings in a file (mode 600: it holds the ring): --env-var
   # splits values on commas, and the ring and the key set have them.
   local env_file="$TOOLS/stack.env"
+  # The local edge's secret, drawn per start: the gateway sends it, as
+  # CloudFront does, and the functions hold only its SHA-256, so a call
+  # straight to the runtime (the execute-api URL's stand-in) is refused.
+  CONDUIT_ORIGIN_SECRET="$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')"
+  export CONDUIT_ORIGIN_SECRET
+  ( umask 077; printf %s "$CONDUIT_ORIGIN_SECRET" > "$TOOLS/origin-secret" )
+  local digest
+  digest="$(printf %s "$CONDUIT_ORIGIN_SECRET" | sha256sum | cut -d' ' -f1)"
   ( umask 077
-    printf "JWT_KEY_RING='%s'\nJWT_PUBLIC_KEYS=%s\nJWT_ISSUER=urn:conduit:local:auth\nJWT_AUDIENCE=urn:conduit:local:api\n" \
-      "$(local_key_ring)" "$(local_public_keys)" > "$env_file" )
+    printf "JWT_KEY_RING='%s'\nJWT_PUBLIC_KEYS=%s\nJWT_ISSUER=urn:conduit:local:auth\nJWT_AUDIENCE=urn:conduit:local:api\nORIGIN_DIGEST=%s\n" \
+      "$(local_key_ring)" "$(local_public_keys)" "$digest" > "$env_file" )
+  # A load test is one machine: its per-client budget of sign-ins and
+  # sign-ups is the whole test's (scripts/load.sh raises it).
+  local auth_limit=()
+  [ -n "${AUTH_REQUESTS_PER_CLIENT:-}" ] && auth_limit=(--env-var "AUTH_REQUESTS_PER_CLIENT=$AUTH_REQUESTS_PER_CLIENT")
   # Concurrent requests to one function run in concurrent instances, as on
   # Lambda (cargo lambda's default of 1 queues them, so nothing contends).
   local release=()
@@ -247,7 +259,7 @@ start_api() {
     --env-file "$env_file" --env-var "TABLE_NAME=$table" \
     --env-var "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --env-var "AWS_REGION=$AWS_REGION" \
     --env-var "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID" --env-var "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
-    --env-var "AWS_LAMBDA_LOG_FORMAT=JSON" --env-var "RUST_LOG=info"
+    --env-var "AWS_LAMBDA_LOG_FORMAT=JSON" --env-var "RUST_LOG=info" "${auth_limit[@]}"
   start_bg "the gateway (conduit-dev gateway)" "$TOOLS/gateway.log" "$BIN/conduit-dev" gateway "127.0.0.1:$port" "127.0.0.1:$runtime_port" "${LAMBDA_CONCURRENCY:-8}"
   wait_for_http "http://127.0.0.1:$runtime_port/" 120
   wait_for_http "http://127.0.0.1:$port/" 30

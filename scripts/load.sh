@@ -47,6 +47,9 @@ if [ -z "$TARGET" ]; then
   API_PORT="$(free_port)"
   RUNTIME_PORT="$(free_port)"
   export LAMBDA_CONCURRENCY="${LAMBDA_CONCURRENCY:-16}"
+  # Every simulated user signs up from this one machine: one client, whose
+  # per-client budget (300 per 5 minutes by default) would stop the test.
+  export AUTH_REQUESTS_PER_CLIENT="${AUTH_REQUESTS_PER_CLIENT:-1000000}"
   start_api "$API_PORT" "$RUNTIME_PORT" "$TABLE"
   TARGET="http://127.0.0.1:$API_PORT"
   # Every instance started before the clock runs (the emulator's cold

@@ -131,6 +131,18 @@ step "a body that is not UTF-8 gets a 422 from the local stack (as JSON or binar
 target/debug/conduit-dev check-stack non-utf8 "$STACK"
 ok
 
+step "the edge's caching: an anonymous read is shareable (s-maxage), an authenticated one private, an error no-store"
+target/debug/conduit-dev check-stack shared-reads "$STACK"
+ok
+
+step "a call around the edge (straight to the runtime, without the edge's header) gets a 403"
+target/debug/conduit-dev check-stack around-the-edge "http://127.0.0.1:$RUNTIME_PORT"
+ok
+
+step "login fairness: 127.0.0.2 guessing another user's password is locked out, the owner at 127.0.0.1 logs in"
+target/debug/conduit-dev check-stack login-fairness "$STACK"
+ok
+
 step "every events/*.json through the Lambda runtime (cargo lambda invoke)"
 export JWT_KEY_RING; JWT_KEY_RING="$(local_key_ring)"
 for event in events/*.json; do
@@ -166,11 +178,11 @@ ok
 
 step "function logs: one EMF document per invocation, request and trace ids on every line, no secrets"
 # Everything the stack logged above (events, CORS, both suite runs). The
-# secrets: the key ring's private keys, and every password the seed and the
-# suite send.
+# secrets: the key ring's private keys, the local edge's secret header, and
+# every password the seed and the suite send.
 mapfile -t RING_SECRETS < <(target/debug/conduit-dev ring-secrets "$TOOLS/key-ring.json")
 [ "${#RING_SECRETS[@]}" -eq 3 ] || die "could not read the local key ring's secrets"
-target/debug/conduit-dev check-logs "$TOOLS/cargo-lambda.log" "${RING_SECRETS[@]}" \
+target/debug/conduit-dev check-logs "$TOOLS/cargo-lambda.log" "${RING_SECRETS[@]}" "$CONDUIT_ORIGIN_SECRET" \
   password123 wrongpassword bonjour1 load-test-password "$(printf 'a%.0s' {1..64})"
 ok
 

@@ -3,7 +3,7 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::{Audience, Fingerprints, KeyRing, PublicKeys, TokenSigner, TokenVerifier};
-use crate::config::{self, ConfigError, RingSource, SignerConfig, VerifierConfig};
+use crate::config::{self, AuthLimits, ConfigError, RingSource, SignerConfig, VerifierConfig};
 use crate::store::Store;
 
 /// What an authenticating function holds for its lifetime.
@@ -17,6 +17,8 @@ pub struct App {
     pub signer: Option<TokenSigner>,
     /// Request fingerprints for idempotency keys.
     pub fingerprints: Fingerprints,
+    /// The per-client limit of sign-in and sign-up (only the signers use it).
+    pub auth_limits: AuthLimits,
 }
 
 /// A failure at cold start; the function reports it and does not serve.
@@ -47,6 +49,7 @@ impl App {
             tokens,
             signer: None,
             fingerprints: Fingerprints::Plain,
+            auth_limits: AuthLimits::default(),
         })
     }
 
@@ -54,6 +57,7 @@ impl App {
     pub(crate) async fn signing_from_env() -> Result<Self, InitError> {
         let (tokens, parties) = verifier_from_env()?;
         let signing = SignerConfig::from_env()?;
+        let auth_limits = AuthLimits::from_env()?;
         let sdk = config::sdk_loader().load().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), config::table_name()?);
         // Both are network round trips with a TLS handshake: side by side.
@@ -67,17 +71,15 @@ impl App {
             }
             .into());
         }
-        Ok(Self::signing(
-            store,
-            tokens,
-            &ring,
-            parties,
-            signing.token_ttl,
-        ))
+        Ok(Self {
+            auth_limits,
+            ..Self::signing(store, tokens, &ring, parties, signing.token_ttl)
+        })
     }
 
     /// An app on `store` that verifies with `tokens` and signs with `ring`'s
-    /// signing key for `parties`, tokens living for `token_ttl`.
+    /// signing key for `parties`, tokens living for `token_ttl`, with the
+    /// default per-client limit of sign-in and sign-up.
     pub fn signing(
         store: Store,
         tokens: TokenVerifier,
@@ -93,6 +95,7 @@ impl App {
             tokens,
             signer: Some(TokenSigner::new(ring.signing_key(), parties, token_ttl)),
             fingerprints: Fingerprints::keyed(&fingerprint),
+            auth_limits: AuthLimits::default(),
         }
     }
 

@@ -58,6 +58,108 @@ pub(crate) struct SignerConfig {
     pub token_ttl: Duration,
 }
 
+/// Settings of the edge (CloudFront) in front of the API, which every HTTP
+/// function reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeConfig {
+    /// `ORIGIN_DIGEST`: the SHA-256, in lowercase hex, of the secret header
+    /// value CloudFront adds to every request it forwards; `none` for a
+    /// stack without the edge, whose functions then serve direct calls.
+    pub origin_digest: Option<String>,
+    /// `SHARED_MAX_AGE_SECONDS`: how long shared caches may serve an
+    /// anonymous read before asking again (default
+    /// [`EdgeConfig::DEFAULT_SHARED_MAX_AGE`], at most 300).
+    pub shared_max_age: u32,
+}
+
+impl EdgeConfig {
+    /// A few seconds: the home page is fetched once per edge cache each
+    /// time, however many read it, and a write shows soon.
+    pub const DEFAULT_SHARED_MAX_AGE: u32 = 5;
+
+    /// Reads `ORIGIN_DIGEST` (required: a stack either has an edge or says
+    /// `none`) and `SHARED_MAX_AGE_SECONDS`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(var("ORIGIN_DIGEST"), var("SHARED_MAX_AGE_SECONDS"))
+    }
+
+    fn from_vars(digest: Option<String>, max_age: Option<String>) -> Result<Self, ConfigError> {
+        let digest = digest.ok_or(ConfigError::Missing("ORIGIN_DIGEST"))?;
+        let origin_digest = match digest.trim() {
+            "none" => None,
+            hex if hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+            {
+                Some(hex.to_owned())
+            }
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "ORIGIN_DIGEST",
+                    reason: "must be `none` or a SHA-256 in 64 lowercase hex digits",
+                });
+            }
+        };
+        let shared_max_age = match max_age {
+            None => Self::DEFAULT_SHARED_MAX_AGE,
+            Some(raw) => {
+                raw.parse::<u32>()
+                    .ok()
+                    .filter(|s| *s <= 300)
+                    .ok_or(ConfigError::Invalid {
+                        name: "SHARED_MAX_AGE_SECONDS",
+                        reason: "must be a number of seconds from 0 to 300",
+                    })?
+            }
+        };
+        Ok(Self {
+            origin_digest,
+            shared_max_age,
+        })
+    }
+}
+
+/// How many sign-in and sign-up requests one client may make in each
+/// window of the per-client limit (`AUTH_REQUESTS_PER_CLIENT`, default
+/// [`AuthLimits::DEFAULT_CLIENT_REQUESTS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthLimits {
+    /// Requests per client and window.
+    pub client_requests: u32,
+}
+
+impl AuthLimits {
+    /// The default: one request a second on average over the window, which
+    /// leaves room for many people behind one NAT.
+    pub const DEFAULT_CLIENT_REQUESTS: u32 = 300;
+
+    /// Reads `AUTH_REQUESTS_PER_CLIENT`.
+    pub(crate) fn from_env() -> Result<Self, ConfigError> {
+        let client_requests = match var("AUTH_REQUESTS_PER_CLIENT") {
+            None => Self::DEFAULT_CLIENT_REQUESTS,
+            Some(raw) => {
+                raw.parse::<u32>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or(ConfigError::Invalid {
+                        name: "AUTH_REQUESTS_PER_CLIENT",
+                        reason: "must be a whole number of requests, at least 1",
+                    })?
+            }
+        };
+        Ok(Self { client_requests })
+    }
+}
+
+impl Default for AuthLimits {
+    fn default() -> Self {
+        Self {
+            client_requests: Self::DEFAULT_CLIENT_REQUESTS,
+        }
+    }
+}
+
 /// Longest token lifetime accepted: a week. Sessions can be ended, but a
 /// token outliving two key rotations would be refused early anyway.
 pub(crate) const TTL_MAX_SECONDS: u64 = 7 * 24 * 60 * 60;
@@ -169,6 +271,21 @@ mod tests {
     fn a_ring_given_as_a_value_is_never_printed() {
         let source = RingSource::Value(SecretString::from("do not print".to_owned()));
         assert_eq!(format!("{source:?}"), "Value(<redacted>)");
+    }
+
+    #[test]
+    fn an_origin_digest_is_none_or_a_sha256_in_hex() {
+        let edge = |digest: Option<&str>| EdgeConfig::from_vars(digest.map(str::to_owned), None);
+        assert_eq!(edge(Some("none")).unwrap().origin_digest, None);
+        let hex = "ab".repeat(32);
+        assert_eq!(edge(Some(&hex)).unwrap().origin_digest, Some(hex));
+        let refused = edge(Some("the secret itself")).unwrap_err().to_string();
+        assert!(refused.contains("ORIGIN_DIGEST"), "{refused}");
+        assert_eq!(
+            edge(None).unwrap_err().to_string(),
+            "environment variable ORIGIN_DIGEST must be set"
+        );
+        assert_eq!(edge(Some("none")).unwrap().shared_max_age, 5);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 use tracing::Instrument;
 
 use crate::App;
+use crate::config::EdgeConfig;
+use crate::http::Edge;
 use crate::invocation::Invocation;
 use crate::store::Store;
 use crate::telemetry::{self, MetricsConfig, Outcome, TraceHeader};
@@ -106,9 +108,12 @@ where
 {
     lambda_http::tracing::init_default_subscriber();
     let metrics: &'static MetricsConfig = Box::leak(Box::new(MetricsConfig::from_env(&binary())));
+    let edge: &'static Edge = Box::leak(Box::new(Edge::new(
+        EdgeConfig::from_env().map_err(crate::InitError::from)?,
+    )));
     let state: &'static S = Box::leak(Box::new(state.await?));
     lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(serve(metrics, request, |request| handler(state, request)).await)
+        Ok::<_, Error>(serve(metrics, edge, request, |request| handler(state, request)).await)
     }))
     .await
 }
@@ -130,10 +135,12 @@ fn binary() -> String {
 
 /// One invocation: inside a span naming the function and whether the start
 /// was cold (so every log line of it carries both, beside the runtime's request
-/// and trace ids), under the invocation's deadline; then its outcome.
+/// and trace ids), under the invocation's deadline, if the edge admits it;
+/// then its outcome.
 async fn serve<F>(
     metrics: &MetricsConfig,
-    request: Request,
+    edge: &Edge,
+    mut request: Request,
     handler: impl FnOnce(Request) -> F,
 ) -> Response<Body>
 where
@@ -150,8 +157,14 @@ where
         cold_start,
     );
     let (started, started_at) = (Instant::now(), SystemTime::now());
+    let admitted = span.in_scope(|| edge.admit(&mut request));
     let (response, invocation) = invocation
-        .run(handler(request))
+        .run(async move {
+            match admitted {
+                Ok(()) => handler(request).await,
+                Err(refused) => crate::http::respond(Err(refused)),
+            }
+        })
         .instrument(span.clone())
         .await;
     let outcome = Outcome {

@@ -2,6 +2,10 @@
 //! token key ring into its secret at create, rotates it when the resource's
 //! `Generation` changes, and publishes the public keys as the resource's
 //! `PublicKeys` attribute, which every verifying function is configured with.
+//! The same function serves the `OriginKey` resource (`Publishes: Origin`),
+//! which publishes the edge's origin secret, derived from the ring's
+//! fingerprint key (so it never rotates), for CloudFront, and its SHA-256
+//! for the functions; its answer is `NoEcho`.
 //!
 //! CloudFormation invokes the function with a request and waits for the
 //! answer at the request's pre-signed `ResponseURL` (an S3 PUT), not for the
@@ -29,6 +33,20 @@ pub struct KeyRingProperties {
     pub secret_arn: String,
     /// The rotation the ring should be at.
     pub generation: String,
+    /// What the resource publishes: the ring's public keys (absent or
+    /// `Tokens`), or the origin secret (`Origin`).
+    #[serde(default)]
+    pub publishes: Publishes,
+}
+
+/// What a resource of this function publishes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Publishes {
+    /// The `KeyRing`: draws and rotates the ring, publishes its public keys.
+    #[default]
+    Tokens,
+    /// The `OriginKey`: reads the ring, publishes the origin secret.
+    Origin,
 }
 
 /// A request CloudFormation sends about the resource.
@@ -74,16 +92,14 @@ impl Provisioner {
     pub async fn handle(&self, request: KeyRingRequest) -> Result<(), lambda_runtime::Error> {
         let (url, answer) = match request {
             Request::Create(r) => {
-                let result = self.provide(&r.resource_properties, true).await;
-                let answer = answer(&r.resource_properties, result);
+                let answer = self.answer_for(&r.resource_properties, true).await;
                 (
                     r.response_url,
                     with_ids(answer, r.stack_id, r.request_id, r.logical_resource_id),
                 )
             }
             Request::Update(r) => {
-                let result = self.provide(&r.resource_properties, false).await;
-                let answer = answer(&r.resource_properties, result);
+                let answer = self.answer_for(&r.resource_properties, false).await;
                 (
                     r.response_url,
                     with_ids(answer, r.stack_id, r.request_id, r.logical_resource_id),
@@ -104,6 +120,40 @@ impl Provisioner {
         self.send(&url, &answer).await
     }
 
+    /// The answer to a create or an update of either resource.
+    async fn answer_for(&self, properties: &KeyRingProperties, creating: bool) -> Answer {
+        match properties.publishes {
+            Publishes::Tokens => answer(properties, self.provide(properties, creating).await),
+            Publishes::Origin => origin_answer(properties, self.read(&properties.secret_arn).await),
+        }
+    }
+
+    /// The ring as stored (the `KeyRing` resource, which the `OriginKey`
+    /// depends on, has drawn it).
+    async fn read(&self, secret_arn: &str) -> Result<KeyRing, ProvisionError> {
+        let value = self
+            .stored(secret_arn)
+            .await?
+            .ok_or_else(|| ProvisionError::NotARing(KeyError::empty()))?;
+        KeyRing::parse(&value).map_err(ProvisionError::NotARing)
+    }
+
+    /// The secret's current value, if it has one.
+    async fn stored(&self, secret_arn: &str) -> Result<Option<String>, ProvisionError> {
+        Ok(self
+            .secrets
+            .get_secret_value()
+            .secret_id(secret_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                ProvisionError::Secrets(
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+                )
+            })?
+            .secret_string)
+    }
+
     /// The ring at `properties.generation` ([`KeyRing::rotated`]): the
     /// stored one, or, `creating`, a fresh one if the secret holds none yet
     /// (the template's generated placeholder). Written back only if it
@@ -113,18 +163,7 @@ impl Provisioner {
         properties: &KeyRingProperties,
         creating: bool,
     ) -> Result<KeyRing, ProvisionError> {
-        let value = self
-            .secrets
-            .get_secret_value()
-            .secret_id(&properties.secret_arn)
-            .send()
-            .await
-            .map_err(|e| {
-                ProvisionError::Secrets(
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
-                )
-            })?
-            .secret_string;
+        let value = self.stored(&properties.secret_arn).await?;
         let stored = match value.as_deref().map(KeyRing::parse) {
             Some(Ok(ring)) => Some(ring),
             _ if creating => None,
@@ -196,6 +235,35 @@ fn answer(properties: &KeyRingProperties, result: Result<KeyRing, ProvisionError
     answer
 }
 
+/// The `OriginKey`'s answer: the origin secret CloudFront sends
+/// (`OriginSecret`) and its SHA-256 the functions check it against
+/// (`OriginDigest`), `NoEcho` so CloudFormation shows neither; or why not.
+fn origin_answer(
+    properties: &KeyRingProperties,
+    result: Result<KeyRing, ProvisionError>,
+) -> Answer {
+    let mut answer = Answer::default();
+    answer.physical_resource_id = format!("{}#origin", properties.secret_arn);
+    answer.no_echo = true;
+    match result.and_then(|ring| Ok(ring.origin_secret()?)) {
+        Ok(secret) => {
+            answer.data = HashMap::from([
+                (
+                    "OriginDigest".to_owned(),
+                    crate::http::hex_sha256(secret.as_bytes()),
+                ),
+                ("OriginSecret".to_owned(), secret),
+            ]);
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "could not provide the origin secret");
+            answer.status = Status::Failed;
+            answer.reason = Some(error.to_string());
+        }
+    }
+    answer
+}
+
 fn with_ids(mut answer: Answer, stack: String, request: String, logical: String) -> Answer {
     answer.stack_id = stack;
     answer.request_id = request;
@@ -211,7 +279,41 @@ mod tests {
         KeyRingProperties {
             secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ring".into(),
             generation: "1".into(),
+            publishes: Publishes::Tokens,
         }
+    }
+
+    #[test]
+    fn the_origin_secret_is_answered_unechoed_with_its_digest_and_survives_rotation() {
+        let ring = KeyRing::generate("1").unwrap();
+        let answer = origin_answer(&properties(), Ok(ring.clone()));
+        assert_eq!(answer.status, Status::Success);
+        assert!(answer.no_echo);
+        let secret = &answer.data["OriginSecret"];
+        assert!(secret.len() >= 43, "{secret}");
+        assert_eq!(
+            answer.data["OriginDigest"],
+            crate::http::hex_sha256(secret.as_bytes())
+        );
+        let rotated = ring.clone().rotated("2").unwrap();
+        assert_eq!(&rotated.origin_secret().unwrap(), secret);
+        let other = KeyRing::generate("1").unwrap();
+        assert_ne!(&other.origin_secret().unwrap(), secret);
+        let sent = serde_json::to_string(&answer).unwrap();
+        for private in ring.private_parts() {
+            assert!(!sent.contains(&private));
+        }
+    }
+
+    #[test]
+    fn the_properties_name_what_the_resource_publishes() {
+        let origin: KeyRingProperties =
+            serde_json::from_str(r#"{"SecretArn": "a", "Generation": "1", "Publishes": "Origin"}"#)
+                .unwrap();
+        assert_eq!(origin.publishes, Publishes::Origin);
+        let tokens: KeyRingProperties =
+            serde_json::from_str(r#"{"SecretArn": "a", "Generation": "1"}"#).unwrap();
+        assert_eq!(tokens.publishes, Publishes::Tokens);
     }
 
     #[test]

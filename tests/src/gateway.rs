@@ -1,9 +1,12 @@
-//! A local stand-in for what API Gateway does in front of the functions and
-//! `cargo lambda watch` does not: CORS (preflights answered, allowed origins
-//! stamped on responses, exactly as the template's `CorsConfiguration` says),
-//! and bodies that are not UTF-8, which API Gateway hands to the function
-//! base64-encoded (`isBase64Encoded: true`) but `cargo lambda watch` answers
-//! with its own 500 when the content type claims text.
+//! A local stand-in for what the edge and API Gateway do in front of the
+//! functions and `cargo lambda watch` does not: CloudFront's origin secret
+//! header and the viewer's address (`CloudFront-Viewer-Address`, from the
+//! TCP peer, so tests connecting from 127.0.0.2 are another client), CORS
+//! (preflights answered, allowed origins stamped on responses, exactly as the
+//! template's `CorsConfiguration` says), and bodies that are not UTF-8, which
+//! API Gateway hands to the function base64-encoded (`isBase64Encoded: true`)
+//! but `cargo lambda watch` answers with its own 500 when the content type
+//! claims text.
 
 use std::net::SocketAddr;
 
@@ -117,11 +120,36 @@ pub fn preflight(cors: &Cors, origin: Option<&str>) -> Response<Body> {
         .expect("static parts are valid")
 }
 
+/// What the local edge adds to every request, as CloudFront does: its
+/// secret header (when the stack has one) and the viewer's address. Whatever
+/// the client sent under those names is dropped first.
+pub fn stamp_edge_headers(
+    headers: &mut hyper::HeaderMap,
+    secret: Option<&str>,
+    viewer: SocketAddr,
+) {
+    headers.remove(conduit::http::ORIGIN_HEADER);
+    headers.remove(conduit::http::VIEWER_HEADER);
+    if let Some(secret) = secret.and_then(|s| HeaderValue::from_str(s).ok()) {
+        headers.insert(
+            HeaderName::from_static(conduit::http::ORIGIN_HEADER),
+            secret,
+        );
+    }
+    // CloudFront's form: the address and the port, IPv6 unbracketed.
+    let (name, value) = header(
+        conduit::http::VIEWER_HEADER,
+        &format!("{}:{}", viewer.ip(), viewer.port()),
+    );
+    headers.insert(name, value);
+}
+
 async fn forward(
     client: &Client<HttpConnector, Body>,
     upstream: SocketAddr,
     cors: &Cors,
     routes: &[Route],
+    edge: (Option<&str>, SocketAddr),
     request: Request<Incoming>,
 ) -> Result<Response<Body>> {
     let origin = request
@@ -137,6 +165,7 @@ async fn forward(
         return Ok(preflight(cors, origin.as_deref()));
     }
     let (mut parts, body) = request.into_parts();
+    stamp_edge_headers(&mut parts.headers, edge.0, edge.1);
     let path = parts
         .uri
         .path_and_query()
@@ -165,7 +194,6 @@ async fn forward(
     for name in stale {
         parts.headers.remove(name);
     }
-    parts.headers.remove("vary");
     if let Some(allowed) = origin.as_deref().and_then(|o| cors.allow_origin(o)) {
         let (name, value) = header("access-control-allow-origin", &allowed);
         parts.headers.insert(name, value);
@@ -253,7 +281,9 @@ pub async fn serve(
     cors: Cors,
     routes: Vec<Route>,
     per_function: usize,
+    origin_secret: Option<String>,
 ) -> Result<()> {
+    let origin_secret: std::sync::Arc<Option<String>> = std::sync::Arc::new(origin_secret);
     let slots: std::sync::Arc<
         std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>,
     > = std::sync::Arc::new(
@@ -273,12 +303,18 @@ pub async fn serve(
         .with_context(|| format!("binding {listen}"))?;
     let client: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build_http();
     loop {
-        let (stream, _) = listener.accept().await?;
-        let (client, cors, routes, slots) =
-            (client.clone(), cors.clone(), routes.clone(), slots.clone());
+        let (stream, peer) = listener.accept().await?;
+        let (client, cors, routes, slots, secret) = (
+            client.clone(),
+            cors.clone(),
+            routes.clone(),
+            slots.clone(),
+            origin_secret.clone(),
+        );
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let (client, cors, routes) = (client.clone(), cors.clone(), routes.clone());
+                let (client, cors, routes, secret) =
+                    (client.clone(), cors.clone(), routes.clone(), secret.clone());
                 let slot = route_for(&routes, request.method().as_str(), request.uri().path())
                     .and_then(|route| slots.get(&route.function).cloned());
                 async move {
@@ -287,15 +323,22 @@ pub async fn serve(
                         None => None,
                     };
                     Ok::<_, std::convert::Infallible>(
-                        forward(&client, upstream, &cors, &routes, request)
-                            .await
-                            .unwrap_or_else(|error| {
-                                eprintln!("gateway: {error:#}");
-                                Response::builder()
-                                    .status(StatusCode::BAD_GATEWAY)
-                                    .body(Body::from(r#"{"message":"Bad Gateway"}"#))
-                                    .expect("static parts are valid")
-                            }),
+                        forward(
+                            &client,
+                            upstream,
+                            &cors,
+                            &routes,
+                            (secret.as_deref(), peer),
+                            request,
+                        )
+                        .await
+                        .unwrap_or_else(|error| {
+                            eprintln!("gateway: {error:#}");
+                            Response::builder()
+                                .status(StatusCode::BAD_GATEWAY)
+                                .body(Body::from(r#"{"message":"Bad Gateway"}"#))
+                                .expect("static parts are valid")
+                        }),
                     )
                 }
             });
@@ -347,6 +390,23 @@ mod tests {
         assert_eq!(event["routeKey"], "PUT /api/articles/{slug}");
         let request = crate::request_from_event(&event);
         assert_eq!(request.body().as_ref(), b"\xff\x00");
+    }
+
+    #[test]
+    fn the_local_edge_replaces_what_the_client_claims_with_its_own_headers() {
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert("x-conduit-origin", "forged".parse().unwrap());
+        headers.insert("cloudfront-viewer-address", "192.0.2.1:1".parse().unwrap());
+        stamp_edge_headers(
+            &mut headers,
+            Some("s3cret"),
+            "127.0.0.2:40000".parse().unwrap(),
+        );
+        assert_eq!(headers["x-conduit-origin"], "s3cret");
+        assert_eq!(headers["cloudfront-viewer-address"], "127.0.0.2:40000");
+        stamp_edge_headers(&mut headers, None, "[::1]:5".parse().unwrap());
+        assert!(headers.get("x-conduit-origin").is_none());
+        assert_eq!(headers["cloudfront-viewer-address"], "::1:5");
     }
 
     #[test]

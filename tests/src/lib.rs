@@ -30,4 +30,4 @@ pub use local::{
 pub use routes::{Route, binary_of, route_for, router_toml, routes};
 pub use table::TableSpec;
 pub use template::{template, workspace_root};
-pub use test_api::{TestApi, concurrently};
+pub use test_api::{LOCAL_CLIENT, TestApi, concurrently};

@@ -29,6 +29,9 @@ where
         .collect()
 }
 
+/// The client every call comes from unless a test says otherwise.
+pub const LOCAL_CLIENT: &str = "127.0.0.1";
+
 /// Drives the handlers through API Gateway events, routed as the template routes.
 pub struct TestApi {
     /// The app (its store is on a table of its own).
@@ -91,10 +94,26 @@ impl TestApi {
         token: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Response<Body> {
+        self.respond_from(LOCAL_CLIENT, method, path, body, token, headers)
+            .await
+    }
+
+    /// [`TestApi::respond_with`] from the client at `source_ip` (API
+    /// Gateway's `sourceIp`: the client the functions see without an edge).
+    pub async fn respond_from(
+        &self,
+        source_ip: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Response<Body> {
         let bare = path.split('?').next().unwrap_or(path);
         let route = route_for(&self.routes, method, bare)
             .unwrap_or_else(|| panic!("no route for {method} {path}"));
         let mut event = event(method, &route.path, path, body.as_ref(), token);
+        event["requestContext"]["http"]["sourceIp"] = Value::from(source_ip);
         for (name, value) in headers {
             event["headers"][*name] = Value::from(*value);
         }
@@ -138,6 +157,7 @@ impl TestApi {
                 tokens: conduit::auth::TokenVerifier::new(keys, &crate::local_parties()),
                 signer: None,
                 fingerprints: conduit::auth::Fingerprints::Plain,
+                auth_limits: Default::default(),
             },
             routes: self.routes.clone(),
         }

@@ -6,10 +6,13 @@ use serde::Deserialize;
 use tracing::instrument;
 use utoipa::ToSchema;
 
+use super::auth_limits::{self, ClientLimitError};
 use super::dto::UserBody;
 use crate::App;
 use crate::auth::verify_password_blocking;
-use crate::domain::{Email, Password, Session, SessionId, Timestamp, User, ValidationErrors};
+use crate::domain::{
+    ClientAddress, Email, Password, Session, SessionId, Timestamp, User, ValidationErrors,
+};
 use crate::http::{self, ApiError};
 use crate::store::{LoginClaim, StoreError};
 use crate::telemetry::Counter;
@@ -61,12 +64,23 @@ pub(crate) enum LoginError {
     /// Unknown email or wrong password (deliberately not told apart).
     #[error("invalid credentials")]
     BadCredentials,
-    /// Too many recent failures for this email: refused unchecked until then.
-    #[error("too many failed logins; locked for {retry_after} s")]
+    /// Too many recent failures for this email from this client: refused
+    /// unchecked until then.
+    #[error("too many failed logins from this client; locked for {retry_after} s")]
     Locked {
         /// Seconds until the next attempt is considered.
         retry_after: u64,
     },
+    /// This email's budget of failures for the hour, from every client
+    /// together, is spent: refused unchecked until the next hour.
+    #[error("too many failed logins for this account; next hour in {retry_after} s")]
+    AccountLimited {
+        /// Seconds until the next hour's budget.
+        retry_after: u64,
+    },
+    /// This client is over its budget of sign-in and sign-up requests.
+    #[error(transparent)]
+    Client(#[from] ClientLimitError),
     /// Verification did not finish.
     #[error("password verification failed")]
     Hashing(#[source] tokio::task::JoinError),
@@ -82,7 +96,17 @@ impl From<LoginError> for ApiError {
     fn from(error: LoginError) -> Self {
         match error {
             LoginError::BadCredentials => ApiError::BadCredentials,
-            LoginError::Locked { retry_after } => ApiError::TooManyRequests { retry_after },
+            LoginError::Locked { retry_after } => ApiError::TooManyRequests {
+                retry_after,
+                field: "credentials",
+                message: "too many failed attempts from this client, try again later",
+            },
+            LoginError::AccountLimited { retry_after } => ApiError::TooManyRequests {
+                retry_after,
+                field: "credentials",
+                message: "too many failed attempts for this account, try again later",
+            },
+            LoginError::Client(e) => e.into(),
             LoginError::Hashing(e) => ApiError::Internal(Box::new(e)),
             LoginError::NotASigner(e) => ApiError::Internal(Box::new(e)),
             LoginError::Store(e) => e.into(),
@@ -90,23 +114,47 @@ impl From<LoginError> for ApiError {
     }
 }
 
-/// Guessing protection, per email (known or not, so locks reveal nothing).
+/// Guessing protection: per email and client, and per email from every
+/// client together (emails known or not, so limits reveal nothing).
 pub(crate) mod guard {
     use std::time::Duration;
 
-    /// Failures within [`WINDOW`] before the email is locked.
+    /// Failures from one client, within [`WINDOW`], before the email is
+    /// locked for that client.
     pub(crate) const THRESHOLD: u32 = 5;
-    /// How long failures are remembered after the last one.
-    pub(crate) const WINDOW: Duration = Duration::from_secs(15 * 60);
+    /// How long one client's failures are remembered after its last one. At
+    /// least [`ACCOUNT_WINDOW`]: a client that pauses cannot start afresh
+    /// within the hour.
+    pub(crate) const WINDOW: Duration = Duration::from_secs(60 * 60);
     /// The longest lock.
     pub(crate) const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+    /// The length of an email's budget window.
+    pub(crate) const ACCOUNT_WINDOW: Duration = Duration::from_secs(60 * 60);
+    /// Failed logins one email may take in each [`ACCOUNT_WINDOW`] (clock
+    /// hour), from every client together; a success gives its attempt back.
+    pub(crate) const ACCOUNT_GUESSES: u32 = 50;
 
-    /// How long the `failures`-th failure locks the email: nothing below the
-    /// threshold, then 1 s, 2 s, 4 s, … doubling up to [`MAX_LOCK`].
+    /// How long the `failures`-th failure locks the email for its client:
+    /// nothing below the threshold, then 1 s, 2 s, 4 s, … doubling up to
+    /// [`MAX_LOCK`].
     pub(crate) fn lock_for(failures: u32) -> Option<Duration> {
         let over = failures.checked_sub(THRESHOLD)?;
         let seconds = 1u64.checked_shl(over).unwrap_or(u64::MAX);
         Some(Duration::from_secs(seconds).min(MAX_LOCK))
+    }
+
+    /// The most failures one client can have against one email within
+    /// `period` (no longer than [`WINDOW`], so its failures are never
+    /// forgotten in between): guessing again the moment each lock ends, the
+    /// fastest way there is.
+    #[cfg(test)]
+    pub(crate) fn most_from_one_client(period: Duration) -> u32 {
+        let (mut failures, mut at) = (0u32, Duration::ZERO);
+        while at < period {
+            failures += 1;
+            at += lock_for(failures).unwrap_or(Duration::ZERO);
+        }
+        failures
     }
 }
 
@@ -114,30 +162,38 @@ pub(crate) mod guard {
 ///
 /// An unknown email costs what a known one does: the same reads (a decoy read
 /// stands in for the user), a full hash verification against a decoy hash,
-/// and the same failure bookkeeping, so neither timing nor locking tells who
-/// is registered. After [`guard::THRESHOLD`] failures in [`guard::WINDOW`] the
-/// email is locked for a doubling time; a success clears its failures.
+/// and the same failure bookkeeping, so neither timing nor limits tell who
+/// is registered. Three limits, each counted atomically before the password
+/// is checked, so concurrent guesses cannot all pass one count:
+/// - the client's budget of sign-in and sign-up requests ([`auth_limits`]);
+/// - per email and client: after [`guard::THRESHOLD`] failures the email is
+///   locked for that client alone, for a doubling time; a success clears it;
+/// - per email, from every client: [`guard::ACCOUNT_GUESSES`] failures an
+///   hour. One client gets at most 17 of them (the greedy schedule of its
+///   own locks; a unit test works it out), so it alone cannot spend the
+///   budget the owner logs in from elsewhere with.
 #[instrument(skip_all)]
 pub(crate) async fn login(
     app: &App,
     credentials: Credentials,
+    client: &ClientAddress,
     now: Timestamp,
 ) -> Result<(User, String), LoginError> {
     let (now_s, now_ms) = (now.unix_seconds(), now.unix_millis());
     let window_end = now_s + guard::WINDOW.as_secs() as i64;
-    let (id, stale) = tokio::try_join!(
-        app.store.user_id_by_email(&credentials.email),
-        app.store.login_guard(&credentials.email),
+    let email = &credentials.email;
+    let (id, stale, ()) = tokio::try_join!(
+        async { Ok::<_, LoginError>(app.store.user_id_by_email(email).await?) },
+        async { Ok(app.store.login_guard(email, client).await?) },
+        async { Ok(auth_limits::admit_client(app, client, now).await?) },
     )?;
     // DynamoDB's TTL deletes late: a window that ended starts afresh.
     if stale.is_some_and(|g| g.expires_at <= now_s) {
-        app.store.clear_login_guard(&credentials.email).await?;
+        app.store.clear_login_guard(email, client).await?;
     }
-    // Claimed atomically before the password is checked, so concurrent
-    // guesses cannot all pass a check that read the same count.
     let attempt = match app
         .store
-        .claim_login_attempt(&credentials.email, now_ms, window_end, guard::THRESHOLD)
+        .claim_login_attempt(email, client, now_ms, window_end, guard::THRESHOLD)
         .await?
     {
         LoginClaim::Granted { attempt } => attempt,
@@ -150,7 +206,19 @@ pub(crate) async fn login(
             });
         }
     };
-    let user = app.store.user_for_login(id.as_ref()).await?;
+    // Only past this client's own limit does an attempt spend the email's budget.
+    let budget = auth_limits::window_at(now, guard::ACCOUNT_WINDOW, guard::ACCOUNT_GUESSES);
+    let (within_budget, user) = tokio::try_join!(
+        app.store.claim_login_budget(email, budget),
+        app.store.user_for_login(id.as_ref()),
+    )?;
+    if !within_budget {
+        crate::invocation::count(Counter::FailedLogin);
+        tracing::info!("login refused: the account's hourly budget is spent");
+        return Err(LoginError::AccountLimited {
+            retry_after: auth_limits::seconds_left(now, budget, guard::ACCOUNT_WINDOW),
+        });
+    }
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let valid = match credentials.password {
         Some(password) => verify_password_blocking(password, hash)
@@ -167,7 +235,10 @@ pub(crate) async fn login(
     };
     match user {
         Some(user) if valid => {
-            app.store.clear_login_guard(&credentials.email).await?;
+            tokio::try_join!(
+                app.store.clear_login_guard(email, client),
+                app.store.release_login_budget(email, budget.number),
+            )?;
             // A new session, in the user's current epoch.
             let session = Session {
                 id: SessionId::generate(),
@@ -182,7 +253,7 @@ pub(crate) async fn login(
                 // One more attempt once this lock runs out.
                 let expires_at = (until + 999) / 1000 + guard::WINDOW.as_secs() as i64;
                 app.store
-                    .lock_login(&credentials.email, until, attempt + 1, expires_at)
+                    .lock_login(email, client, until, attempt + 1, expires_at)
                     .await?;
             }
             tracing::info!(failures = attempt, locked = lock.is_some(), "login failed");
@@ -204,7 +275,7 @@ pub(crate) async fn login(
         (status = 200, description = "Logged in: the user with a fresh token", body = super::dto::UserBody),
         (status = 401, description = "Wrong email or password", body = crate::http::ErrorsBody),
         (status = 422, description = "Missing or invalid fields", body = crate::http::ErrorsBody),
-        (status = 429, description = "Too many failed logins for this email; try again after `Retry-After` seconds", body = crate::http::ErrorsBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 429, description = "Too many failed logins for this email from this client, or for this email from every client this hour, or too many sign-in and sign-up requests from this client; try again after `Retry-After` seconds", body = crate::http::ErrorsBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
@@ -214,7 +285,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError> {
     let input: Input = http::parse_json(request)?;
     let credentials = Credentials::try_from(input.user)?;
-    let (user, token) = login(app, credentials, Timestamp::now()).await?;
+    let (user, token) = login(app, credentials, &http::client(request), Timestamp::now()).await?;
     Ok(http::json(StatusCode::OK, &UserBody::new(&user, token)))
 }
 
@@ -231,5 +302,20 @@ mod tests {
         assert_eq!(lock_for(THRESHOLD + 3), Some(Duration::from_secs(8)));
         assert_eq!(lock_for(THRESHOLD + 40), Some(MAX_LOCK));
         assert_eq!(lock_for(u32::MAX), Some(MAX_LOCK));
+    }
+
+    #[test]
+    fn one_client_alone_cannot_spend_an_accounts_hourly_budget() {
+        // No pause within the hour starts a client afresh.
+        assert!(WINDOW >= ACCOUNT_WINDOW);
+        let most = most_from_one_client(ACCOUNT_WINDOW);
+        assert_eq!(
+            most, 17,
+            "5 at once, then one as each lock of 1 s, 2 s, ... 15 min ends"
+        );
+        // Any hour holds at most `most` of one client's failures, so each
+        // clock hour of the budget does too: two clients together leave the
+        // owner attempts; it takes three to spend the budget.
+        assert!(2 * most < ACCOUNT_GUESSES && 3 * most >= ACCOUNT_GUESSES);
     }
 }

@@ -4,6 +4,7 @@
 //! types, its use case with its own error enum, and `handle`, the Lambda entry.
 
 pub mod add_comment;
+pub(crate) mod auth_limits;
 pub mod create_article;
 pub mod delete_article;
 pub mod delete_comment;

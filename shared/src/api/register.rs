@@ -159,6 +159,7 @@ pub async fn register(
         (status = 201, description = "Registered: the user with a token", body = super::dto::UserBody),
         (status = 409, description = "Username or email already taken", body = crate::http::ErrorsBody),
         (status = 422, description = "Missing or invalid fields", body = crate::http::ErrorsBody),
+        (status = 429, description = "Too many sign-in and sign-up requests from this client; try again after `Retry-After` seconds", body = crate::http::ErrorsBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
@@ -169,6 +170,9 @@ async fn serve(app: &App, request: &Request) -> Result<Response<Body>, ApiError>
     idempotency::within(app, request, None, |keyed| async move {
         let input: Input = http::parse_json(request)?;
         let new = NewUser::try_from(input.user)?;
+        // Bad input was refused without a write; before the costly part
+        // (argon2id), the client's budget is counted.
+        super::auth_limits::admit_client(app, &http::client(request), Timestamp::now()).await?;
         let registered = plan_registration(new, Timestamp::now()).await?;
         // The receipt keeps the response without its token, and what to sign it from.
         let receipt = keyed.map(|keyed| {

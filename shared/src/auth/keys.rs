@@ -242,6 +242,18 @@ impl KeyRing {
             .filter(|k| k.len() == 32)
             .ok_or(KeyError("the fingerprint key is not 32 bytes of base64url"))
     }
+
+    /// The secret CloudFront sends the functions in every request: derived
+    /// from the fingerprint key, which never rotates, so a rotation of the
+    /// signing key never refuses the edge while its new settings propagate.
+    /// Base64url (a valid header value).
+    pub(crate) fn origin_secret(&self) -> Result<String, KeyError> {
+        use hmac::{Hmac, Mac};
+        let mut derive = <Hmac<Sha256>>::new_from_slice(&self.fingerprint()?)
+            .expect("HMAC takes keys of any length");
+        derive.update(b"conduit origin header v1");
+        Ok(B64.encode(derive.finalize().into_bytes()))
+    }
 }
 
 /// The public keys a verifier accepts, by id.

@@ -18,6 +18,7 @@ macro_rules! parsed_from_string {
     };
 }
 
+mod client;
 mod entities;
 mod errors;
 mod ids;
@@ -26,6 +27,7 @@ pub(crate) mod limits;
 mod page;
 mod text;
 
+pub use client::ClientAddress;
 pub(crate) use errors::ValidationErrors;
 pub use instant::Timestamp;
 pub use page::{CommentsPage, Page};

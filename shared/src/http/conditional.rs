@@ -97,7 +97,20 @@ mod tests {
     use crate::http::{ApiError, json, respond_cacheable};
 
     fn conditional_get(if_none_match: Option<&str>, body: &str) -> Response<Body> {
+        authenticated_get(if_none_match, body, None)
+    }
+
+    fn authenticated_get(
+        if_none_match: Option<&str>,
+        body: &str,
+        token: Option<&str>,
+    ) -> Response<Body> {
         let mut request = Request::new(Body::Empty);
+        if let Some(token) = token {
+            request
+                .headers_mut()
+                .insert(header::AUTHORIZATION, token.parse().unwrap());
+        }
         if let Some(value) = if_none_match {
             request
                 .headers_mut()
@@ -108,8 +121,8 @@ mod tests {
     }
 
     #[test]
-    fn a_200_carries_a_private_tag_and_the_same_tag_back_gets_a_304_without_a_body() {
-        let first = conditional_get(None, "rust");
+    fn an_authenticated_200_is_private_and_the_same_tag_back_gets_a_304_without_a_body() {
+        let first = authenticated_get(None, "rust", Some("Token t"));
         assert_eq!(first.status(), StatusCode::OK);
         let tag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
         assert!(
@@ -118,11 +131,27 @@ mod tests {
         );
         assert_eq!(first.headers()[header::CACHE_CONTROL], "private, no-cache");
         assert_eq!(first.headers()[header::VARY], "Authorization");
-        let again = conditional_get(Some(&tag), "rust");
+        let again = authenticated_get(Some(&tag), "rust", Some("Token t"));
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         assert!(again.body().is_empty());
         assert_eq!(again.headers()[header::ETAG], tag.as_str());
         assert_eq!(again.headers()[header::CACHE_CONTROL], "private, no-cache");
+    }
+
+    #[test]
+    fn an_anonymous_200_and_its_304_may_be_kept_by_shared_caches_for_s_maxage() {
+        let first = conditional_get(None, "rust");
+        let policy = first.headers()[header::CACHE_CONTROL].to_str().unwrap();
+        assert!(
+            policy.starts_with("public, ") && policy.contains("s-maxage=5"),
+            "{policy}"
+        );
+        assert!(policy.contains("stale-while-revalidate=") && policy.contains("stale-if-error="));
+        assert_eq!(first.headers()[header::VARY], "Authorization");
+        let tag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
+        let again = conditional_get(Some(&tag), "rust");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(again.headers()[header::CACHE_CONTROL], policy);
     }
 
     #[test]
@@ -168,6 +197,7 @@ mod tests {
             respond_cacheable(&request, Err(ApiError::Unauthorized(TokenError::Missing)));
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert!(response.headers().get(header::ETAG).is_none());
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
     }
 
     fn with_if_match(values: &[&str]) -> Request {

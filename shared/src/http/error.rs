@@ -38,12 +38,21 @@ pub(crate) enum ApiError {
     /// that is no longer current; nothing was written.
     #[error("{0} has changed")]
     PreconditionFailed(&'static str),
-    /// 429: too many failed logins for this email; try again after `retry_after` seconds.
-    #[error("locked for {retry_after} s")]
+    /// 429: over a limit (what, in the body's terms: `field` and
+    /// `message`); try again after `retry_after` seconds.
+    #[error("limited for {retry_after} s: {field} {message}")]
     TooManyRequests {
         /// Seconds until the next attempt is considered.
         retry_after: u64,
+        /// What was limited (the error body's key).
+        field: &'static str,
+        /// Why (the error body's message).
+        message: &'static str,
     },
+    /// 403: the stack has an edge (CloudFront) and the request went around
+    /// it, to the execute-api URL, without the edge's secret header.
+    #[error("called around the edge")]
+    AroundTheEdge,
     /// 400: a header the request depends on is malformed (an `Idempotency-Key`).
     #[error("bad header: {0}")]
     BadHeader(ValidationErrors),
@@ -87,7 +96,7 @@ impl ApiError {
             Self::Conflict(_) | Self::KeyInUse => StatusCode::CONFLICT,
             Self::BadHeader(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::AroundTheEdge => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -123,9 +132,13 @@ impl ApiError {
             Self::Forbidden(what) => ValidationErrors::single(*what, "forbidden"),
             Self::NotFound(what) => ValidationErrors::single(*what, "not found"),
             Self::PreconditionFailed(what) => ValidationErrors::single(*what, "has changed"),
-            Self::TooManyRequests { .. } => {
-                ValidationErrors::single("credentials", "too many failed attempts, try again later")
+            Self::TooManyRequests { field, message, .. } => {
+                ValidationErrors::single(*field, *message)
             }
+            Self::AroundTheEdge => ValidationErrors::single(
+                "origin",
+                "is the API's edge: call the ApiUrl of the stack, not the execute-api URL",
+            ),
             Self::PayloadTooLarge => ValidationErrors::single(
                 "body",
                 format!("is larger than {} bytes", limits::REQUEST_BODY_MAX),
@@ -150,9 +163,15 @@ impl ApiError {
             errors: self.errors().fields().clone(),
         };
         let mut response = json(self.status(), &body);
+        // No cache (the edge's included, which by default keeps some errors
+        // for 10 s) may answer anyone else, or this caller later, with it.
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
         let retry_after = match self {
             Self::Unavailable(_) => Some(u64::from(crate::config::budget::RETRY_AFTER_SECONDS)),
-            Self::TooManyRequests { retry_after } => Some(retry_after.max(1)),
+            Self::TooManyRequests { retry_after, .. } => Some(retry_after.max(1)),
             Self::KeyInUse => Some(1),
             _ => None,
         };
@@ -205,6 +224,7 @@ pub(super) mod tests {
             (ApiError::BadCredentials, 401, "credentials"),
             (ApiError::Forbidden("article"), 403, "article"),
             (ApiError::NotFound("profile"), 404, "profile"),
+            (ApiError::AroundTheEdge, 403, "origin"),
         ];
         for (error, status, field) in cases {
             let (got, body) = errors_of(error);
@@ -251,6 +271,28 @@ pub(super) mod tests {
             response.headers()[header::CONTENT_TYPE],
             "application/json; charset=utf-8"
         );
+    }
+
+    #[test]
+    fn no_error_may_be_kept_by_any_cache() {
+        for error in [ApiError::NotFound("article"), ApiError::BadCredentials] {
+            let response = error.into_response();
+            assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        }
+    }
+
+    #[test]
+    fn a_limit_is_a_429_with_retry_after_in_the_spec_shape() {
+        let response = ApiError::TooManyRequests {
+            retry_after: 42,
+            field: "client",
+            message: "too many requests",
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "42");
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body["errors"]["client"][0], "too many requests");
     }
 
     #[test]

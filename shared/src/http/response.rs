@@ -14,10 +14,15 @@ pub(crate) fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body
 
 /// Turns a read handler's result into the response, answering conditional
 /// GETs. A `200` carries a strong `ETag`, a hash of its body, and
-/// `Cache-Control: private, no-cache` with `Vary: Authorization` (the body
-/// depends on the caller's token: no shared cache may keep it, and a private
-/// one must ask again each time); a request whose `If-None-Match` names the
-/// current tag gets `304 Not Modified` without a body.
+/// `Vary: Authorization`; a request whose `If-None-Match` names the current
+/// tag gets `304 Not Modified` without a body.
+///
+/// Who may keep it: a request without `Authorization` gets the same body as
+/// every anonymous caller, so it is `public` with a short `s-maxage`
+/// ([`super::edge`]): the edge answers the next anonymous readers from its
+/// copy. With a token the body depends on the caller: `private, no-cache`
+/// (no shared cache may keep it; a private one must ask again each time).
+/// Errors are `no-store` ([`ApiError::into_response`]).
 ///
 /// Why a hash of the body and not item versions: a representation draws on
 /// several items (an article, its author's profile, the caller's follow and
@@ -30,11 +35,14 @@ pub(crate) fn respond_cacheable(
 ) -> Response<Body> {
     let mut response = conditional(request, respond(result));
     if response.status() == StatusCode::OK || response.status() == StatusCode::NOT_MODIFIED {
+        let policy = if request.headers().contains_key(header::AUTHORIZATION) {
+            header::HeaderValue::from_static("private, no-cache")
+        } else {
+            header::HeaderValue::from_str(&super::shared_caching(request).policy())
+                .expect("digits and commas are a valid header")
+        };
         let headers = response.headers_mut();
-        headers.insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("private, no-cache"),
-        );
+        headers.insert(header::CACHE_CONTROL, policy);
         headers.insert(
             header::VARY,
             header::HeaderValue::from_static("Authorization"),

@@ -178,7 +178,7 @@ fn cache_headers(id: &str) -> [(&'static str, &'static str); 2] {
     let policy = if id == "GetOpenApi" {
         "`public, max-age=300`: the same for everyone until the next deployment"
     } else {
-        "`private, no-cache` (with `Vary: Authorization`): the body depends on the caller"
+        "Without `Authorization`: `public, max-age=0, s-maxage=<SharedMaxAgeSeconds>, stale-while-revalidate=10, stale-if-error=300` (every anonymous caller gets the same body). With it: `private, no-cache`. Both with `Vary: Authorization`"
     };
     [
         ("ETag", "A strong tag of this body, for `If-None-Match`"),

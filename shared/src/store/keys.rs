@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Article, ArticleId, CommentId, Tag, UserId};
+use crate::domain::{Article, ArticleId, ClientAddress, CommentId, Tag, UserId};
 
 /// Sort key of the statistics item that heads an index partition: `~` sorts
 /// after every timestamp, so a descending query returns the count first.
@@ -77,9 +77,25 @@ pub(crate) fn email_claim(canonical: &str) -> Key {
     Key::new(format!("EMAIL#{canonical}"), "EMAIL")
 }
 
-/// Failed logins against one email (canonical), whether or not anyone holds it.
-pub(crate) fn login_guard(canonical_email: &str) -> Key {
-    Key::new(format!("LOGIN#{canonical_email}"), "LOGIN")
+/// Failed logins against one email (canonical), whether or not anyone
+/// holds it, from one client. The client is in the sort key, so no email
+/// (which may hold `#`) can spell another pair's key.
+pub(crate) fn login_guard(canonical_email: &str, client: &ClientAddress) -> Key {
+    Key::new(format!("LOGIN#{canonical_email}"), format!("FROM#{client}"))
+}
+
+/// Failed logins against one email from every client together, in one
+/// window (its number since the Unix epoch).
+pub(crate) fn login_budget(canonical_email: &str, window: i64) -> Key {
+    Key::new(
+        format!("LOGIN#{canonical_email}"),
+        format!("WINDOW#{window}"),
+    )
+}
+
+/// Sign-in and sign-up requests of one client in one window.
+pub(crate) fn client_window(client: &ClientAddress, window: i64) -> Key {
+    Key::new(format!("CLIENT#{client}"), format!("AUTH#{window}"))
 }
 
 /// A key no item ever has: what a login for an unknown email reads instead of a user.

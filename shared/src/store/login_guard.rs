@@ -1,6 +1,7 @@
-//! Failed-login bookkeeping, keyed by the canonical email so that an unknown
-//! email is treated exactly like a known one. The policy (how many attempts,
-//! how long a lock) is the login use case's; this only stores it.
+//! Failed-login bookkeeping, keyed by the canonical email (so that an unknown
+//! email is treated exactly like a known one) and the client guessing, so a
+//! client locks only itself out. The policy (how many attempts, how long a
+//! lock) is the login use case's; this only stores it.
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -12,7 +13,7 @@ use super::items::{LoginGuardRecord, from_item, key_item};
 use super::keys;
 use super::writes::n;
 use super::{Store, StoreError};
-use crate::domain::{Email, User, UserId};
+use crate::domain::{ClientAddress, Email, User, UserId};
 
 /// Whether a login attempt may go ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,18 +32,19 @@ pub(crate) enum LoginClaim {
 }
 
 impl Store {
-    /// The failed-login record of `email`, read strongly consistently.
+    /// The failed-login record of `email` from `client`, read strongly consistently.
     pub(crate) async fn login_guard(
         &self,
         email: &Email,
+        client: &ClientAddress,
     ) -> Result<Option<LoginGuardRecord>, StoreError> {
-        self.get(&keys::login_guard(&email.canonical()), true)
+        self.get(&keys::login_guard(&email.canonical(), client), true)
             .await?
             .map(from_item)
             .transpose()
     }
 
-    /// Claims one login attempt for `email`, atomically, before its password
+    /// Claims one login attempt for `email` from `client`, atomically, before its password
     /// is checked: granted (with the attempt's number in the window) only
     /// while the email is not locked and has attempts left (`allowed`, at
     /// first `threshold`), so concurrent guesses cannot all slip past a check
@@ -50,6 +52,7 @@ impl Store {
     pub(crate) async fn claim_login_attempt(
         &self,
         email: &Email,
+        client: &ClientAddress,
         now_ms: i64,
         expires_at: i64,
         threshold: u32,
@@ -58,7 +61,10 @@ impl Store {
             .client
             .update_item()
             .table_name(self.table())
-            .set_key(Some(key_item(&keys::login_guard(&email.canonical()))))
+            .set_key(Some(key_item(&keys::login_guard(
+                &email.canonical(),
+                client,
+            ))))
             .update_expression(
                 "SET expires_at = :expires, allowed = if_not_exists(allowed, :threshold) \
                  ADD failures :one",
@@ -97,17 +103,19 @@ impl Store {
         }
     }
 
-    /// Locks `email` until `until` (ms), granting `allowed` attempts in all
-    /// (one more once the lock runs out), and keeps the record to `expires_at`.
+    /// Locks `email` for `client` until `until` (ms), granting `allowed`
+    /// attempts in all (one more once the lock runs out), and keeps the
+    /// record to `expires_at`.
     pub(crate) async fn lock_login(
         &self,
         email: &Email,
+        client: &ClientAddress,
         until: i64,
         allowed: u32,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         self.update_one(
-            &keys::login_guard(&email.canonical()),
+            &keys::login_guard(&email.canonical(), client),
             "SET locked_until = :until, allowed = :allowed, expires_at = :expires",
             &[
                 (":until", n(until)),
@@ -118,9 +126,14 @@ impl Store {
         .await
     }
 
-    /// Forgets the failed logins of `email` (after a successful one).
-    pub(crate) async fn clear_login_guard(&self, email: &Email) -> Result<(), StoreError> {
-        self.delete_one(&keys::login_guard(&email.canonical()))
+    /// Forgets the failed logins of `email` from `client` (after a
+    /// successful one, or once their window has ended).
+    pub(crate) async fn clear_login_guard(
+        &self,
+        email: &Email,
+        client: &ClientAddress,
+    ) -> Result<(), StoreError> {
+        self.delete_one(&keys::login_guard(&email.canonical(), client))
             .await
     }
 

@@ -7,7 +7,7 @@
 //! one mapping of records to items), `writes` (the write builders),
 //! `request` (every SDK call: bounded by the invocation's deadline, metered),
 //! `transact` (the one transaction loop). Above it, one module per job:
-//! `users`, `follows`, `login_guard`, `articles`, `lists`, `feed`, `comments`,
+//! `users`, `follows`, `login_guard` and `windows` (sign-in limits), `articles`, `lists`, `feed`, `comments`,
 //! `favorites`, `shards` (hot articles' counters), `tags`, and
 //! `receipts` (the storage half of idempotency keys).
 
@@ -30,6 +30,7 @@ mod shards;
 mod tags;
 mod transact;
 mod users;
+mod windows;
 mod writes;
 
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub use receipts::Receipt;
 /// How many counters a hot article's favorites spread over (the capacity model reads it).
 pub use shards::SHARDS as HOT_ARTICLE_COUNTERS;
 pub(crate) use users::UserWriteError;
+pub(crate) use windows::Window;
 pub(crate) use {articles::ArticleWriteError, articles::CreateError};
 
 /// Names of the table's global secondary indexes (see `docs/data-model.md`).

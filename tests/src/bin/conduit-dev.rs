@@ -10,7 +10,11 @@
 //! (`http://127.0.0.1:PORT`; the checks are in [`conduit_tests::stack`]).
 //!
 //! `event` prints `events/FUNCTION.json` with its placeholders filled from the
-//! seeded TABLE, with a token signed by `JWT_KEY_RING` (the running stack's).
+//! seeded TABLE, with a token signed by `JWT_KEY_RING` (the running stack's),
+//! and the local edge's header when `CONDUIT_ORIGIN_SECRET` is set.
+//!
+//! `gateway` stands in for the edge and API Gateway; with
+//! `CONDUIT_ORIGIN_SECRET` set it adds the edge's secret header.
 //!
 //! `key-ring` draws the local stack's key ring into FILE (mode 600) unless it
 //! is there; `public-keys` prints its `JWT_PUBLIC_KEYS`, `ring-secrets` its
@@ -64,7 +68,18 @@ async fn main() -> Result<()> {
                 .join(format!("{function}.json"));
             let text =
                 std::fs::read_to_string(&path).with_context(|| format!("reading {path:?}"))?;
-            println!("{}", events::fill(&app, &text).await?);
+            let mut event: serde_json::Value =
+                serde_json::from_str(&events::fill(&app, &text).await?)
+                    .with_context(|| format!("{path:?} is not JSON"))?;
+            // Invoked straight through the runtime, as the local edge would
+            // have forwarded it: with its secret (never in events/ itself).
+            if let Some(secret) = std::env::var("CONDUIT_ORIGIN_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty())
+            {
+                event["headers"][conduit::http::ORIGIN_HEADER] = secret.into();
+            }
+            println!("{event}");
         }
         ["capacity", costs] | ["capacity", costs, "--check"] => {
             // The model from the cost benchmark's measurements; with --check,
@@ -103,12 +118,18 @@ async fn main() -> Result<()> {
             let per_function = per_function
                 .parse()
                 .context("requests in flight per function")?;
+            // The local edge's secret (scripts/lib.sh draws it; ORIGIN_DIGEST
+            // in the functions' environment is its SHA-256).
+            let secret = std::env::var("CONDUIT_ORIGIN_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty());
             gateway::serve(
                 listen.parse()?,
                 upstream.parse()?,
                 cors,
                 routes()?,
                 per_function,
+                secret,
             )
             .await?;
         }

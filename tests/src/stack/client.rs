@@ -112,6 +112,17 @@ pub fn expect_status(reply: &Reply, status: u16, what: &str) -> Result<()> {
 }
 
 impl Stack {
+    /// The stack at `url` as another client: connections from the local
+    /// address `ip` (any of 127.0.0.0/8 on a loopback stack), which the
+    /// local edge passes on as the viewer's address.
+    pub fn from_address(url: &str, ip: std::net::IpAddr) -> Result<Self> {
+        let mut stack = Self::new(url)?;
+        let mut connector = HttpConnector::new();
+        connector.set_local_address(Some(ip));
+        stack.client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(stack)
+    }
+
     /// The stack at `url` (scheme, host and port; plain HTTP).
     pub fn new(url: &str) -> Result<Self> {
         let base = url.trim_end_matches('/').to_owned();

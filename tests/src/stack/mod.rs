@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod cors;
+pub mod edge;
 pub mod non_utf8;
 pub mod not_modified;
 pub mod one_key;
@@ -16,7 +17,7 @@ use anyhow::{Result, bail};
 pub use client::{Reply, Stack};
 
 /// The checks, by the name `check-stack` takes, with what each proves.
-pub const CHECKS: [(&str, &str); 5] = [
+pub const CHECKS: [(&str, &str); 8] = [
     (
         "cors",
         "CORS preflight and response headers, as template.yaml's CorsConfiguration says",
@@ -37,6 +38,18 @@ pub const CHECKS: [(&str, &str); 5] = [
         "non-utf8",
         "a body that is not UTF-8 gets a 422, as JSON or as binary",
     ),
+    (
+        "shared-reads",
+        "an anonymous GET /api/articles is shareable (s-maxage), with a token private, an error no-store",
+    ),
+    (
+        "around-the-edge",
+        "a call straight to the runtime (URL: the runtime's), without the edge's header, gets a 403",
+    ),
+    (
+        "login-fairness",
+        "a client guessing wrong for another's email is locked out; the owner, from another address, logs in",
+    ),
 ];
 
 /// Runs check `name` against the stack at `url`: the line saying what it saw.
@@ -48,6 +61,9 @@ pub async fn run(name: &str, url: &str) -> Result<String> {
         "one-key" => one_key::check(&stack).await,
         "stale-if-match" => stale_if_match::check(&stack).await,
         "non-utf8" => non_utf8::check(&stack).await,
+        "shared-reads" => edge::check_shared_reads(&stack).await,
+        "around-the-edge" => edge::check_around_the_edge(&stack).await,
+        "login-fairness" => edge::check_login_fairness(&stack, url).await,
         other => bail!("no check named {other:?}; the checks: {}", names()),
     }
 }

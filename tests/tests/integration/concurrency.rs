@@ -51,7 +51,7 @@ async fn fifty_registrations_of_one_email_in_different_cases_give_one_201() {
         "{results:?}"
     );
     for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
-        assert_eq!(*status, 409);
+        assert_eq!(*status, 409, "{body}");
         assert_eq!(body["errors"]["email"][0], "has already been taken");
     }
     assert_eq!(api.count_keys("pk", "USER#").await, 1);

@@ -58,6 +58,77 @@ async fn every_read_answers_a_repeated_get_with_the_same_tag_by_a_304_without_a_
     }
 }
 
+/// Who may keep each read: an anonymous 200 any shared cache (the edge),
+/// for `s-maxage`; an authenticated one only the caller's own cache; an
+/// error nobody.
+#[tokio::test]
+async fn every_read_is_shareable_only_when_anonymous_and_no_error_is_ever_kept() {
+    let api = TestApi::new().await;
+    let author = api.register("author").await;
+    let slug = api.create_article(&author, "Shared", &["edge"]).await;
+    let comments = format!("/api/articles/{slug}/comments");
+    let article = format!("/api/articles/{slug}");
+    let public = [
+        "/api/articles",
+        "/api/articles?tag=edge",
+        article.as_str(),
+        comments.as_str(),
+        "/api/profiles/author",
+        "/api/tags",
+    ];
+    for path in public {
+        let anonymous = api.respond("GET", path, None, None).await;
+        assert_eq!(anonymous.status(), 200, "{path}");
+        let policy = anonymous.headers()["cache-control"].to_str().unwrap();
+        assert_eq!(
+            policy, "public, max-age=0, s-maxage=5, stale-while-revalidate=10, stale-if-error=300",
+            "{path}"
+        );
+        assert_eq!(anonymous.headers()["vary"], "Authorization", "{path}");
+        assert!(anonymous.headers().contains_key("etag"), "{path}");
+    }
+    for path in public
+        .iter()
+        .copied()
+        .chain(["/api/articles/feed", "/api/user"])
+    {
+        let mine = api.respond("GET", path, None, Some(&author)).await;
+        assert_eq!(mine.status(), 200, "{path}");
+        assert_eq!(
+            mine.headers()["cache-control"],
+            "private, no-cache",
+            "{path}"
+        );
+        assert_eq!(mine.headers()["vary"], "Authorization", "{path}");
+    }
+    let missing = [
+        "/api/articles/no-such-article-0000000000000",
+        "/api/articles/no-such-article-0000000000000/comments",
+        "/api/profiles/nobody-at-all",
+    ];
+    for path in missing {
+        for token in [None, Some(author.as_str())] {
+            let error = api.respond("GET", path, None, token).await;
+            assert!(
+                error.status().is_client_error(),
+                "{path}: {}",
+                error.status()
+            );
+            assert_eq!(error.headers()["cache-control"], "no-store", "{path}");
+        }
+    }
+    for path in ["/api/articles/feed", "/api/user"] {
+        let refused = api.respond("GET", path, None, None).await;
+        assert_eq!(refused.status(), 401, "{path}");
+        assert_eq!(refused.headers()["cache-control"], "no-store", "{path}");
+    }
+    let bad_page = api
+        .respond("GET", "/api/articles?limit=-1", None, None)
+        .await;
+    assert_eq!(bad_page.status(), 422);
+    assert_eq!(bad_page.headers()["cache-control"], "no-store");
+}
+
 #[tokio::test]
 async fn the_tag_follows_what_this_caller_sees_and_moves_when_it_changes() {
     let api = TestApi::new().await;

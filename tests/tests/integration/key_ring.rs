@@ -38,6 +38,27 @@ async fn provisioner(endpoint: std::net::SocketAddr) -> Provisioner {
     Provisioner::new(aws_sdk_secretsmanager::Client::new(&sdk)).unwrap()
 }
 
+/// A provisioner on a fresh Secrets Manager holding the template's
+/// placeholder, answering at a fresh response URL: the secret, the URL and
+/// the answers it received.
+async fn fresh_deploy() -> (
+    Provisioner,
+    std::sync::Arc<std::sync::Mutex<conduit_tests::provider::SecretState>>,
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+) {
+    let (sm, secret) = secrets_manager("placeholder from GenerateSecretString")
+        .await
+        .unwrap();
+    let (url, answers) = response_url(false).await.unwrap();
+    (
+        provisioner(sm).await,
+        secret,
+        format!("http://{url}"),
+        answers,
+    )
+}
+
 fn kids(public_keys: &Value) -> Vec<String> {
     let keys = public_keys.as_str().expect("PublicKeys");
     PublicKeys::parse(keys).expect("a valid key set");
@@ -48,12 +69,7 @@ fn kids(public_keys: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn a_deploy_draws_the_ring_a_new_generation_rotates_it_once_and_delete_keeps_it() {
-    let (sm, secret) = secrets_manager("placeholder from GenerateSecretString")
-        .await
-        .unwrap();
-    let (url, answers) = response_url(false).await.unwrap();
-    let url = format!("http://{url}");
-    let provisioner = provisioner(sm).await;
+    let (provisioner, secret, url, answers) = fresh_deploy().await;
 
     provisioner.handle(request("create", &url)).await.unwrap();
     let created = answers.lock().unwrap()[0].clone();
@@ -103,6 +119,37 @@ async fn a_deploy_draws_the_ring_a_new_generation_rotates_it_once_and_delete_kee
         secret.lock().unwrap().puts,
         2,
         "delete leaves the secret to the stack"
+    );
+}
+
+/// The `OriginKey` (`events/key_ring/origin.json`): after the ring is
+/// drawn, it answers the edge's secret and its digest, `NoEcho`, reads the
+/// ring without writing it, and answers the same after a rotation.
+#[tokio::test]
+async fn the_origin_key_answers_the_edges_secret_unechoed_and_the_same_after_a_rotation() {
+    let (provisioner, secret, url, answers) = fresh_deploy().await;
+    provisioner.handle(request("create", &url)).await.unwrap();
+    provisioner.handle(request("origin", &url)).await.unwrap();
+    let origin = answers.lock().unwrap()[1].clone();
+    assert_eq!(origin["Status"], "SUCCESS", "{origin}");
+    assert_eq!(origin["NoEcho"], true);
+    assert_eq!(origin["LogicalResourceId"], "OriginKey");
+    let sent = origin["Data"]["OriginSecret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        origin["Data"]["OriginDigest"].as_str(),
+        Some(conduit::http::hex_sha256(sent.as_bytes()).as_str())
+    );
+    assert_eq!(
+        secret.lock().unwrap().puts,
+        1,
+        "the origin key writes nothing"
+    );
+    provisioner.handle(request("update", &url)).await.unwrap();
+    provisioner.handle(request("origin", &url)).await.unwrap();
+    let after = answers.lock().unwrap()[3].clone();
+    assert_eq!(
+        after["Data"], origin["Data"],
+        "a rotation keeps the edge's secret"
     );
 }
 

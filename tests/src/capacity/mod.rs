@@ -6,13 +6,18 @@
 //! page), and a dated table of AWS prices, it works out for 1k, 10k and
 //! 100k requests per second what each hot key, the account's concurrency
 //! and each route's throttle carry, what a million requests cost, and which
-//! limit breaks first.
+//! limit breaks first; and ([`edge`]) what changes with CloudFront in front.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+
+pub mod edge;
+mod functions;
+
+pub use functions::Functions;
 
 /// What the cost benchmark measured for one endpoint, per request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -191,69 +196,6 @@ pub mod telemetry {
     pub const METRICS: f64 = 15.0 * 22.0;
 }
 
-/// Each function's warm duration (ms, measured) and memory (MB, the template).
-#[derive(Debug, Clone, Default)]
-pub struct Functions {
-    /// Warm p50 per function, ms.
-    pub warm_ms: BTreeMap<String, f64>,
-    /// `MemorySize` per function, MB.
-    pub memory_mb: BTreeMap<String, f64>,
-    /// Where and when the durations were measured.
-    pub measured: String,
-}
-
-impl Functions {
-    /// Reads `durations.tsv` (`function<TAB>warm p50 ms`, `#` lines: the
-    /// provenance) and the memory of every function in `template`.
-    pub fn read(durations: &str, template: &serde_yaml::Value) -> Result<Self> {
-        let mut functions = Functions::default();
-        for line in durations.lines() {
-            if let Some(comment) = line.strip_prefix('#') {
-                functions.measured.push_str(comment.trim());
-                functions.measured.push(' ');
-                continue;
-            }
-            let Some((name, ms)) = line.split_once('\t') else {
-                continue;
-            };
-            functions.warm_ms.insert(
-                name.to_owned(),
-                ms.trim()
-                    .parse()
-                    .with_context(|| format!("durations: {line}"))?,
-            );
-        }
-        let default = template["Globals"]["Function"]["MemorySize"]
-            .as_f64()
-            .context("Globals MemorySize")?;
-        for (name, resource) in template["Resources"].as_mapping().context("Resources")? {
-            if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
-                continue;
-            }
-            let Some(binary) = name.as_str().and_then(crate::routes::binary_of) else {
-                continue;
-            };
-            let memory = resource["Properties"]["MemorySize"]
-                .as_f64()
-                .unwrap_or(default);
-            functions.memory_mb.insert(binary, memory);
-        }
-        Ok(functions)
-    }
-
-    fn of(&self, function: &str) -> Result<(f64, f64)> {
-        let ms = *self
-            .warm_ms
-            .get(function)
-            .with_context(|| format!("no measured duration for {function}"))?;
-        let mb = *self
-            .memory_mb
-            .get(function)
-            .with_context(|| format!("no memory for {function} in template.yaml"))?;
-        Ok((ms, mb))
-    }
-}
-
 /// A load on one limit at one rate.
 #[derive(Debug, Clone)]
 struct Load {
@@ -403,15 +345,24 @@ fn loads(rate: f64, costs: &Costs, functions: &Functions) -> Result<Vec<Load>> {
     Ok(loads)
 }
 
-/// Dollars per million requests of the mix, line by line.
-fn dollars(costs: &Costs, functions: &Functions, rate: f64) -> Result<Vec<(String, f64)>> {
+/// Dollars per million requests of the mix, line by line, when of each
+/// endpoint's requests the fraction `reaching(share)` reaches the origin
+/// (all of them without the edge; [`edge`] works out the rest).
+fn dollars(
+    costs: &Costs,
+    functions: &Functions,
+    rate: f64,
+    reaching: impl Fn(&Share) -> f64,
+) -> Result<Vec<(String, f64)>> {
+    let mut invocations = 0.0;
     let mut gb_seconds = 0.0;
     let mut reads = 0.0;
     let mut writes = 0.0;
     for share in &MIX {
-        let weight = share.percent / 100.0;
+        let weight = share.percent / 100.0 * reaching(share);
         let (ms, mb) = functions.of(share.function)?;
         let cost = costs.get(share.endpoint).copied().unwrap_or_default();
+        invocations += weight;
         // Lambda bills each invocation's duration rounded up to the millisecond.
         gb_seconds += weight * ms.ceil() / 1000.0 * mb / 1024.0;
         reads += weight * cost.read_units;
@@ -419,12 +370,18 @@ fn dollars(costs: &Costs, functions: &Functions, rate: f64) -> Result<Vec<(Strin
     }
     let month_requests = rate * 86_400.0 * 30.0;
     Ok(vec![
-        ("Lambda requests".into(), prices::LAMBDA_REQUESTS),
+        (
+            "Lambda requests".into(),
+            invocations * prices::LAMBDA_REQUESTS,
+        ),
         (
             format!("Lambda duration ({:.4} GB-s a request)", gb_seconds),
             gb_seconds * 1e6 * prices::LAMBDA_GB_SECOND,
         ),
-        ("API Gateway HTTP API".into(), prices::HTTP_API),
+        (
+            "API Gateway HTTP API".into(),
+            invocations * prices::HTTP_API,
+        ),
         (
             format!("DynamoDB reads ({reads:.2} units a request)"),
             reads * prices::READ_UNITS,
@@ -438,11 +395,11 @@ fn dollars(costs: &Costs, functions: &Functions, rate: f64) -> Result<Vec<(Strin
                 "CloudWatch Logs ({:.0} bytes a request)",
                 telemetry::LOG_BYTES
             ),
-            telemetry::LOG_BYTES * 1e6 / 1e9 * prices::LOG_GB,
+            invocations * telemetry::LOG_BYTES * 1e6 / 1e9 * prices::LOG_GB,
         ),
         (
             format!("X-Ray ({:.0}% traced)", telemetry::TRACED * 100.0),
-            telemetry::TRACED * prices::TRACES,
+            invocations * telemetry::TRACED * prices::TRACES,
         ),
         (
             format!(
@@ -519,7 +476,7 @@ pub fn render(costs: &Costs, functions: &Functions) -> Result<String> {
     )?;
     writeln!(out, "| line | $ per million |")?;
     writeln!(out, "|---|---:|")?;
-    let lines = dollars(costs, functions, 10_000.0)?;
+    let lines = dollars(costs, functions, 10_000.0, |_| 1.0)?;
     for (what, cost) in &lines {
         writeln!(out, "| {what} | {cost:.3} |")?;
     }
@@ -528,6 +485,11 @@ pub fn render(costs: &Costs, functions: &Functions) -> Result<String> {
         "| **total** | **{:.2}** |",
         lines.iter().map(|(_, c)| c).sum::<f64>()
     )?;
+    out.push_str(&edge::render(
+        costs,
+        functions,
+        f64::from(conduit::config::EdgeConfig::DEFAULT_SHARED_MAX_AGE),
+    )?);
     Ok(out)
 }
 
