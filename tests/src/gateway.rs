@@ -6,7 +6,9 @@
 //! template's `CorsConfiguration` says), and bodies that are not UTF-8, which
 //! API Gateway hands to the function base64-encoded (`isBase64Encoded: true`)
 //! but `cargo lambda watch` answers with its own 500 when the content type
-//! claims text.
+//! claims text. The function's other response headers (`Vary`,
+//! `Cache-Control`, `ETag`) pass through unchanged, as this gateway assumes
+//! API Gateway passes them.
 
 use std::net::SocketAddr;
 

@@ -131,8 +131,13 @@ pub(crate) mod guard {
     /// The length of an email's budget window.
     pub(crate) const ACCOUNT_WINDOW: Duration = Duration::from_secs(60 * 60);
     /// Failed logins one email may take in each [`ACCOUNT_WINDOW`] (clock
-    /// hour), from every client together; a success gives its attempt back.
+    /// hour), from every client that has not logged in to it; a success
+    /// gives its attempt back.
     pub(crate) const ACCOUNT_GUESSES: u32 = 50;
+    /// How long a client that logged in stays known to the email: its
+    /// failures are held by its own lock alone, so others spending the
+    /// email's budget never lock the owner out where they have logged in.
+    pub(crate) const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
     /// How long the `failures`-th failure locks the email for its client:
     /// nothing below the threshold, then 1 s, 2 s, 4 s, … doubling up to
@@ -168,10 +173,12 @@ pub(crate) mod guard {
 /// - the client's budget of sign-in and sign-up requests ([`auth_limits`]);
 /// - per email and client: after [`guard::THRESHOLD`] failures the email is
 ///   locked for that client alone, for a doubling time; a success clears it;
-/// - per email, from every client: [`guard::ACCOUNT_GUESSES`] failures an
-///   hour. One client gets at most 17 of them (the greedy schedule of its
-///   own locks; a unit test works it out), so it alone cannot spend the
-///   budget the owner logs in from elsewhere with.
+/// - per email, from every client that has not logged in to it within
+///   [`guard::KNOWN_FOR`]: [`guard::ACCOUNT_GUESSES`] failures an hour. One
+///   client gets at most 17 of them (the greedy schedule of its own locks; a
+///   unit test works it out), so it alone cannot spend the budget the owner
+///   logs in from elsewhere with; and where the owner has logged in before,
+///   no one else's failures count.
 #[instrument(skip_all)]
 pub(crate) async fn login(
     app: &App,
@@ -182,9 +189,10 @@ pub(crate) async fn login(
     let (now_s, now_ms) = (now.unix_seconds(), now.unix_millis());
     let window_end = now_s + guard::WINDOW.as_secs() as i64;
     let email = &credentials.email;
-    let (id, stale, ()) = tokio::try_join!(
+    let (id, stale, known, ()) = tokio::try_join!(
         async { Ok::<_, LoginError>(app.store.user_id_by_email(email).await?) },
         async { Ok(app.store.login_guard(email, client).await?) },
+        async { Ok(app.store.is_known_client(email, client, now_s).await?) },
         async { Ok(auth_limits::admit_client(app, client, now).await?) },
     )?;
     // DynamoDB's TTL deletes late: a window that ended starts afresh.
@@ -206,13 +214,22 @@ pub(crate) async fn login(
             });
         }
     };
-    // Only past this client's own limit does an attempt spend the email's budget.
+    // Only past this client's own limit does an attempt spend the email's
+    // budget, and only a client that has not logged in to it before.
     let budget = auth_limits::window_at(now, guard::ACCOUNT_WINDOW, guard::ACCOUNT_GUESSES);
     let (within_budget, user) = tokio::try_join!(
-        app.store.claim_login_budget(email, budget),
+        async {
+            match known {
+                true => Ok(true),
+                false => app.store.claim_login_budget(email, budget).await,
+            }
+        },
         app.store.user_for_login(id.as_ref()),
     )?;
     if !within_budget {
+        // No password was checked: the client's own attempt is given back,
+        // so the refusal leaves its lock where it was.
+        app.store.release_login_attempt(email, client).await?;
         crate::invocation::count(Counter::FailedLogin);
         tracing::info!("login refused: the account's hourly budget is spent");
         return Err(LoginError::AccountLimited {
@@ -235,9 +252,16 @@ pub(crate) async fn login(
     };
     match user {
         Some(user) if valid => {
+            let known_until = now_s + guard::KNOWN_FOR.as_secs() as i64;
             tokio::try_join!(
                 app.store.clear_login_guard(email, client),
-                app.store.release_login_budget(email, budget.number),
+                app.store.remember_client(email, client, known_until),
+                async {
+                    match known {
+                        true => Ok(()),
+                        false => app.store.release_login_budget(email, budget.number).await,
+                    }
+                },
             )?;
             // A new session, in the user's current epoch.
             let session = Session {

@@ -5,7 +5,6 @@
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 
-/// body when the request's `If-None-Match` names that tag; anything else as it is.
 /// Tags a `200` with its strong `ETag`, and turns it into a `304` without a
 /// body when the request's `If-None-Match` names that tag; anything else as it is.
 pub(super) fn conditional(request: &Request, mut response: Response<Body>) -> Response<Body> {
@@ -46,7 +45,11 @@ pub(crate) fn entity_tag(body: &Body) -> String {
 pub(crate) enum IfMatch {
     /// `*`: any current representation.
     Any,
-    /// These strong tags (weak ones, `W/"…"`, never match, as RFC 9110 asks).
+    /// These tags. A weak one, `W/"…"`, matches when the tag inside is the
+    /// current one, where RFC 9110 would have it never match: CloudFront
+    /// weakens the tags of the responses it compresses, and ours are hashes
+    /// of the uncompressed body, so `W/` of our own tag still names exactly
+    /// the representation the client saw.
     Tags(Vec<String>),
 }
 
@@ -75,7 +78,9 @@ impl IfMatch {
     pub(crate) fn matches(&self, current: &str) -> bool {
         match self {
             Self::Any => true,
-            Self::Tags(tags) => tags.iter().any(|tag| tag == current),
+            Self::Tags(tags) => tags
+                .iter()
+                .any(|tag| tag.strip_prefix("W/").unwrap_or(tag) == current),
         }
     }
 }
@@ -217,8 +222,8 @@ mod tests {
         let condition = IfMatch::of(&with_if_match(&["\"a\", \"b\"", "W/\"c\""])).unwrap();
         assert!(condition.matches("\"a\"") && condition.matches("\"b\""));
         assert!(
-            !condition.matches("\"c\""),
-            "weak tags never match If-Match"
+            condition.matches("\"c\""),
+            "a tag the edge weakened when it compressed the body still matches"
         );
         assert!(!condition.matches("\"d\""));
         assert!(IfMatch::Any.matches("\"anything\""));

@@ -32,9 +32,15 @@ impl SharedCaching {
     /// the origin fails: an outage shows yesterday's home page, not an error.
     const STALE_IF_ERROR: u32 = 300;
 
-    /// The `Cache-Control` of an anonymous read. `max-age=0`: browsers
-    /// revalidate (a `304` through the `ETag`) while the edge serves its copy.
+    /// The `Cache-Control` of an anonymous read. `max-age=0`: a browser's
+    /// copy is stale at once, so it revalidates (a `304` through the `ETag`),
+    /// though it may use that copy for `stale-while-revalidate` seconds
+    /// while it does. With an `s-maxage` of 0, every cache asks each time
+    /// and nothing is served stale.
     pub(crate) fn policy(self) -> String {
+        if self.max_age == 0 {
+            return "public, no-cache".to_owned();
+        }
         format!(
             "public, max-age=0, s-maxage={}, stale-while-revalidate={}, stale-if-error={}",
             self.max_age,
@@ -204,6 +210,11 @@ mod tests {
             shared_caching(&through).policy(),
             "public, max-age=0, s-maxage=7, stale-while-revalidate=10, stale-if-error=300"
         );
+    }
+
+    #[test]
+    fn an_s_maxage_of_zero_shares_nothing_stale() {
+        assert_eq!(SharedCaching { max_age: 0 }.policy(), "public, no-cache");
     }
 
     #[test]

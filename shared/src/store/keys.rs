@@ -84,6 +84,15 @@ pub(crate) fn login_guard(canonical_email: &str, client: &ClientAddress) -> Key 
     Key::new(format!("LOGIN#{canonical_email}"), format!("FROM#{client}"))
 }
 
+/// A client that has logged in to one email (canonical): its failures are
+/// held by its own lock alone, not the email's budget.
+pub(crate) fn login_known(canonical_email: &str, client: &ClientAddress) -> Key {
+    Key::new(
+        format!("LOGIN#{canonical_email}"),
+        format!("KNOWN#{client}"),
+    )
+}
+
 /// Failed logins against one email from every client together, in one
 /// window (its number since the Unix epoch).
 pub(crate) fn login_budget(canonical_email: &str, window: i64) -> Key {

@@ -24,7 +24,8 @@ pub(crate) enum LoginClaim {
         attempt: u32,
     },
     /// No: locked until then (Unix ms), or out of attempts while another
-    /// attempt is deciding the lock (`None`).
+    /// attempt is deciding the lock (`None`; an attempt the email's budget
+    /// refused gives its claim back, so none is left undecided).
     Refused {
         /// The lock's end, if one is set.
         locked_until: Option<i64>,
@@ -101,6 +102,52 @@ impl Store {
             },
             Err(e) => Err(StoreError::request("UpdateItem", e)),
         }
+    }
+
+    /// Gives back an attempt [`Store::claim_login_attempt`] granted and no
+    /// password check used (the email's budget refused it first).
+    pub(crate) async fn release_login_attempt(
+        &self,
+        email: &Email,
+        client: &ClientAddress,
+    ) -> Result<(), StoreError> {
+        self.take_one_back(&keys::login_guard(&email.canonical(), client), "failures")
+            .await
+    }
+
+    /// Whether `client` has logged in to `email` (and the record has not
+    /// expired: DynamoDB's TTL deletes late), read strongly consistently.
+    pub(crate) async fn is_known_client(
+        &self,
+        email: &Email,
+        client: &ClientAddress,
+        now_s: i64,
+    ) -> Result<bool, StoreError> {
+        let item = self
+            .get(&keys::login_known(&email.canonical(), client), true)
+            .await?;
+        Ok(match item {
+            Some(item) => {
+                let record: LoginGuardRecord = from_item(item)?;
+                record.expires_at > now_s
+            }
+            None => false,
+        })
+    }
+
+    /// Remembers that `client` logged in to `email`, until `expires_at`.
+    pub(crate) async fn remember_client(
+        &self,
+        email: &Email,
+        client: &ClientAddress,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.update_one(
+            &keys::login_known(&email.canonical(), client),
+            "SET expires_at = :expires",
+            &[(":expires", n(expires_at))],
+        )
+        .await
     }
 
     /// Locks `email` for `client` until `until` (ms), granting `allowed`

@@ -59,17 +59,21 @@ impl Store {
         email: &Email,
         number: i64,
     ) -> Result<(), StoreError> {
+        self.take_one_back(&keys::login_budget(&email.canonical(), number), "count")
+            .await
+    }
+
+    /// Subtracts one from `attribute` of `key` while it is above zero (a
+    /// claim given back); nothing when the item or the count is gone.
+    pub(super) async fn take_one_back(&self, key: &Key, attribute: &str) -> Result<(), StoreError> {
         let request = self
             .client
             .update_item()
             .table_name(self.table())
-            .set_key(Some(key_item(&keys::login_budget(
-                &email.canonical(),
-                number,
-            ))))
+            .set_key(Some(key_item(key)))
             .update_expression("ADD #count :minus_one")
-            .condition_expression("attribute_exists(pk) AND #count > :zero")
-            .expression_attribute_names("#count", "count")
+            .condition_expression("#count > :zero")
+            .expression_attribute_names("#count", attribute)
             .expression_attribute_values(":minus_one", n(-1))
             .expression_attribute_values(":zero", n(0))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)

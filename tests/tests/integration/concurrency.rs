@@ -7,57 +7,6 @@ use std::sync::Arc;
 use conduit_tests::{TestApi, concurrently};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_registrations_of_one_username_give_one_201() {
-    let api = Arc::new(TestApi::new().await);
-    let results = concurrently(50, |i| {
-        let api = api.clone();
-        async move {
-            let body = json!({"user": {"username": "Popular", "email": format!("p{i}@example.com"), "password": "password123"}});
-            api.call("POST", "/api/users", Some(body), None).await
-        }
-    })
-    .await;
-    let created = results.iter().filter(|(s, _)| *s == 201).count();
-    assert_eq!(created, 1, "{results:?}");
-    for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
-        assert_eq!(*status, 409, "{body}");
-        assert_eq!(body["errors"]["username"][0], "has already been taken");
-    }
-    assert_eq!(api.count_keys("pk", "USER#").await, 1);
-    assert_eq!(api.count_keys("pk", "USERNAME#").await, 1);
-    assert_eq!(api.count_keys("pk", "EMAIL#").await, 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_registrations_of_one_email_in_different_cases_give_one_201() {
-    let api = Arc::new(TestApi::new().await);
-    let results = concurrently(50, |i| {
-        let api = api.clone();
-        async move {
-            let email: String = "same@example.com"
-                .chars()
-                .enumerate()
-                .map(|(k, c)| if (i >> (k % 6)) & 1 == 1 { c.to_ascii_uppercase() } else { c })
-                .collect();
-            let body = json!({"user": {"username": format!("user{i}"), "email": email, "password": "password123"}});
-            api.call("POST", "/api/users", Some(body), None).await
-        }
-    })
-    .await;
-    assert_eq!(
-        results.iter().filter(|(s, _)| *s == 201).count(),
-        1,
-        "{results:?}"
-    );
-    for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
-        assert_eq!(*status, 409, "{body}");
-        assert_eq!(body["errors"]["email"][0], "has already been taken");
-    }
-    assert_eq!(api.count_keys("pk", "USER#").await, 1);
-    assert_eq!(api.count_keys("pk", "USERNAME#").await, 1);
-}
-
 /// One fan, four stars, each with its own number of articles (so a feed's
 /// count says whose articles it holds): `steady` and `leaving` followed
 /// beforehand, `joining` and `contested` not.

@@ -213,7 +213,78 @@ async fn the_failures_of_every_client_together_are_bounded_per_hour() {
             retry_after.is_some_and(|s| (1..=3600).contains(&s)),
             "{retry_after:?}"
         );
+        // Refused unchecked, the refusals leave that client's own lock as it
+        // was: once the hour turns, it has all its attempts.
+        for _ in 0..6 {
+            assert_eq!(login_from(&api, "192.0.2.98", email, "guess").await.0, 429);
+        }
+        assert_eq!(pair_failures(&api, email, "192.0.2.98").await, [0]);
     }
+}
+
+/// The failures counted on the (`email`, `client`) record in the table.
+async fn pair_failures(api: &TestApi, email: &str, client: &str) -> Vec<u64> {
+    let (pk, sk) = (format!("LOGIN#{email}"), format!("FROM#{client}"));
+    let text = |item: &std::collections::HashMap<String, _>, key: &str| {
+        item.get(key)
+            .and_then(|v: &aws_sdk_dynamodb::types::AttributeValue| v.as_s().ok())
+            .cloned()
+    };
+    api.dump()
+        .await
+        .iter()
+        .filter(|i| text(i, "pk") == Some(pk.clone()) && text(i, "sk") == Some(sk.clone()))
+        .map(|i| i["failures"].as_n().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// Where the owner has logged in before, others spending the account's
+/// budget do not lock them out; a client new to the account is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_owner_logs_in_where_they_have_before_while_others_spend_the_budget() {
+    clear_of_a_window_end(3600, 60).await;
+    let api = std::sync::Arc::new(TestApi::new().await);
+    api.register("jake").await;
+    let home = "203.0.113.77";
+    assert_eq!(
+        login_from(&api, home, "jake@example.com", "password123")
+            .await
+            .0,
+        200
+    );
+    let guesses = (0..10).map(|client| {
+        let api = api.clone();
+        tokio::spawn(async move {
+            let address = format!("198.51.100.{}", client + 1);
+            for _ in 0..5 {
+                login_from(&api, &address, "jake@example.com", "guess").await;
+            }
+        })
+    });
+    futures::future::join_all(guesses).await;
+    let (status, _, _) = login_from(&api, "192.0.2.50", "jake@example.com", "password123").await;
+    assert_eq!(
+        status, 429,
+        "a client new to the account is held by the spent budget"
+    );
+    let (status, _, body) = login_from(&api, home, "jake@example.com", "password123").await;
+    assert_eq!(
+        status, 200,
+        "the owner, where they logged in before: {body}"
+    );
+    // A known client's own failures are still held by its own lock.
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&api, home, "jake@example.com", "guess").await.0,
+            401
+        );
+    }
+    assert_eq!(
+        login_from(&api, home, "jake@example.com", "password123")
+            .await
+            .0,
+        429
+    );
 }
 
 /// Sign-in and sign-up share each client's budget; another client keeps its own.

@@ -413,3 +413,57 @@ fn ref_name(value: &serde_yaml::Value) -> Option<String> {
         _ => None,
     }
 }
+
+/// `sam deploy` with no flags: samconfig.toml's capabilities are exactly what
+/// the template needs. IAM roles (every function's, unnamed) need
+/// CAPABILITY_IAM, a named IAM resource would need CAPABILITY_NAMED_IAM
+/// instead, and the SAM transform needs CAPABILITY_AUTO_EXPAND.
+#[test]
+fn samconfig_deploys_with_no_flags_and_the_capabilities_the_template_needs() {
+    let config = std::fs::read_to_string(workspace_root().join("samconfig.toml")).unwrap();
+    // One quoted value per key: read by hand rather than with a TOML crate
+    // that no binary needs.
+    let value = |key: &str| -> Option<String> {
+        config
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+    };
+    assert!(config.contains("[default.deploy.parameters]"));
+    assert!(value("stack_name").is_some_and(|s| !s.is_empty()));
+    assert_eq!(value("resolve_s3").as_deref(), Some("true"));
+    let mut declared: Vec<String> = value("capabilities")
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    declared.sort();
+    let template = template().unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let roles = resources.values().any(|r| {
+        r["Type"].as_str() == Some("AWS::Serverless::Function")
+            || r["Type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("AWS::IAM::"))
+    });
+    let named = resources.values().any(|r| {
+        r["Type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("AWS::IAM::"))
+            && ["RoleName", "UserName", "GroupName", "ManagedPolicyName"]
+                .iter()
+                .any(|name| !r["Properties"][*name].is_null())
+    });
+    let mut needed = Vec::new();
+    if !template["Transform"].is_null() {
+        needed.push("CAPABILITY_AUTO_EXPAND".to_owned());
+    }
+    match (roles, named) {
+        (_, true) => needed.push("CAPABILITY_NAMED_IAM".to_owned()),
+        (true, false) => needed.push("CAPABILITY_IAM".to_owned()),
+        _ => {}
+    }
+    needed.sort();
+    assert_eq!(declared, needed);
+}

@@ -1,8 +1,10 @@
 //! Users, auth and profiles against DynamoDB Local, through API Gateway events, as RealWorld 2.0.0 specifies them.
 
+use std::sync::Arc;
+
 use conduit::auth::KeyRing;
 use conduit::domain::Session;
-use conduit_tests::{TestApi, test_ring};
+use conduit_tests::{TestApi, concurrently, test_ring};
 use serde_json::json;
 
 fn user(username: &str, email: &str, password: &str) -> serde_json::Value {
@@ -362,4 +364,57 @@ async fn following_is_idempotent_needs_auth_and_a_real_other_user() {
         api.call("GET", "/api/profiles/nobody", None, None).await.0,
         404
     );
+}
+
+// Registration races: uniqueness under real concurrency.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_registrations_of_one_username_give_one_201() {
+    let api = Arc::new(TestApi::new().await);
+    let results = concurrently(50, |i| {
+        let api = api.clone();
+        async move {
+            let body = json!({"user": {"username": "Popular", "email": format!("p{i}@example.com"), "password": "password123"}});
+            api.call("POST", "/api/users", Some(body), None).await
+        }
+    })
+    .await;
+    let created = results.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(created, 1, "{results:?}");
+    for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 409, "{body}");
+        assert_eq!(body["errors"]["username"][0], "has already been taken");
+    }
+    assert_eq!(api.count_keys("pk", "USER#").await, 1);
+    assert_eq!(api.count_keys("pk", "USERNAME#").await, 1);
+    assert_eq!(api.count_keys("pk", "EMAIL#").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_registrations_of_one_email_in_different_cases_give_one_201() {
+    let api = Arc::new(TestApi::new().await);
+    let results = concurrently(50, |i| {
+        let api = api.clone();
+        async move {
+            let email: String = "same@example.com"
+                .chars()
+                .enumerate()
+                .map(|(k, c)| if (i >> (k % 6)) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let body = json!({"user": {"username": format!("user{i}"), "email": email, "password": "password123"}});
+            api.call("POST", "/api/users", Some(body), None).await
+        }
+    })
+    .await;
+    assert_eq!(
+        results.iter().filter(|(s, _)| *s == 201).count(),
+        1,
+        "{results:?}"
+    );
+    for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 409, "{body}");
+        assert_eq!(body["errors"]["email"][0], "has already been taken");
+    }
+    assert_eq!(api.count_keys("pk", "USER#").await, 1);
+    assert_eq!(api.count_keys("pk", "USERNAME#").await, 1);
 }
