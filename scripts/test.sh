@@ -63,6 +63,10 @@ step "sam validate --lint"
 sam validate --lint --template template.yaml
 ok
 
+step "SAM's translation, offline: every RouteSettings key a route at stage creation, every function's logging merged"
+python scripts/check-translation.py template.yaml
+ok
+
 step "starting DynamoDB Local"
 start_dynamodb "$(free_port)"
 
@@ -176,7 +180,7 @@ target/debug/conduit-load --target "$STACK" --duration 15 --rate 20 --users 16 -
   --function-log "$TOOLS/cargo-lambda.log"
 ok
 
-step "function logs: one EMF document per invocation, request and trace ids on every line, no secrets"
+step "function logs: one EMF document per invocation and within the bytes budget, request and trace ids on every line, no secrets"
 # Everything the stack logged above (events, CORS, both suite runs). The
 # secrets: the key ring's private keys, the local edge's secret header, and
 # every password the seed and the suite send.

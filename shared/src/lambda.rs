@@ -165,7 +165,7 @@ where
                 Err(refused) => crate::http::respond(Err(refused)),
             }
         })
-        .instrument(span.clone())
+        .instrument(span)
         .await;
     let outcome = Outcome {
         status: response.status().as_u16(),
@@ -178,18 +178,8 @@ where
     };
     let recorder = invocation.recorder();
     let calls = recorder.calls();
-    span.in_scope(|| {
-        tracing::info!(
-            status = outcome.status,
-            latency_ms = outcome.latency_ms,
-            dynamodb_requests = calls.len(),
-            dynamodb_failed_requests = calls.iter().filter(|c| c.failed).count(),
-            dynamodb_capacity_units = calls.iter().fold(0.0, |sum, c| sum + c.capacity),
-            "request served"
-        );
-    });
-    // One line of its own, not a tracing event: CloudWatch reads EMF from the
-    // raw log line.
+    // The invocation's one line (no tracing event beside it, which would
+    // repeat it): CloudWatch reads EMF from the raw log line.
     let document =
         telemetry::emf_document(metrics, outcome, recorder, &request_id, trace.as_deref());
     // Rendered first and written in one call: `println!` of a document longer

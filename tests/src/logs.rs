@@ -1,19 +1,36 @@
 //! Checks the functions' logs from a run of the local stack: every invocation
-//! wrote one EMF document and log lines carrying its request and trace ids,
-//! and no password, token, password hash or signing secret appears anywhere.
+//! wrote exactly one EMF document (its one line), every line of an invocation
+//! carries its request and trace ids, the invocations stay within the bytes
+//! budget, and no password, token, password hash or signing secret appears
+//! anywhere.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Result, bail, ensure};
 use serde_json::Value;
 
+/// Application log bytes an invocation may write, on average (README,
+/// "Operating it": at $0.50 a GB ingested, 1,200 bytes are $0.60 a million
+/// requests). Warnings and errors are lines beyond the EMF document, and
+/// count against it.
+pub const BYTES_PER_INVOCATION: usize = 1_200;
+
 /// What a log held.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct LogSummary {
-    /// Invocations (`request served` lines).
+    /// Invocations (EMF documents, one each).
     pub invocations: usize,
-    /// EMF documents.
-    pub emf_documents: usize,
-    /// Log lines inside an invocation (with a request id).
+    /// Log lines inside an invocation (with a request id), EMF documents included.
     pub invocation_lines: usize,
+    /// Bytes of those lines, newlines included.
+    pub invocation_bytes: usize,
+}
+
+impl LogSummary {
+    /// Mean bytes an invocation wrote.
+    pub fn bytes_per_invocation(&self) -> usize {
+        self.invocation_bytes / self.invocations.max(1)
+    }
 }
 
 /// Whether `text` holds something shaped like a JWT (`eyJ…` header, a dot, a payload).
@@ -31,6 +48,8 @@ fn looks_like_jwt(text: &str) -> bool {
 /// rules above; `secrets` are strings that must appear nowhere.
 pub fn check_function_log(log: &str, secrets: &[&str]) -> Result<LogSummary> {
     let mut summary = LogSummary::default();
+    let mut documents: BTreeMap<String, usize> = BTreeMap::new();
+    let mut requests: BTreeSet<String> = BTreeSet::new();
     for (number, line) in log.lines().enumerate() {
         let number = number + 1;
         for secret in secrets.iter().filter(|s| !s.is_empty()) {
@@ -51,12 +70,19 @@ pub fn check_function_log(log: &str, secrets: &[&str]) -> Result<LogSummary> {
             continue;
         };
         if value.get("_aws").is_some() {
-            ensure!(
-                value["_aws"]["CloudWatchMetrics"][0]["Namespace"].is_string()
-                    && value["requestId"].is_string(),
-                "line {number}: an EMF document without namespace or request id"
-            );
-            summary.emf_documents += 1;
+            let (Some(request), true, true, Some("INFO")) = (
+                value["requestId"].as_str(),
+                value["_aws"]["CloudWatchMetrics"][0]["Namespace"].is_string(),
+                value["traceId"].is_string(),
+                value["level"].as_str(),
+            ) else {
+                bail!(
+                    "line {number}: an EMF document without namespace, request id, trace id or level INFO: {line}"
+                );
+            };
+            *documents.entry(request.to_owned()).or_default() += 1;
+            summary.invocation_lines += 1;
+            summary.invocation_bytes += line.len() + 1;
             continue;
         }
         // The runtime's span (request and trace ids) and ours (function, cold
@@ -64,6 +90,7 @@ pub fn check_function_log(log: &str, secrets: &[&str]) -> Result<LogSummary> {
         let spans: Vec<&Value> = value["spans"].as_array().into_iter().flatten().collect();
         if let Some(runtime) = spans.iter().find(|s| s["requestId"].is_string()) {
             summary.invocation_lines += 1;
+            summary.invocation_bytes += line.len() + 1;
             ensure!(
                 runtime["xrayTraceId"].is_string(),
                 "line {number}: a log line without the trace id: {line}"
@@ -75,19 +102,23 @@ pub fn check_function_log(log: &str, secrets: &[&str]) -> Result<LogSummary> {
                 ours,
                 "line {number}: a log line without function and cold_start: {line}"
             );
-        }
-        if value["fields"]["message"] == "request served" {
-            summary.invocations += 1;
+            requests.insert(runtime["requestId"].as_str().unwrap_or_default().to_owned());
         }
     }
+    summary.invocations = documents.len();
     if summary.invocations == 0 {
         bail!("no invocation in the log");
     }
+    if let Some((request, count)) = documents.iter().find(|(_, count)| **count > 1) {
+        bail!("invocation {request} wrote {count} EMF documents");
+    }
+    if let Some(request) = requests.iter().find(|r| !documents.contains_key(*r)) {
+        bail!("invocation {request} logged lines but no EMF document");
+    }
     ensure!(
-        summary.invocations == summary.emf_documents,
-        "{} invocations but {} EMF documents",
-        summary.invocations,
-        summary.emf_documents
+        summary.bytes_per_invocation() <= BYTES_PER_INVOCATION,
+        "invocations wrote {} bytes each on average, over the budget of {BYTES_PER_INVOCATION}",
+        summary.bytes_per_invocation()
     );
     Ok(summary)
 }
@@ -96,32 +127,48 @@ pub fn check_function_log(log: &str, secrets: &[&str]) -> Result<LogSummary> {
 mod tests {
     use super::*;
 
-    // As the functions write it: the current span, then every span, outermost first.
-    const SERVED: &str = r#"{"level":"INFO","fields":{"message":"request served","status":200},"span":{"function":"login","cold_start":true,"name":"invocation"},"spans":[{"requestId":"r1","xrayTraceId":"Root=1-a","name":"Lambda runtime invoke"},{"function":"login","cold_start":true,"name":"invocation"}]}"#;
-    const EMF: &str = r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"Conduit","Dimensions":[["Service"]],"Metrics":[]}]},"Service":"s","requestId":"r1"}"#;
+    // As the functions write them: a warning inside an invocation (the
+    // current span, then every span, outermost first), and its EMF document.
+    const WARNING: &str = r#"{"level":"WARN","fields":{"message":"slow"},"span":{"function":"login","cold_start":true,"name":"invocation"},"spans":[{"requestId":"r1","xrayTraceId":"Root=1-a","name":"Lambda runtime invoke"},{"function":"login","cold_start":true,"name":"invocation"}]}"#;
+    const EMF: &str = r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"Conduit","Dimensions":[["Service"]],"Metrics":[]}]},"level":"INFO","Service":"s","requestId":"r1","traceId":"Root=1-a"}"#;
 
     #[test]
     fn a_log_with_one_emf_document_per_invocation_passes() {
-        let log = format!("starting\n{SERVED}\n{EMF}\n");
+        let log = format!("starting\n{WARNING}\n{EMF}\n");
         let summary = check_function_log(&log, &["s3cret"]).unwrap();
         assert_eq!(
             summary,
             LogSummary {
                 invocations: 1,
-                emf_documents: 1,
-                invocation_lines: 1
+                invocation_lines: 2,
+                invocation_bytes: WARNING.len() + EMF.len() + 2,
             }
         );
     }
 
     #[test]
-    fn a_missing_emf_document_fails() {
-        assert!(check_function_log(SERVED, &[]).is_err());
+    fn a_missing_or_repeated_emf_document_fails() {
+        assert!(check_function_log(WARNING, &[]).is_err());
+        assert!(check_function_log(&format!("{WARNING}\n{EMF}\n{EMF}"), &[]).is_err());
+    }
+
+    #[test]
+    fn an_emf_document_without_level_or_trace_fails() {
+        let unlevelled = EMF.replace(r#""level":"INFO","#, "");
+        assert!(check_function_log(&unlevelled, &[]).is_err());
+        let untraced = EMF.replace(r#","traceId":"Root=1-a""#, "");
+        assert!(check_function_log(&untraced, &[]).is_err());
+    }
+
+    #[test]
+    fn invocations_over_the_bytes_budget_fail() {
+        let chatty = format!("{WARNING}\n").repeat(BYTES_PER_INVOCATION / WARNING.len() + 1);
+        assert!(check_function_log(&format!("{chatty}{EMF}"), &[]).is_err());
     }
 
     #[test]
     fn secrets_tokens_and_hashes_fail() {
-        let with = |extra: &str| format!("{SERVED}\n{EMF}\n{extra}\n");
+        let with = |extra: &str| format!("{WARNING}\n{EMF}\n{extra}\n");
         assert!(check_function_log(&with("the s3cret"), &["s3cret"]).is_err());
         assert!(check_function_log(&with("$argon2id$v=19$m=19456"), &[]).is_err());
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig";
@@ -130,9 +177,9 @@ mod tests {
 
     #[test]
     fn an_invocation_line_without_trace_or_function_fails() {
-        let untraced = SERVED.replace(r#""xrayTraceId":"Root=1-a","#, "");
+        let untraced = WARNING.replace(r#""xrayTraceId":"Root=1-a","#, "");
         assert!(check_function_log(&format!("{untraced}\n{EMF}"), &[]).is_err());
-        let anonymous = SERVED.replace(r#""function":"login","#, "");
+        let anonymous = WARNING.replace(r#""function":"login","#, "");
         assert!(anonymous.contains(r#"{"cold_start":true,"name":"invocation"}"#));
         assert!(check_function_log(&format!("{anonymous}\n{EMF}"), &[]).is_err());
     }

@@ -1,5 +1,6 @@
-//! The CloudWatch Embedded Metric Format document of an invocation: one JSON
-//! line on stdout, which CloudWatch Logs turns into metrics.
+//! The CloudWatch Embedded Metric Format document of an invocation: its one
+//! JSON line on stdout, which CloudWatch Logs turns into metrics and Logs
+//! Insights can query by its other fields.
 
 use serde_json::{Value, json};
 
@@ -13,7 +14,7 @@ pub(crate) struct MetricsConfig {
     pub namespace: String,
     /// The `Service` dimension: one stack's functions together.
     pub service: String,
-    /// The `Function` dimension.
+    /// The `Function` property (a field, not a dimension).
     pub function: String,
 }
 
@@ -49,9 +50,12 @@ pub(crate) struct Outcome {
     pub timestamp_ms: u64,
 }
 
-/// The invocation's EMF document: its metrics under two dimension sets
-/// (`Service`, and `Service` × `Function`), and the request and trace ids as
-/// plain properties (searchable in Logs Insights, not metrics).
+/// The invocation's EMF document, the one line it logs: its metrics under one
+/// dimension set, `Service` (one custom metric each, whatever the number of
+/// functions: per-function duration, errors and throttles are AWS/Lambda's
+/// free metrics), and as plain properties, searchable in Logs Insights but
+/// no metrics, the function, request and trace ids. `level` INFO, because
+/// Lambda's log-level filter reads it.
 pub(crate) fn emf_document(
     config: &MetricsConfig,
     outcome: Outcome,
@@ -87,13 +91,15 @@ pub(crate) fn emf_document(
             "Timestamp": outcome.timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": config.namespace,
-                "Dimensions": [["Service"], ["Service", "Function"]],
+                "Dimensions": [["Service"]],
                 "Metrics": values
                     .iter()
                     .map(|(name, unit, _)| json!({"Name": name, "Unit": unit}))
                     .collect::<Vec<_>>(),
             }],
         },
+        "level": "INFO",
+        "message": "request served",
         "Service": config.service,
         "Function": config.function,
         "requestId": request_id,
@@ -233,6 +239,12 @@ mod tests {
         assert_eq!(document["FailedLogins"], 1);
         assert_eq!(document["Registrations"], 0);
         assert_eq!(document["Function"], "login");
+        assert_eq!(document["level"], "INFO");
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Service"]]),
+            "one metric per name, not one per function"
+        );
         assert_eq!(document["requestId"], "req-1");
         assert_eq!(document["traceId"], "Root=1-a");
     }

@@ -177,8 +177,12 @@ async fn main() -> Result<()> {
             let text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
             let summary = logs::check_function_log(&text, secrets)?;
             println!(
-                "{} invocations, {} EMF documents, {} log lines with request and trace ids, no secrets",
-                summary.invocations, summary.emf_documents, summary.invocation_lines
+                "{} invocations, one EMF document each, {} log lines with request and trace ids, \
+                 {} bytes an invocation (budget {}), no secrets",
+                summary.invocations,
+                summary.invocation_lines,
+                summary.bytes_per_invocation(),
+                logs::BYTES_PER_INVOCATION
             );
         }
         ["check-stack", check, url] => match stack::run(check, url).await {

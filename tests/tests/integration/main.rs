@@ -22,6 +22,7 @@ mod key_ring;
 mod layers;
 mod login_limits;
 mod openapi;
+mod operations;
 mod sessions;
 mod template;
 mod users;
