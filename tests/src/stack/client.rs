@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{HeaderMap, Method, Request};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -16,11 +17,12 @@ use serde_json::{Value, json};
 /// How long one request may take: the first call of each function starts its binary.
 pub const REQUEST_BUDGET: Duration = Duration::from_secs(120);
 
-/// The running stack at a base URL (`http://127.0.0.1:3000`).
+/// The running stack at a base URL (`http://127.0.0.1:3000`, or a deployed
+/// stack's `https://…`).
 #[derive(Clone)]
 pub struct Stack {
     base: String,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 /// A response: its status, headers and whole body.
@@ -111,6 +113,21 @@ pub fn expect_status(reply: &Reply, status: u16, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// A client over `connector`, speaking HTTPS (the system's roots) where the
+/// URL says so.
+fn client(
+    mut connector: HttpConnector,
+) -> Result<Client<HttpsConnector<HttpConnector>, Full<Bytes>>> {
+    connector.enforce_http(false);
+    let https = HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .context("reading the system's TLS roots")?
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
+    Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
 impl Stack {
     /// The stack at `url` as another client: connections from the local
     /// address `ip` (any of 127.0.0.0/8 on a loopback stack), which the
@@ -119,22 +136,22 @@ impl Stack {
         let mut stack = Self::new(url)?;
         let mut connector = HttpConnector::new();
         connector.set_local_address(Some(ip));
-        stack.client = Client::builder(TokioExecutor::new()).build(connector);
+        stack.client = client(connector)?;
         Ok(stack)
     }
 
-    /// The stack at `url` (scheme, host and port; plain HTTP).
+    /// The stack at `url` (scheme, host and port; HTTP or HTTPS).
     pub fn new(url: &str) -> Result<Self> {
         let base = url.trim_end_matches('/').to_owned();
         let uri: hyper::Uri = base
             .parse()
             .with_context(|| format!("{url} is not a URL"))?;
-        if uri.scheme_str() != Some("http") || uri.host().is_none() {
-            bail!("{url}: expected http://HOST:PORT");
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+            bail!("{url}: expected http://HOST:PORT or https://HOST");
         }
         Ok(Self {
             base,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: client(HttpConnector::new())?,
         })
     }
 
