@@ -287,9 +287,10 @@ mod tests {
     }
 
     #[test]
-    fn a_url_that_is_not_plain_http_is_refused() {
-        assert!(Stack::new("https://127.0.0.1:3000").is_err());
+    fn a_url_that_is_not_http_or_https_is_refused() {
+        assert!(Stack::new("ftp://127.0.0.1:3000").is_err());
         assert!(Stack::new("127.0.0.1:3000").is_err());
         assert!(Stack::new("http://127.0.0.1:3000/").is_ok());
+        assert!(Stack::new("https://d111111abcdef8.cloudfront.net").is_ok());
     }
 }
