@@ -59,12 +59,13 @@ def main(path):
     declared = len(re.findall(r"(?m)^    Type: AWS::Serverless::Function$", text))
     if declared == 0 or len(functions) != declared:
         failures.append(f"{len(functions)} functions translated of {declared} declared")
+    expected = {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"}
+    groups = []
     for name, function in functions.items():
         logging = function["Properties"].get("LoggingConfig", {})
-        expected = {"LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO"}
         if any(logging.get(k) != v for k, v in expected.items()) or "LogGroup" not in logging:
             failures.append(f"{name}: LoggingConfig {json.dumps(logging)}")
-    groups = [json.dumps(f["Properties"].get("LoggingConfig", {}).get("LogGroup")) for f in functions.values()]
+        groups.append(json.dumps(logging.get("LogGroup")))
     if len(set(groups)) != len(groups):
         failures.append("two functions share a log group")
 

@@ -29,7 +29,9 @@ done
 ORIGIN="${1%/}"
 ORIGIN="${ORIGIN%/api}"
 SUITE="${REALWORLD_SUITE:-$ROOT/../shared/realworld}"
-[ -f "$SUITE/openapi.yml" ] || die "the RealWorld spec is not at $SUITE (set REALWORLD_SUITE to a copy of realworld's specs/api)"
+if [ ! -f "$SUITE/openapi.yml" ] && [ "${CI:-}" = true ]; then
+  die "the RealWorld spec is required in CI: $SUITE/openapi.yml (set REALWORLD_SUITE to a copy of realworld's specs/api)"
+fi
 
 cargo build --quiet -p conduit-tests --bin conduit-dev
 DEV="$ROOT/target/debug/conduit-dev"
@@ -42,7 +44,11 @@ log "$ORIGIN: a repeated GET with If-None-Match gets a 304"
 log "$ORIGIN: GET /api/openapi.json is compatible with the RealWorld spec"
 status="$(curl -s -o "$OUT/openapi.json" -w '%{http_code}' --max-time 10 "$ORIGIN/api/openapi.json" || true)"
 [ "$status" = 200 ] || die "GET /api/openapi.json: $status"
-REALWORLD_SUITE="$SUITE" "$DEV" check-openapi "$OUT/openapi.json"
+if [ -f "$SUITE/openapi.yml" ]; then
+  REALWORLD_SUITE="$SUITE" "$DEV" check-openapi "$OUT/openapi.json"
+else
+  echo "SKIPPED: the comparison (the RealWorld spec is not at $SUITE/openapi.yml; see README, 'Conformance suite')"
+fi
 
 if [ "$CORS" = true ]; then
   log "$ORIGIN: CORS for a front end on another origin, preflight included"

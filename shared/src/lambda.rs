@@ -177,7 +177,6 @@ where
             .as_millis() as u64,
     };
     let recorder = invocation.recorder();
-    let calls = recorder.calls();
     // The invocation's one line (no tracing event beside it, which would
     // repeat it): CloudWatch reads EMF from the raw log line.
     let document =
@@ -197,7 +196,7 @@ where
             telemetry::epoch_seconds(started_at),
             telemetry::epoch_seconds(SystemTime::now()),
             outcome.status,
-            &calls,
+            &recorder.calls(),
         );
         telemetry::send_to_daemon(&documents);
     }

@@ -29,5 +29,5 @@ pub use local::{
 };
 pub use routes::{Route, binary_of, route_for, router_toml, routes};
 pub use table::TableSpec;
-pub use template::{template, workspace_root};
+pub use template::{ref_name, template, workspace_root};
 pub use test_api::{LOCAL_CLIENT, TestApi, concurrently};

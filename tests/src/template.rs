@@ -21,6 +21,14 @@ pub fn template() -> Result<Yaml> {
     serde_yaml::from_str(&text).context("parsing template.yaml")
 }
 
+/// What a `!Ref` names (a parameter or a resource); `None` for anything else.
+pub fn ref_name(value: &Yaml) -> Option<String> {
+    match value {
+        Yaml::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
 /// `value[field]` as a string, or an error naming the field.
 pub(crate) fn text<'a>(value: &'a Yaml, field: &str) -> Result<&'a str> {
     value[field]

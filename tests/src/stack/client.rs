@@ -133,15 +133,18 @@ impl Stack {
     /// address `ip` (any of 127.0.0.0/8 on a loopback stack), which the
     /// local edge passes on as the viewer's address.
     pub fn from_address(url: &str, ip: std::net::IpAddr) -> Result<Self> {
-        let mut stack = Self::new(url)?;
         let mut connector = HttpConnector::new();
         connector.set_local_address(Some(ip));
-        stack.client = client(connector)?;
-        Ok(stack)
+        Self::over(url, connector)
     }
 
     /// The stack at `url` (scheme, host and port; HTTP or HTTPS).
     pub fn new(url: &str) -> Result<Self> {
+        Self::over(url, HttpConnector::new())
+    }
+
+    /// The stack at `url`, reached through `connector`.
+    fn over(url: &str, connector: HttpConnector) -> Result<Self> {
         let base = url.trim_end_matches('/').to_owned();
         let uri: hyper::Uri = base
             .parse()
@@ -151,7 +154,7 @@ impl Stack {
         }
         Ok(Self {
             base,
-            client: client(HttpConnector::new())?,
+            client: client(connector)?,
         })
     }
 

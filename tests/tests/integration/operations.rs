@@ -2,7 +2,7 @@
 //! bounded time, the API's access log, the data that outlives the stack, and
 //! the telemetry's settings.
 
-use conduit_tests::template;
+use conduit_tests::{ref_name, template};
 use serde_yaml::Value;
 
 fn resources() -> serde_yaml::Mapping {
@@ -12,10 +12,9 @@ fn resources() -> serde_yaml::Mapping {
         .clone()
 }
 
-/// The resource a `!Ref` or `!GetAtt` names.
-fn referenced(value: &Value) -> Option<String> {
+/// The resource a `!GetAtt` reads from.
+fn get_att_resource(value: &Value) -> Option<String> {
     match value {
-        Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str().map(str::to_owned),
         Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged
             .value
             .as_str()
@@ -36,12 +35,12 @@ fn every_function_logs_to_a_group_of_its_own_kept_for_the_retention_parameter() 
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
-        let group = referenced(&resource["Properties"]["LoggingConfig"]["LogGroup"])
+        let group = ref_name(&resource["Properties"]["LoggingConfig"]["LogGroup"])
             .unwrap_or_else(|| panic!("{name:?} has no log group of its own"));
         let log_group = &resources[group.as_str()];
         assert_eq!(log_group["Type"].as_str(), Some("AWS::Logs::LogGroup"));
         assert_eq!(
-            referenced(&log_group["Properties"]["RetentionInDays"]).as_deref(),
+            ref_name(&log_group["Properties"]["RetentionInDays"]).as_deref(),
             Some("LogRetentionDays"),
             "{group}"
         );
@@ -57,9 +56,9 @@ fn every_function_logs_to_a_group_of_its_own_kept_for_the_retention_parameter() 
 fn the_api_writes_json_access_logs_with_what_an_operator_needs_to_its_own_group() {
     let resources = resources();
     let settings = &resources["Api"]["Properties"]["AccessLogSettings"];
-    let group = referenced(&settings["DestinationArn"]).expect("a log group of the template");
+    let group = get_att_resource(&settings["DestinationArn"]).expect("a log group of the template");
     assert_eq!(
-        referenced(&resources[group.as_str()]["Properties"]["RetentionInDays"]).as_deref(),
+        ref_name(&resources[group.as_str()]["Properties"]["RetentionInDays"]).as_deref(),
         Some("LogRetentionDays")
     );
     let format: serde_json::Value =
@@ -121,7 +120,7 @@ fn log_levels_are_pinned_where_the_metrics_survive_and_tracing_has_a_parameter()
     assert_eq!(logging["ApplicationLogLevel"].as_str(), Some("INFO"));
     assert_eq!(logging["SystemLogLevel"].as_str(), Some("INFO"));
     assert_eq!(
-        referenced(&function["Tracing"]).as_deref(),
+        ref_name(&function["Tracing"]).as_deref(),
         Some("TracingMode")
     );
     let mode = &template["Parameters"]["TracingMode"];

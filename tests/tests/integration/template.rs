@@ -1,7 +1,7 @@
 //! `template.yaml` is the one source of truth: the local router, the table the
 //! tests create, and the functions must all agree with it.
 
-use conduit_tests::{TableSpec, router_toml, routes, template, workspace_root};
+use conduit_tests::{TableSpec, ref_name, router_toml, routes, template, workspace_root};
 
 #[test]
 fn the_local_router_in_cargo_toml_matches_the_template_routes() {
@@ -401,16 +401,6 @@ fn the_limit_parameters_default_to_what_the_capacity_model_sizes() {
         ("TableMaxWriteUnits", limits::TABLE_WRITE_UNITS),
     ] {
         assert_eq!(default(name), modelled, "{name}");
-    }
-}
-
-/// The parameter a `!Ref` names.
-fn ref_name(value: &serde_yaml::Value) -> Option<String> {
-    match value {
-        serde_yaml::Value::Tagged(tagged) if tagged.tag == "Ref" => {
-            tagged.value.as_str().map(str::to_owned)
-        }
-        _ => None,
     }
 }
 
