@@ -2,8 +2,9 @@
 # The one test command (CI runs exactly this, through .ci/run). From a fresh
 # clone it installs what it needs, then: cargo fmt --check, clippy -D warnings,
 # cargo deny, sam validate --lint, every unit and integration test against
-# DynamoDB Local, the cost benchmark (ignored by a plain `cargo test`) and the
-# capacity model from it, a short load smoke, every
+# DynamoDB Local (each DynamoDB request checked against its function's IAM
+# policy), the cost benchmark (ignored by a plain `cargo test`) and the
+# capacity model from it, every IAM grant used or listed with a reason, a short load smoke, every
 # events/*.json through the real Lambda runtime (cargo lambda), and the
 # official RealWorld 2.0.0 Hurl suite, unmodified, twice, against the locally
 # running API.
@@ -74,7 +75,9 @@ ok
 step "starting DynamoDB Local"
 start_dynamodb "$(free_port)"
 
-step "cargo test (unit and integration tests against DynamoDB Local)"
+step "cargo test (unit and integration tests against DynamoDB Local; every DynamoDB request checked against its function's IAM policy)"
+# The grants the tests use are recorded here (tests/src/iam/); a run starts afresh.
+rm -rf "${CARGO_TARGET_DIR:-$ROOT/target}/iam-grants-used"
 cargo test --workspace
 ok
 
@@ -86,6 +89,12 @@ CONDUIT_COST_OUT="$TOOLS/cost.json" cargo test --workspace --test integration --
   | tee "$TOOLS/cost-benchmark.txt"
 grep -Eq '^test result: ok\. [1-9][0-9]* passed' "$TOOLS/cost-benchmark.txt" \
   || die "the cost benchmark ran no test (filter cost:: with --ignored)"
+ok
+
+step "least privilege: every DynamoDB grant in template.yaml used by a test above, or listed with its reason"
+cargo test --workspace --test integration -- --ignored --nocapture iam:: | tee "$TOOLS/iam-grants.txt"
+grep -Eq '^test result: ok\. 1 passed' "$TOOLS/iam-grants.txt" \
+  || die "the grant check ran no test (filter iam:: with --ignored)"
 ok
 
 step "the capacity and cost model from these measurements matches README"

@@ -92,8 +92,14 @@ pub fn read(response: Response<Body>) -> (u16, Value) {
     (status, body)
 }
 
-/// Calls the handler of function `function`, as its binary's `main` does.
+/// Calls the handler of function `function`, as its binary's `main` does,
+/// failing the test if it made a DynamoDB request `function`'s policy in
+/// `template.yaml` does not allow ([`crate::iam`]).
 pub async fn dispatch(app: &App, function: &str, request: Request) -> Response<Body> {
+    crate::iam::attributed(function, handle(app, function, request)).await
+}
+
+async fn handle(app: &App, function: &str, request: Request) -> Response<Body> {
     use conduit::api::*;
     match function {
         "register" => register::handle(app, request).await,

@@ -8,6 +8,7 @@ pub mod coldstart;
 pub mod events;
 pub mod faults;
 pub mod gateway;
+pub mod iam;
 pub mod logs;
 pub mod openapi;
 pub mod seed;

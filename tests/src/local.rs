@@ -71,8 +71,12 @@ pub async fn local_client() -> Client {
 
 /// A client for DynamoDB at `url` (DynamoDB Local, or a fault proxy in front of it).
 pub async fn client_at(url: &str) -> Client {
-    // The functions' own SDK configuration (time budgets, retries), pointed at DynamoDB Local.
-    client_with(conduit::config::sdk_loader(), url).await
+    // The functions' own SDK configuration (time budgets, retries), pointed at
+    // DynamoDB Local, and what each request asks of IAM recorded.
+    let client = client_with(conduit::config::sdk_loader(), url).await;
+    let mut config = client.config().to_builder();
+    config.push_interceptor(crate::iam::interceptor());
+    Client::from_conf(config.build())
 }
 
 /// How long a setup or inspection step (creating a table, scanning one) may

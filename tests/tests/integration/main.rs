@@ -17,6 +17,7 @@ mod edge;
 mod events;
 mod faults;
 mod feed;
+mod iam;
 mod idempotency;
 mod key_ring;
 mod layers;
