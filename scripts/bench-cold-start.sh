@@ -6,6 +6,7 @@
 #
 #   scripts/bench-cold-start.sh                      # all functions, 7 cold starts, 50 warm
 #   scripts/bench-cold-start.sh --cold 5 --warm 20 --only get_tags,login
+#   scripts/bench-cold-start.sh --only get_tags --compare-dir DIR   # also DIR's binaries (another build), same run
 #
 # Release builds take long (see README); they are not part of the test command.
 set -euo pipefail

@@ -1,10 +1,12 @@
 //! Start-up wiring for the function binaries: tracing, config, clients,
 //! runtime; and what every invocation leaves behind: one log line, its EMF
-//! metrics document with its outcome, and its X-Ray subsegments.
+//! metrics document with its outcome, and its spans (when Lambda samples it).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 use tracing::Instrument;
@@ -14,7 +16,7 @@ use crate::config::EdgeConfig;
 use crate::http::Edge;
 use crate::invocation::Invocation;
 use crate::store::Store;
-use crate::telemetry::{self, MetricsConfig, Outcome, TraceHeader};
+use crate::telemetry::{self, MetricsConfig, Outcome};
 
 /// Runs a function that verifies tokens: JSON logs carrying the request id,
 /// the app built once from the environment (public keys only: no secret is
@@ -81,7 +83,7 @@ where
 /// Runs the key ring's CloudFormation custom resource
 /// ([`crate::provision`]): JSON logs, the Secrets Manager client, the runtime.
 pub async fn run_key_ring() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    telemetry::init(&binary())?;
     let sdk = crate::config::sdk_loader().load().await;
     let provisioner: &'static crate::provision::Provisioner = Box::leak(Box::new(
         crate::provision::Provisioner::new(aws_sdk_secretsmanager::Client::new(&sdk))?,
@@ -106,8 +108,8 @@ where
     H: Fn(&'static S, Request) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send,
 {
-    lambda_http::tracing::init_default_subscriber();
     let metrics: &'static MetricsConfig = Box::leak(Box::new(MetricsConfig::from_env(&binary())));
+    telemetry::init(&metrics.function)?;
     let edge: &'static Edge = Box::leak(Box::new(Edge::new(
         EdgeConfig::from_env().map_err(crate::InitError::from)?,
     )));
@@ -156,7 +158,13 @@ where
         function = %metrics.function,
         cold_start,
     );
-    let (started, started_at) = (Instant::now(), SystemTime::now());
+    // Under the segment Lambda opened for this invocation (sampled or not,
+    // as Lambda decided). Without a header (locally) the spans are roots,
+    // which the sampler drops.
+    if let Some(parent) = trace.as_deref().and_then(telemetry::parent) {
+        let _ = span.set_parent(parent);
+    }
+    let started = Instant::now();
     let admitted = span.in_scope(|| edge.admit(&mut request));
     let (response, invocation) = invocation
         .run(async move {
@@ -165,7 +173,7 @@ where
                 Err(refused) => crate::http::respond(Err(refused)),
             }
         })
-        .instrument(span)
+        .instrument(span.clone())
         .await;
     let outcome = Outcome {
         status: response.status().as_u16(),
@@ -187,18 +195,11 @@ where
     let mut line = document.to_string();
     line.push('\n');
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), line.as_bytes());
-    if let Some(header) = trace.as_deref().and_then(TraceHeader::parse)
-        && header.sampled
-    {
-        let documents = telemetry::xray_documents(
-            &header,
-            &metrics.function,
-            telemetry::epoch_seconds(started_at),
-            telemetry::epoch_seconds(SystemTime::now()),
-            outcome.status,
-            &recorder.calls(),
-        );
-        telemetry::send_to_daemon(&documents);
+    span.set_attribute("http.response.status_code", i64::from(outcome.status));
+    if outcome.status >= 500 {
+        span.set_status(opentelemetry::trace::Status::error("a 5xx answer"));
     }
+    // The invocation's span ends (and is sent) here, before the answer.
+    drop(span);
     response
 }

@@ -1,5 +1,5 @@
 //! Sending requests: every SDK call an invocation makes goes through
-//! [`Store::call`] (the invocation's deadline, metering, a trace record; only
+//! [`Store::call`] (the invocation's deadline, metering, a span; only
 //! init's `Store::warm_up` has its own timeout), and the read and single-item
 //! primitives the store's jobs are built from.
 
@@ -10,6 +10,8 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnConsumedCapacity};
 use futures::future::try_join_all;
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use super::error::StoreError;
 use super::items::{Item, key_item, key_of};
@@ -81,14 +83,30 @@ impl Store {
         T: Consumed,
     {
         let start = std::time::SystemTime::now();
+        // One client span per request, named as OpenTelemetry's conventions
+        // for AWS SDK calls name them (so X-Ray shows DynamoDB as a service).
+        let span = tracing::info_span!(
+            "DynamoDB",
+            otel.kind = "client",
+            rpc.system = "aws-api",
+            rpc.service = "DynamoDB",
+            rpc.method = operation,
+            aws.dynamodb.table_names = %self.table,
+        );
         // Boxed: SDK futures are large, and moving them down the layers of
         // an unoptimised build costs stack on every frame.
-        let result = Box::pin(request).bounded(operation, grace).await;
+        let result = Box::pin(request)
+            .bounded(operation, grace)
+            .instrument(span.clone())
+            .await;
         let capacity = match &result {
             Ok(Ok(output)) => output.consumed(),
             _ => 0.0,
         };
         let failed = !matches!(result, Ok(Ok(_)));
+        if failed {
+            span.set_status(opentelemetry::trace::Status::error("the request failed"));
+        }
         if failed {
             self.meter.record_failure();
         } else {
@@ -310,5 +328,44 @@ mod tests {
             .scope(std::future::pending::<()>().bounded("GetItem", Duration::ZERO))
             .await;
         assert!(matches!(result, Err(StoreError::Unavailable { .. })));
+    }
+
+    #[test]
+    fn every_request_is_a_client_span_naming_its_operation_and_table() {
+        use aws_sdk_dynamodb::operation::get_item::{GetItemError, GetItemOutput};
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .build();
+        let store = Store::new(aws_sdk_dynamodb::Client::from_conf(config), "conduit");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let spans = crate::telemetry::spans_of(|| {
+            let answered = std::future::ready(SdkResult::<GetItemOutput, GetItemError>::Ok(
+                GetItemOutput::builder().build(),
+            ));
+            runtime
+                .block_on(store.call("GetItem", answered))
+                .unwrap()
+                .unwrap();
+        });
+        let call = spans.iter().find(|s| s.name == "DynamoDB").expect("a span");
+        let invocation = spans.iter().find(|s| s.name == "invocation").unwrap();
+        assert_eq!(call.parent_span_id, invocation.span_id);
+        assert_eq!(call.kind, 3, "SpanKind::Client");
+        let attribute = |key: &str| {
+            call.attributes
+                .iter()
+                .find(|a| a.key == key)
+                .and_then(|a| a.value.as_ref())
+                .map(|v| format!("{:?}", v.value))
+        };
+        assert!(attribute("rpc.method").unwrap().contains("GetItem"));
+        assert!(
+            attribute("aws.dynamodb.table_names")
+                .unwrap()
+                .contains("conduit")
+        );
     }
 }

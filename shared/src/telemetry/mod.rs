@@ -1,29 +1,80 @@
-//! Metrics and traces for every invocation, with no Powertools for Rust to lean on:
+//! Logs, metrics and traces for every invocation, with no Powertools for
+//! Rust to lean on:
 //!
+//! - JSON log lines, as Lambda's runtime writes them by default ([`init`]);
 //! - one CloudWatch **Embedded Metric Format** document per invocation, printed
 //!   as one JSON line on stdout, which CloudWatch Logs turns into metrics
-//!   ([`emf`]);
-//! - X-Ray **subsegments** for the use case and for each DynamoDB request,
-//!   sent to the X-Ray daemon Lambda runs when `Tracing: Active` ([`xray`]).
+//!   ([`emf`]). It is written by hand: EMF is one small JSON object (the
+//!   specification is a page), where a metrics facade would add code to
+//!   every binary, and so to every cold start;
+//! - **OpenTelemetry** spans for the invocation, its use case and each
+//!   DynamoDB request, sent to the X-Ray agent Lambda runs when tracing is
+//!   on ([`otel`]).
 //!
-//! What both are made of, an invocation's counters and DynamoDB requests, is
-//! gathered here, by the [`Recorder`].
-//!
-//! Both are written by hand rather than through a crate: EMF is one small JSON
-//! object (the specification is a page), and the X-Ray daemon takes JSON
-//! documents over UDP; the crates that do either (metrics facades, the
-//! OpenTelemetry SDK with its exporters) would each add more code to every
-//! binary, and so to every cold start, than these few functions.
+//! What the metrics are made of, an invocation's counters and DynamoDB
+//! requests, is gathered here, by the [`Recorder`].
 
 mod emf;
-mod xray;
+mod otel;
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub(crate) use emf::{MetricsConfig, Outcome, emf_document};
-pub(crate) use xray::{TraceHeader, send_to_daemon, xray_documents};
+pub(crate) use otel::parent;
+#[cfg(test)]
+pub(crate) use otel::spans_of;
+
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _, filter::LevelFilter, filter::Targets};
+
+use crate::config::ConfigError;
+
+/// Installs the process's subscriber: JSON lines on stdout as the Lambda
+/// runtime's default subscriber writes them (no time, which Lambda adds; the
+/// level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO); and, when
+/// Lambda runs the X-Ray agent (`AWS_XRAY_DAEMON_ADDRESS`), this crate's spans
+/// as OpenTelemetry spans for it, as the service `service`.
+pub(crate) fn init(service: &str) -> Result<(), ConfigError> {
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let logs = tracing_subscriber::fmt::layer()
+        .json()
+        .with_target(false)
+        .without_time()
+        .with_filter(
+            EnvFilter::builder()
+                .with_default_directive(level.into())
+                .from_env_lossy(),
+        );
+    let traces = match std::env::var("AWS_XRAY_DAEMON_ADDRESS") {
+        Err(_) => None,
+        Ok(raw) => {
+            let invalid = ConfigError::Invalid {
+                name: "AWS_XRAY_DAEMON_ADDRESS",
+                reason: "must be host:port, or udp:host:port tcp:host:port",
+            };
+            let agent = otel::agent_address(&raw).ok_or(invalid)?;
+            let layer = otel::layer(agent, service).map_err(|_| ConfigError::Invalid {
+                name: "AWS_XRAY_DAEMON_ADDRESS",
+                reason: "no UDP socket could be opened to send to it",
+            })?;
+            // Our spans only: not the SDK's or the runtime's.
+            Some(layer.with_filter(Targets::new().with_target("conduit", LevelFilter::INFO)))
+        }
+    };
+    // A second init (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(traces)
+        .try_init();
+    Ok(())
+}
 
 /// Domain events worth a metric of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,15 +158,15 @@ impl Recorder {
     }
 }
 
-/// Seconds since the epoch, with microseconds: X-Ray's time format.
+/// Seconds since the epoch, with microseconds.
 pub(crate) fn epoch_seconds(at: SystemTime) -> f64 {
     at.duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs_f64()
 }
 
-/// An invocation's recorder as the tests of both documents use it: a failed
-/// login, one read and one failed write.
+/// An invocation's recorder as the EMF tests use it: a failed login, one
+/// read and one failed write.
 #[cfg(test)]
 fn sample_recorder() -> Recorder {
     let recorder = Recorder::default();
@@ -144,46 +195,67 @@ mod cost {
 
     use super::*;
 
-    /// What the instrumentation costs an invocation: its EMF document and its
-    /// X-Ray documents (five DynamoDB requests) built and rendered. A
-    /// measurement, not an assertion: run with
+    /// What the instrumentation costs an invocation: its EMF document built
+    /// and rendered, and its spans (the invocation, the use case, five
+    /// DynamoDB requests), each exported to a local agent as one datagram
+    /// when the trace is sampled. A measurement, not an assertion: run with
     /// `cargo test --release -p conduit --lib telemetry::cost -- --ignored --nocapture`.
     #[test]
     #[ignore = "measurement: prints the per-invocation cost"]
     fn per_invocation_cost_of_metrics_and_traces() {
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
         let config = MetricsConfig::from_env("bench");
-        let header = TraceHeader::parse("Root=1-a-b;Parent=53995c3f42cd8ad8;Sampled=1").unwrap();
+        let agent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let traces = otel::layer(agent.local_addr().unwrap(), "bench").unwrap();
+        let subscriber = tracing_subscriber::registry().with(traces);
         const N: u32 = 20_000;
-        let started = std::time::Instant::now();
-        let mut bytes = 0;
-        for i in 0..N {
-            let recorder = Recorder::default();
-            for _ in 0..5 {
-                recorder.call(Call {
-                    operation: "Query",
-                    table: "conduit".into(),
-                    start: 1.0,
-                    end: 1.004,
-                    capacity: 0.5,
-                    failed: false,
-                });
+        tracing::subscriber::with_default(subscriber, || {
+            for sampled in ["1", "0"] {
+                let header = format!(
+                    "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled={sampled}"
+                );
+                let started = std::time::Instant::now();
+                let mut bytes = 0;
+                for i in 0..N {
+                    let recorder = Recorder::default();
+                    let span = tracing::info_span!("invocation", function = "bench");
+                    let _ = span.set_parent(parent(&header).unwrap());
+                    span.in_scope(|| {
+                        let _use_case = tracing::info_span!("create_article").entered();
+                        for _ in 0..5 {
+                            let _call =
+                                tracing::info_span!("DynamoDB", otel.kind = "client").entered();
+                            recorder.call(Call {
+                                operation: "Query",
+                                table: "conduit".into(),
+                                start: 1.0,
+                                end: 1.004,
+                                capacity: 0.5,
+                                failed: false,
+                            });
+                        }
+                    });
+                    recorder.count(Counter::ArticleCreated);
+                    let outcome = Outcome {
+                        status: 200,
+                        latency_ms: 4.2,
+                        cold_start: i == 0,
+                        timestamp_ms: 1_795_255_200_000,
+                    };
+                    let document = emf_document(&config, outcome, &recorder, "req", Some(&header));
+                    bytes += document.to_string().len();
+                }
+                println!(
+                    "telemetry per invocation, Sampled={sampled}: {:?} (EMF {} bytes; 7 spans{})",
+                    started.elapsed() / N,
+                    bytes / N as usize,
+                    if sampled == "1" {
+                        ", one datagram each"
+                    } else {
+                        ", none sent"
+                    }
+                );
             }
-            recorder.count(Counter::ArticleCreated);
-            let outcome = Outcome {
-                status: 200,
-                latency_ms: 4.2,
-                cold_start: i == 0,
-                timestamp_ms: 1_795_255_200_000,
-            };
-            let document = emf_document(&config, outcome, &recorder, "req", Some("Root=1-a"));
-            bytes += document.to_string().len();
-            let traces = xray_documents(&header, "bench", 1.0, 1.02, 200, &recorder.calls());
-            bytes += traces.iter().map(String::len).sum::<usize>();
-        }
-        let each = started.elapsed() / N;
-        println!(
-            "telemetry per invocation: {each:?} ({} bytes)",
-            bytes / N as usize
-        );
+        });
     }
 }

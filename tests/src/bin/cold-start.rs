@@ -1,16 +1,21 @@
 //! The cold-start benchmark (run it with `scripts/bench-cold-start.sh`, which
 //! builds the release binaries, the certificates and a seeded DynamoDB Local).
 //!
-//! Usage: `cold-start --bin-dir DIR --certs DIR --table TABLE [--cold N] [--warm M] [--rtt-ms R] [--only a,b]`
+//! Usage: `cold-start --bin-dir DIR --certs DIR --table TABLE [--cold N] [--warm M] [--rtt-ms R] [--only a,b] [--compare-dir DIR]`
 //!
 //! For the two baselines and every function: N fresh processes under our own
 //! Runtime API emulator, each timed from spawn to its first `next` (init) and
 //! through its first event (first response), M warm events on the last one,
 //! peak RSS, binary and zip size; against DynamoDB Local (and a Secrets
 //! Manager stand-in) behind TLS endpoints whose CA the processes trust through
-//! `SSL_CERT_FILE`, R ms of round trip away (default 2). Prints one Markdown
-//! table with ratios to the client baseline.
+//! `SSL_CERT_FILE`, R ms of round trip away (default 2). Traced as Lambda
+//! traces with `Tracing: Active`: an X-Ray agent address is set and every
+//! invocation's trace header is sampled. With `--compare-dir`, each function
+//! is measured again from that directory's binary of the same name (another
+//! build: before a change), as the row `name (compared)`, in the same run.
+//! Prints one Markdown table with ratios to the client baseline.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
@@ -19,7 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use conduit_tests::coldstart::{
     Emulator, Figures, SECRET_ARN, SECRET_FETCHES, peak_rss, report, secrets_manager, tls_endpoint,
-    with_round_trip,
+    trace_agent, with_round_trip,
 };
 use conduit_tests::{endpoint, events, local_app, workspace_root};
 
@@ -34,12 +39,13 @@ struct Options {
     warm: usize,
     rtt_ms: f64,
     only: Option<Vec<String>>,
+    compare_dir: Option<PathBuf>,
 }
 
 fn options() -> Result<Options> {
     let mut args = std::env::args().skip(1);
     let (mut bin_dir, mut certs, mut table) = (None, None, None);
-    let (mut cold, mut warm, mut only) = (7, 50, None);
+    let (mut cold, mut warm, mut only, mut compare_dir) = (7, 50, None, None);
     // A round trip between a function and DynamoDB in one region, roughly.
     let mut rtt_ms = 2.0;
     while let Some(flag) = args.next() {
@@ -52,6 +58,7 @@ fn options() -> Result<Options> {
             "--warm" => warm = value()?.parse()?,
             "--rtt-ms" => rtt_ms = value()?.parse()?,
             "--only" => only = Some(value()?.split(',').map(str::to_owned).collect()),
+            "--compare-dir" => compare_dir = Some(PathBuf::from(value()?)),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -67,6 +74,7 @@ fn options() -> Result<Options> {
         warm,
         rtt_ms,
         only,
+        compare_dir,
     })
 }
 
@@ -93,6 +101,7 @@ async fn main() -> Result<()> {
         dynamodb: with_round_trip(dynamodb, rtt).await?.port(),
         secrets: with_round_trip(secrets, rtt).await?.port(),
     };
+    let (agent, datagrams) = trace_agent().context("binding the trace agent's socket")?;
     let functions = function_names()?;
     let mut rows = Vec::new();
     for name in BASELINES.iter().map(|s| s.to_string()).chain(functions) {
@@ -114,11 +123,37 @@ async fn main() -> Result<()> {
         for _ in 0..options.cold + options.warm {
             events.push(events::fill(&app, &raw).await?);
         }
+        let compared = options
+            .compare_dir
+            .as_ref()
+            .filter(|_| !BASELINES.contains(&name.as_str()));
+        let mut compared_events = Vec::new();
+        if compared.is_some() {
+            for _ in 0..options.cold + options.warm {
+                compared_events.push(events::fill(&app, &raw).await?);
+            }
+        }
         eprintln!("measuring {name}");
-        let figures = measure(&options, &name, ports, events)
+        let binary = options.bin_dir.join(&name);
+        let figures = measure(&options, &name, &binary, ports, agent, events)
             .await
             .with_context(|| format!("measuring {name}"))?;
         rows.push(figures);
+        if let Some(dir) = compared {
+            let label = format!("{name} (compared)");
+            eprintln!("measuring {label}");
+            let figures = measure(
+                &options,
+                &label,
+                &dir.join(&name),
+                ports,
+                agent,
+                compared_events,
+            )
+            .await
+            .with_context(|| format!("measuring {label}"))?;
+            rows.push(figures);
+        }
     }
     let baseline = rows
         .iter()
@@ -127,8 +162,11 @@ async fn main() -> Result<()> {
         .clone();
     println!("{}", report(&rows, &baseline));
     println!(
-        "{} cold starts and {} warm invocations each, {} ms round trip to DynamoDB and Secrets Manager; medians of the cold starts; secret fetches: Secrets Manager requests over all cold starts; ratios to baseline-client of this run.",
-        options.cold, options.warm, options.rtt_ms
+        "{} cold starts and {} warm invocations each, {} ms round trip to DynamoDB and Secrets Manager; every invocation sampled ({} trace datagrams received); medians of the cold starts; secret fetches: Secrets Manager requests over all cold starts; ratios to baseline-client of this run.",
+        options.cold,
+        options.warm,
+        options.rtt_ms,
+        datagrams.load(Ordering::Relaxed)
     );
     Ok(())
 }
@@ -158,25 +196,27 @@ struct Ports {
 async fn measure(
     options: &Options,
     name: &str,
+    binary: &Path,
     ports: Ports,
+    agent: SocketAddr,
     events: Vec<String>,
 ) -> Result<Figures> {
-    let binary = options.bin_dir.join(name);
     ensure!(binary.is_file(), "no binary at {}", binary.display());
     let fetches_before = SECRET_FETCHES.load(Ordering::Relaxed);
     let mut figures = Figures {
         name: name.to_owned(),
-        binary: std::fs::metadata(&binary)?.len(),
-        zip: zip_size(&binary)?,
+        binary: std::fs::metadata(binary)?.len(),
+        zip: zip_size(binary)?,
         ..Figures::default()
     };
     let mut events = events.into_iter();
     for run in 0..options.cold {
         let mut emulator = Emulator::start().await?;
         let started = Instant::now();
-        let mut child = Command::new(&binary)
+        let mut child = Command::new(binary)
             .env_clear()
             .envs(environment(options, name, ports, &emulator.address))
+            .env("AWS_XRAY_DAEMON_ADDRESS", agent.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
