@@ -1,6 +1,6 @@
 //! What the store needs to know about the invocation it serves: when it must
 //! have answered by, and which invocation it is (for transaction tokens); and
-//! what the invocation recorded for its metrics and trace.
+//! what the invocation recorded for its metrics.
 //!
 //! Held in a task-local set by [`crate::lambda`] around each invocation, so the
 //! store reads it without every use case passing it down. Outside an

@@ -83,7 +83,7 @@ where
 /// Runs the key ring's CloudFormation custom resource
 /// ([`crate::provision`]): JSON logs, the Secrets Manager client, the runtime.
 pub async fn run_key_ring() -> Result<(), Error> {
-    telemetry::init(&binary())?;
+    telemetry::init(&binary());
     let sdk = crate::config::sdk_loader().load().await;
     let provisioner: &'static crate::provision::Provisioner = Box::leak(Box::new(
         crate::provision::Provisioner::new(aws_sdk_secretsmanager::Client::new(&sdk))?,
@@ -109,7 +109,7 @@ where
     F: Future<Output = Response<Body>> + Send,
 {
     let metrics: &'static MetricsConfig = Box::leak(Box::new(MetricsConfig::from_env(&binary())));
-    telemetry::init(&metrics.function)?;
+    telemetry::init(&metrics.function);
     let edge: &'static Edge = Box::leak(Box::new(Edge::new(
         EdgeConfig::from_env().map_err(crate::InitError::from)?,
     )));

@@ -106,7 +106,7 @@ impl CommentPlan {
 
 /// Decides the comment `caller` adds at `now` to the live article whose
 /// current slug is `slug`: its author, and its id (from `now`).
-#[instrument(skip(app, comment))]
+#[instrument(skip(app, session, comment))]
 pub async fn plan_comment(
     app: &App,
     slug: &Slug,

@@ -14,7 +14,7 @@ pub(crate) type DeleteArticleError = super::AuthorOnlyError;
 /// Deletes an article of the caller's; see `Store::delete_article` for how
 /// the delete stays consistent and resumable. A delete that failed part-way
 /// left a tombstone, which is still the author's to finish deleting.
-#[instrument(skip(app))]
+#[instrument(skip(app, caller), fields(caller = %caller.id))]
 pub(crate) async fn delete_article(
     app: &App,
     slug: &Slug,

@@ -43,7 +43,7 @@ impl From<DeleteCommentError> for ApiError {
 /// Deletes a comment of the caller's on the article whose current slug is
 /// `slug`. Whose it is and whether it exists are checked by the delete's own
 /// condition, so a comment cannot change hands between a check and the delete.
-#[instrument(skip(app))]
+#[instrument(skip(app, caller), fields(caller = %caller.id))]
 pub(crate) async fn delete_comment(
     app: &App,
     slug: &Slug,

@@ -127,7 +127,7 @@ impl From<UpdateArticleError> for ApiError {
 /// With `expected` (from `If-Match`), only onto that version: a concurrent
 /// edit then fails the write's version condition, and the caller gets
 /// [`UpdateArticleError::Changed`] instead of a retry onto what they never saw.
-#[instrument(skip(app, changes))]
+#[instrument(skip(app, caller, changes), fields(caller = %caller.id))]
 pub(crate) async fn update_article(
     app: &App,
     slug: &Slug,

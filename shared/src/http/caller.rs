@@ -21,7 +21,9 @@ fn authorization(request: &Request) -> Option<&str> {
 }
 
 /// An authenticated caller: the user id, the session and the token presented.
-#[derive(Debug, Clone)]
+/// Its `Debug` leaves the token out: spans and logs may print a caller, and
+/// a token in them would be a credential in X-Ray and CloudWatch.
+#[derive(Clone)]
 pub(crate) struct Caller {
     /// The user the token was issued to (its `sub`).
     pub id: UserId,
@@ -29,6 +31,16 @@ pub(crate) struct Caller {
     pub session: Session,
     /// The token as presented (echoed back by `GET /user`).
     pub token: String,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("id", &self.id)
+            .field("session", &self.session)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Caller {
@@ -89,5 +101,22 @@ pub(crate) fn optional_auth(app: &App, request: &Request) -> Result<Option<Calle
     match authorization(request) {
         None => Ok(None),
         Some(_) => require_auth(app, request).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_printed_caller_never_shows_its_token() {
+        let caller = Caller {
+            id: UserId::generate(),
+            session: Session::first(),
+            token: "eyJ.secret.token".into(),
+        };
+        let printed = format!("{caller:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains(caller.id.as_str()), "{printed}");
     }
 }

@@ -83,15 +83,22 @@ impl Store {
         T: Consumed,
     {
         let start = std::time::SystemTime::now();
-        // One client span per request, named as OpenTelemetry's conventions
-        // for AWS SDK calls name them (so X-Ray shows DynamoDB as a service).
+        // One client span per request, with the name and attributes
+        // OpenTelemetry's conventions give AWS SDK calls (`DynamoDB.GetItem`);
+        // the attributes go to the trace only, not into log lines.
         let span = tracing::info_span!(
             "DynamoDB",
+            otel.name = %format_args!("DynamoDB.{operation}"),
             otel.kind = "client",
-            rpc.system = "aws-api",
-            rpc.service = "DynamoDB",
-            rpc.method = operation,
-            aws.dynamodb.table_names = %self.table,
+        );
+        span.set_attribute("rpc.system", "aws-api");
+        span.set_attribute("rpc.service", "DynamoDB");
+        span.set_attribute("rpc.method", operation);
+        span.set_attribute(
+            "aws.dynamodb.table_names",
+            opentelemetry::Value::Array(
+                vec![opentelemetry::StringValue::from(self.table.to_string())].into(),
+            ),
         );
         // Boxed: SDK futures are large, and moving them down the layers of
         // an unoptimised build costs stack on every frame.
@@ -114,7 +121,6 @@ impl Store {
         }
         crate::invocation::record_call(crate::telemetry::Call {
             operation,
-            table: self.table.to_string(),
             start: crate::telemetry::epoch_seconds(start),
             end: crate::telemetry::epoch_seconds(std::time::SystemTime::now()),
             capacity,
@@ -350,7 +356,10 @@ mod tests {
                 .unwrap()
                 .unwrap();
         });
-        let call = spans.iter().find(|s| s.name == "DynamoDB").expect("a span");
+        let call = spans
+            .iter()
+            .find(|s| s.name == "DynamoDB.GetItem")
+            .expect("a span named as the conventions name AWS SDK calls");
         let invocation = spans.iter().find(|s| s.name == "invocation").unwrap();
         assert_eq!(call.parent_span_id, invocation.span_id);
         assert_eq!(call.kind, 3, "SpanKind::Client");

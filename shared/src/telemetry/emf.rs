@@ -170,7 +170,6 @@ mod tests {
     fn waiting_counts_overlapping_requests_once() {
         let call = |start: f64, end: f64| crate::telemetry::Call {
             operation: "GetItem",
-            table: "t".into(),
             start,
             end,
             capacity: 0.5,

@@ -30,50 +30,56 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _, filter::LevelFilter, filter::Targets};
 
-use crate::config::ConfigError;
-
-/// Installs the process's subscriber: JSON lines on stdout as the Lambda
-/// runtime's default subscriber writes them (no time, which Lambda adds; the
-/// level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO); and, when
-/// Lambda runs the X-Ray agent (`AWS_XRAY_DAEMON_ADDRESS`), this crate's spans
-/// as OpenTelemetry spans for it, as the service `service`.
-pub(crate) fn init(service: &str) -> Result<(), ConfigError> {
+/// Installs the process's subscriber: log lines on stdout as the Lambda
+/// runtime's default subscriber writes them (JSON when `AWS_LAMBDA_LOG_FORMAT`
+/// is `JSON`, as the template sets it, else text; no time, which Lambda adds;
+/// the level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO); and,
+/// when Lambda runs the X-Ray agent (`AWS_XRAY_DAEMON_ADDRESS`), this crate's
+/// spans as OpenTelemetry spans for it, as the service `service`. An agent
+/// address that cannot be used costs the traces, with a warning, never the
+/// function: the key ring's resource must still answer CloudFormation.
+pub(crate) fn init(service: &str) {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok()
         .and_then(|level| level.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
+    let filter = EnvFilter::builder()
+        .with_default_directive(level.into())
+        .from_env_lossy();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let logs = tracing_subscriber::fmt::layer()
-        .json()
         .with_target(false)
-        .without_time()
-        .with_filter(
-            EnvFilter::builder()
-                .with_default_directive(level.into())
-                .from_env_lossy(),
-        );
-    let traces = match std::env::var("AWS_XRAY_DAEMON_ADDRESS") {
-        Err(_) => None,
-        Ok(raw) => {
-            let invalid = ConfigError::Invalid {
-                name: "AWS_XRAY_DAEMON_ADDRESS",
-                reason: "must be host:port, or udp:host:port tcp:host:port",
-            };
-            let agent = otel::agent_address(&raw).ok_or(invalid)?;
-            let layer = otel::layer(agent, service).map_err(|_| ConfigError::Invalid {
-                name: "AWS_XRAY_DAEMON_ADDRESS",
-                reason: "no UDP socket could be opened to send to it",
-            })?;
+        .without_time();
+    // Boxed: the two formats are two types, chosen once at init.
+    let logs = if json {
+        logs.json().with_filter(filter).boxed()
+    } else {
+        logs.with_filter(filter).boxed()
+    };
+    let (traces, unusable) = match std::env::var("AWS_XRAY_DAEMON_ADDRESS") {
+        Err(_) => (None, None),
+        Ok(raw) => match otel::agent_address(&raw).map(|agent| otel::layer(agent, service)) {
             // Our spans only: not the SDK's or the runtime's.
-            Some(layer.with_filter(Targets::new().with_target("conduit", LevelFilter::INFO)))
-        }
+            Some(Ok(layer)) => (
+                Some(layer.with_filter(Targets::new().with_target("conduit", LevelFilter::INFO))),
+                None,
+            ),
+            Some(Err(error)) => (None, Some(error.to_string())),
+            None => (
+                None,
+                Some(format!("{raw:?} is not host:port or udp:host:port")),
+            ),
+        },
     };
     // A second init (tests) keeps the first subscriber.
     let _ = tracing_subscriber::registry()
         .with(logs)
         .with(traces)
         .try_init();
-    Ok(())
+    if let Some(reason) = unusable {
+        tracing::warn!(%reason, "AWS_XRAY_DAEMON_ADDRESS cannot be used: no traces");
+    }
 }
 
 /// Domain events worth a metric of their own.
@@ -104,13 +110,11 @@ impl Counter {
     }
 }
 
-/// One DynamoDB request as the trace shows it.
+/// One DynamoDB request, as the metrics count it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Call {
     /// `GetItem`, `Query`, `TransactWriteItems`, …
     pub operation: &'static str,
-    /// The table it went to.
-    pub table: String,
     /// When it was sent and when it ended, seconds since the epoch.
     pub start: f64,
     /// See `start`.
@@ -173,7 +177,6 @@ fn sample_recorder() -> Recorder {
     recorder.count(Counter::FailedLogin);
     recorder.call(Call {
         operation: "GetItem",
-        table: "t".into(),
         start: 1.0,
         end: 1.005,
         capacity: 0.5,
@@ -181,7 +184,6 @@ fn sample_recorder() -> Recorder {
     });
     recorder.call(Call {
         operation: "UpdateItem",
-        table: "t".into(),
         start: 1.006,
         end: 1.01,
         capacity: 0.0,
@@ -227,7 +229,6 @@ mod cost {
                                 tracing::info_span!("DynamoDB", otel.kind = "client").entered();
                             recorder.call(Call {
                                 operation: "Query",
-                                table: "conduit".into(),
                                 start: 1.0,
                                 end: 1.004,
                                 capacity: 0.5,

@@ -121,10 +121,11 @@ pub async fn attributed<F: Future>(function: &str, future: F) -> F::Output {
 /// Where the grants used are recorded: `target/iam-grants-used/` (or under
 /// `CARGO_TARGET_DIR`).
 pub fn used_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_root().join("target"))
-        .join("iam-grants-used")
+    // A relative CARGO_TARGET_DIR is cargo's, from the workspace root (where
+    // scripts/test.sh runs it); this process runs in tests/.
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    crate::workspace_root().join(target).join("iam-grants-used")
 }
 
 /// Appends the grants not yet recorded by this process to its file.

@@ -261,7 +261,9 @@ async fn the_owner_logs_in_where_they_have_before_while_others_spend_the_budget(
             }
         })
     });
-    futures::future::join_all(guesses).await;
+    for guessing in futures::future::join_all(guesses).await {
+        guessing.expect("a guessing client");
+    }
     let (status, _, _) = login_from(&api, "192.0.2.50", "jake@example.com", "password123").await;
     assert_eq!(
         status, 429,

@@ -103,9 +103,8 @@ async fn the_current_user_needs_a_valid_token_in_either_scheme() {
     let event = conduit_tests::event("GET", "/api/user", "/api/user", None, None);
     let mut event = event;
     event["headers"]["authorization"] = json!(format!("Bearer {token}"));
-    let response =
-        conduit::api::get_current_user::handle(&api.app, conduit_tests::request_from_event(&event))
-            .await;
+    let request = conduit_tests::request_from_event(&event);
+    let response = conduit_tests::dispatch(&api.app, "get_current_user", request).await;
     assert_eq!(response.status(), 200);
 
     for bad in [None, Some("garbage"), Some("a.b.c")] {
