@@ -3,6 +3,8 @@
 
 use anyhow::{Context, Result};
 
+use serde_yaml::Value as Yaml;
+
 use crate::template::{template, text};
 
 /// A route of the template: which function serves `method path`.
@@ -19,17 +21,8 @@ pub struct Route {
 /// Every route of `template.yaml`, from each function's `HttpApi` event.
 pub fn routes() -> Result<Vec<Route>> {
     let template = template()?;
-    let resources = template["Resources"]
-        .as_mapping()
-        .context("template: Resources")?;
     let mut routes = Vec::new();
-    for (logical_id, resource) in resources {
-        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
-        let logical_id = logical_id.as_str().context("template: a resource name")?;
-        let function = binary_of(logical_id)
-            .with_context(|| format!("template: {logical_id} is not named <Binary>Function"))?;
+    for (function, logical_id, resource) in functions(&template)? {
         // The key ring's custom resource function serves CloudFormation, not
         // the API; every other function has its route.
         if logical_id == "KeyRingFunction" {
@@ -50,6 +43,25 @@ pub fn routes() -> Result<Vec<Route>> {
     }
     routes.sort();
     Ok(routes)
+}
+
+/// Every `AWS::Serverless::Function` of `template`: its binary's name, its
+/// logical id and its resource.
+pub(crate) fn functions(template: &Yaml) -> Result<Vec<(String, &str, &Yaml)>> {
+    let resources = template["Resources"]
+        .as_mapping()
+        .context("template: Resources")?;
+    let mut functions = Vec::new();
+    for (logical_id, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let logical_id = logical_id.as_str().context("template: a resource name")?;
+        let function = binary_of(logical_id)
+            .with_context(|| format!("template: {logical_id} is not named <Binary>Function"))?;
+        functions.push((function, logical_id, resource));
+    }
+    Ok(functions)
 }
 
 /// The binary a function resource runs, by the template's naming rule (the

@@ -96,6 +96,23 @@ impl TableSpec {
         })
     }
 
+    /// Each index's partition key attribute, by index name.
+    pub fn index_partition_keys(&self) -> std::collections::HashMap<String, String> {
+        self.indexes
+            .iter()
+            .filter_map(|index| {
+                let hash = index
+                    .key_schema()
+                    .iter()
+                    .find(|k| *k.key_type() == KeyType::Hash)?;
+                Some((
+                    index.index_name().to_owned(),
+                    hash.attribute_name().to_owned(),
+                ))
+            })
+            .collect()
+    }
+
     /// Index names, in template order.
     pub fn index_names(&self) -> Vec<&str> {
         self.indexes.iter().map(|i| i.index_name()).collect()

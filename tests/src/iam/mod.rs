@@ -62,24 +62,9 @@ pub fn interceptor() -> SharedInterceptor {
 
 fn index_keys() -> &'static HashMap<String, String> {
     static KEYS: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-        let template = crate::template().expect("template.yaml");
-        let indexes = template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"]
-            .as_sequence()
-            .expect("the table declares its indexes");
-        indexes
-            .iter()
-            .map(|index| {
-                let hash = index["KeySchema"]
-                    .as_sequence()
-                    .into_iter()
-                    .flatten()
-                    .find(|k| k["KeyType"].as_str() == Some("HASH"))
-                    .and_then(|k| k["AttributeName"].as_str())
-                    .expect("every index has a partition key");
-                let name = index["IndexName"].as_str().expect("an index name");
-                (name.to_owned(), hash.to_owned())
-            })
-            .collect()
+        crate::TableSpec::from_template()
+            .expect("template.yaml declares the table")
+            .index_partition_keys()
     });
     &KEYS
 }

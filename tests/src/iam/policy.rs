@@ -9,7 +9,6 @@ use anyhow::{Context, Result, bail};
 use serde_yaml::Value as Yaml;
 
 use super::{Access, Resource};
-use crate::routes::binary_of;
 
 /// What a statement's Resource names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -82,17 +81,8 @@ pub struct Policies(pub BTreeMap<String, Vec<Statement>>);
 impl Policies {
     /// The policies of `template`.
     pub fn from_template(template: &Yaml) -> Result<Self> {
-        let resources = template["Resources"]
-            .as_mapping()
-            .context("template: Resources")?;
         let mut functions = BTreeMap::new();
-        for (logical_id, resource) in resources {
-            if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
-                continue;
-            }
-            let logical_id = logical_id.as_str().context("a resource name")?;
-            let function = binary_of(logical_id)
-                .with_context(|| format!("{logical_id} is not named <Binary>Function"))?;
+        for (function, logical_id, resource) in crate::routes::functions(template)? {
             let mut statements = Vec::new();
             for policy in resource["Properties"]["Policies"]
                 .as_sequence()
